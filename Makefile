@@ -1,0 +1,38 @@
+# kvmtest developer entry points. Everything installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: venv sysdeps guest test lint demo dry-demo bench clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	scripts/sysdeps.sh all
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,libvirt]'
+	touch $(STAMP)
+
+sysdeps:
+	scripts/sysdeps.sh all
+
+guest: venv
+	$(PY) -m kvmtest.vm.tinyguest build
+
+test: venv guest
+	$(PY) -m ruff check kvmtest tests bench run.py
+	$(PY) -m pytest -q tests
+
+lint: venv
+	$(PY) -m ruff check kvmtest tests bench run.py
+
+demo: venv guest
+	$(PY) ./run.py -c samples/demo/kvm_hosts.cfg --set smoke
+
+dry-demo: venv
+	$(PY) ./run.py -c samples/kvm_hosts.cfg --set nightly --dry-run --all-hosts
+
+clean:
+	rm -rf $(VENV) images results .pytest_cache .ruff_cache
