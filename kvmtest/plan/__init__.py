@@ -1,0 +1,145 @@
+"""Planning: test sets, hosts, queues and address ranges.
+
+A control file (or the CLI) calls ``load``; the result says which host runs
+which test in which queue with which MAC/IP addresses::
+
+    import kvmtest
+    plan = kvmtest.load(["kvm_hosts.cfg"], test_set="nightly", extra=["only boot"])
+    for queue in plan.for_host("hostname1"):
+        print(queue.key, [t.shortname for t in queue.tests])
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from kvmtest.plan.build import PlanError, Planner
+from kvmtest.plan.model import Address, PlannedTest, QueuePlan
+from kvmtest.plan.ranges import AddressRange
+
+__all__ = [
+    "Address",
+    "AddressRange",
+    "Plan",
+    "PlanError",
+    "PlannedTest",
+    "Planner",
+    "QueuePlan",
+    "load",
+    "make_parser",
+    "iter_tests",
+]
+
+
+@dataclass
+class Plan:
+    """Every host's queues, their ordered tests, the ranges and the warnings."""
+
+    local_host: str
+    queue_plans: Dict[Tuple[str, str], QueuePlan] = field(default_factory=dict)
+    ranges: Dict[str, AddressRange] = field(default_factory=dict)
+    warnings: List[str] = field(default_factory=list)
+
+    @property
+    def hosts(self) -> List[str]:
+        return sorted({h for h, _ in self.queue_plans})
+
+    def for_host(self, hostname: Optional[str] = None) -> List[QueuePlan]:
+        """The queues of ``hostname`` (default: this host), in first-seen order."""
+        host = hostname or self.local_host
+        return [q for (h, _), q in self.queue_plans.items() if h == host]
+
+    @property
+    def queues(self) -> List[QueuePlan]:
+        """This host's queues: what ``./run.py`` runs here."""
+        return self.for_host(self.local_host)
+
+    @property
+    def tests(self) -> List[PlannedTest]:
+        return [t for q in self.queue_plans.values() for t in q.tests]
+
+    def to_json(self) -> Dict[str, object]:
+        return {
+            "local_host": self.local_host,
+            "queues": [
+                {
+                    "hostname": q.hostname,
+                    "queue": q.queue,
+                    "env": q.env,
+                    "ranges": q.ranges,
+                    "tests": [t.to_json() for t in q.tests],
+                }
+                for q in self.queue_plans.values()
+            ],
+            "warnings": self.warnings,
+        }
+
+
+def make_parser(
+    config_files: Sequence[str],
+    test_set: Optional[str] = None,
+    extra: Iterable[str] = (),
+    params: Iterable[Tuple[str, str]] = (),
+    only: Iterable[str] = (),
+    no: Iterable[str] = (),
+):
+    """A config Parser with the files, extra statements, filters and the set applied.
+
+    ``extra`` are config statements (``"only boot"``, ``"mem = 2048"``) parsed
+    after the files, in order; the set's ``only`` comes last so it wins.
+    """
+    from kvmtest.config import Parser
+
+    parser = Parser()
+    for path in config_files:
+        parser.parse_file(path)
+    for text in extra:
+        parser.parse_string(text)
+    for key, value in params:
+        parser.assign(key, value)
+    for flt in only:
+        parser.only_filter(flt)
+    for flt in no:
+        parser.no_filter(flt)
+    if test_set:
+        parser.only_filter(test_set)
+    return parser
+
+
+def iter_tests(parser, planner: Planner) -> Iterator[PlannedTest]:
+    """Plan each dict the parser yields, lazily (a dry run streams through this)."""
+    for params in parser.get_dicts():
+        yield planner.add(params)
+
+
+def load(
+    config_files: Sequence[str],
+    test_set: Optional[str] = None,
+    extra: Iterable[str] = (),
+    params: Iterable[Tuple[str, str]] = (),
+    only: Iterable[str] = (),
+    no: Iterable[str] = (),
+    local_host: Optional[str] = None,
+    on_test: Optional[Callable[[PlannedTest], None]] = None,
+) -> Plan:
+    """Parse, select, plan and validate; raises ``ParserError`` or ``PlanError``."""
+    if isinstance(config_files, str):
+        config_files = [config_files]
+    parser = make_parser(config_files, test_set, extra, params, only, no)
+    planner = Planner(local_host or socket.gethostname())
+    plan = Plan(planner.local_host)
+    for test in iter_tests(parser, planner):
+        key = (test.hostname, test.queue)
+        qp = plan.queue_plans.get(key)
+        if qp is None:
+            qp = plan.queue_plans[key] = QueuePlan(test.hostname, test.queue, test.env)
+        qp.tests.append(test)
+        if on_test:
+            on_test(test)
+    plan.warnings = planner.finish()
+    for key, qp in plan.queue_plans.items():
+        qp.ranges = list(planner.pipelines[key].ranges)
+    plan.ranges = dict(planner.ranges)
+    return plan

@@ -1,0 +1,186 @@
+"""Command line: ``./run.py -c kvm_hosts.cfg --set nightly [--dry-run | --explain P]``.
+
+A thin face: it parses arguments, calls the library (``kvmtest.plan``,
+``kvmtest.run``) and prints. Exit codes: 0 all passed (or a clean dry run),
+1 some test did not pass, 2 bad config or plan, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import socket
+import sys
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+HIDDEN_KEYS = ("_name_map_file", "_short_name_map_file")
+
+
+def build_arg_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="run.py",
+        description="Expand Cartesian config files into a plan of hosts, queues and tests, and run it.",
+    )
+    ap.add_argument("-c", "--config", action="append", required=True, metavar="FILE",
+                    help="config file (repeatable; parsed in order, e.g. kvm_hosts.cfg)")
+    ap.add_argument("--set", dest="test_set", metavar="NAME",
+                    help="test set to select (same as a final 'only NAME')")
+    ap.add_argument("--only", action="append", default=[], metavar="FILTER",
+                    help="extra 'only' filter (repeatable)")
+    ap.add_argument("--no", action="append", default=[], metavar="FILTER",
+                    help="extra 'no' filter (repeatable)")
+    ap.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="set a param on every test (repeatable)")
+    ap.add_argument("--host", metavar="NAME",
+                    help="act as this host (default: this machine's hostname)")
+    ap.add_argument("--dry-run", action="store_true", help="list the planned tests, run nothing")
+    ap.add_argument("--all-hosts", action="store_true", help="with --dry-run: every host's tests")
+    ap.add_argument("--format", choices=("table", "json"), default="table",
+                    help="dry-run output: a table, or one JSON object per test")
+    ap.add_argument("--explain", metavar="PATTERN",
+                    help="say for every test whose name matches PATTERN (regex) whether it is"
+                         " selected and where it runs, or which statement removed it")
+    ap.add_argument("--results", metavar="DIR", help="results directory (default results/<time>-<set>)")
+    ap.add_argument("--resume", metavar="DIR", help="finish the job in DIR: run its tests that have no final status")
+    ap.add_argument("--kcidb", metavar="FILE", help="also export the results as KCIDB v5 JSON")
+    ap.add_argument("--version", action="version", version=_version())
+    return ap
+
+
+def _version() -> str:
+    from kvmtest import __version__
+
+    return f"kvmtest {__version__}"
+
+
+def _params(pairs: Iterable[str]) -> List[Tuple[str, str]]:
+    out = []
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"-p {pair!r}: expected KEY=VALUE")
+        out.append((key.strip(), value))
+    return out
+
+
+def format_addresses(addresses) -> str:
+    parts = []
+    for a in addresses:
+        text = f"{a.vm}/{a.nic} {a.mac}"
+        if a.ip:
+            text += f" {a.ip}"
+        parts.append(text)
+    return ", ".join(parts)
+
+
+def test_json(test) -> dict:
+    """One planned test as the dry run prints it: all params plus planning fields."""
+    d = {k: v for k, v in test.params.items() if k not in HIDDEN_KEYS}
+    d["hostname"] = test.hostname
+    d["queue"] = test.queue
+    d["env"] = test.env
+    d["addresses"] = [a.to_json() for a in test.addresses]
+    return d
+
+
+def dry_run(args, parser, planner, out=sys.stdout) -> int:
+    from tabulate import tabulate
+
+    from kvmtest.plan import iter_tests
+
+    local = planner.local_host
+    wanted = (lambda t: True) if args.all_hosts else (lambda t: t.hostname == local)
+    if args.format == "json":
+        write = out.write
+        for test in iter_tests(parser, planner):
+            if wanted(test):
+                write(json.dumps(test_json(test), sort_keys=True, separators=(",", ":"),
+                                 ensure_ascii=False) + "\n")
+        _warn(planner.finish())
+        return EXIT_OK
+    rows = [
+        (t.shortname, t.hostname, t.queue, t.env, format_addresses(t.addresses))
+        for t in iter_tests(parser, planner)
+        if wanted(t)
+    ]
+    _warn(planner.finish())
+    if rows:
+        out.write(tabulate(rows, headers=("test", "host", "queue", "env", "addresses"),
+                           disable_numparse=True) + "\n")
+    where = "all hosts" if args.all_hosts else f"host {local}"
+    out.write(f"{len(rows)} test(s) on {where}\n")
+    return EXIT_OK
+
+
+def explain(args, parser, planner, out=sys.stdout) -> int:
+    from kvmtest.plan import iter_tests
+
+    placed = {t.name: t for t in iter_tests(parser, planner)}
+    _warn(planner.finish())
+    pattern = re.compile(args.explain)
+    count = 0
+    for cand in parser.explain(args.explain):
+        count += 1
+        test = placed.get(cand.name)
+        if test is not None:
+            ranges = " ".join(sorted({a.range for a in test.addresses if a.range}))
+            where = f"{test.hostname}/{test.queue} (env {test.env}{', ranges ' + ranges if ranges else ''})"
+            out.write(f"SELECTED {cand.name}\n    runs on {where}\n")
+        elif cand.removed_by is not None:
+            st = cand.removed_by
+            out.write(f"REMOVED  {cand.name}\n    by {st.filename}:{st.linenum}: {st.line.strip()}\n")
+        else:
+            out.write(f"REMOVED  {cand.name}\n    (no single statement: removed by the selection as a whole)\n")
+    if not count:
+        out.write(f"no test name matches {pattern.pattern!r}, with or without filters\n")
+    return EXIT_OK
+
+
+def _warn(warnings: Sequence[str]) -> None:
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+
+
+def config_error_line(exc: Exception) -> str:
+    filename = getattr(exc, "filename", None) or "<string>"
+    linenum = getattr(exc, "linenum", None)
+    msg = getattr(exc, "msg", None) or str(exc)
+    line = (getattr(exc, "line", None) or "").strip()
+    where = f"{filename}:{linenum}" if linenum is not None else filename
+    return f"{where}: {msg}" + (f": {line}" if line and line not in msg else "")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_arg_parser().parse_args(argv)
+    from kvmtest.config import MissingIncludeError, ParserError
+    from kvmtest.plan import PlanError, Planner, make_parser
+
+    try:
+        params = _params(args.param)
+        if args.resume:
+            return _run(args, None)
+        parser = make_parser(args.config, args.test_set, params=params, only=args.only, no=args.no)
+        planner = Planner(args.host or socket.gethostname())
+        if args.explain:
+            return explain(args, parser, planner)
+        if args.dry_run:
+            return dry_run(args, parser, planner)
+        return _run(args, (parser, planner))
+    except (ParserError, MissingIncludeError) as exc:
+        print(f"error: {config_error_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PlanError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (ValueError, OSError, re.error) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _run(args, planned) -> int:
+    print("error: running tests is not wired yet; use --dry-run", file=sys.stderr)
+    return EXIT_BAD_INPUT

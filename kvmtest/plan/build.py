@@ -1,0 +1,209 @@
+"""Turn expanded test dicts into planned tests, one at a time, validating as it goes.
+
+``Planner.add`` is called once per dict (streaming, so a 100,000-test dry run
+never holds every dict); ``Planner.finish`` runs the checks that need the
+whole plan. Errors are ``PlanError`` with a one-line message naming both
+parties; warnings are collected as strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Tuple
+
+from kvmtest.plan.model import DEFAULT_QUEUE, Address, PlannedTest
+from kvmtest.plan.params import guest_nics
+from kvmtest.plan.ranges import (
+    AddressRange,
+    RangeError,
+    allocate,
+    parse_range,
+    range_names,
+    ranges_collide,
+)
+
+LOCAL_ALIASES = ("", "localhost")
+
+
+class PlanError(Exception):
+    """The plan cannot run as written (overlapping ranges, bad range, ...)."""
+
+
+@dataclass
+class Pipeline:
+    """What the planner knows of one (host, queue) pair while it streams."""
+
+    hostname: str
+    queue: str
+    env: str
+    ranges: List[str] = field(default_factory=list)
+    count: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"{self.hostname}/{self.queue}"
+
+
+class Planner:
+    """Streaming planner: ``add`` each dict, then ``finish``."""
+
+    def __init__(self, local_host: str) -> None:
+        self.local_host = local_host
+        self.pipelines: Dict[Tuple[str, str], Pipeline] = {}
+        self.ranges: Dict[str, AddressRange] = {}
+        self.warnings: List[str] = []
+        self._range_text: Dict[str, Tuple[str, str, str]] = {}
+        self._owner: Dict[str, Pipeline] = {}  # range name -> pipeline that uses it
+        self._alloc_cache: Dict[Tuple[Tuple[str, ...], Tuple[Tuple[str, str], ...]], List[Address]] = {}
+        self._seen: Dict[str, Pipeline] = {}  # shortname -> first pipeline
+        self._dups: List[str] = []
+        self._names: Dict[str, Pipeline] = {}
+        self._deps: List[Tuple[PlannedTest, Pipeline]] = []
+        self._scanned_ranges = False
+
+    # -- per test -----------------------------------------------------------------
+    def add(self, params: Mapping[str, str]) -> PlannedTest:
+        if not self._scanned_ranges:
+            self._scanned_ranges = True
+            for name in range_names(params):  # validate every defined range once
+                self._range(params, name)
+        host = params.get("hostname", "")
+        host = self.local_host if host in LOCAL_ALIASES else host
+        queue = params.get("queue") or DEFAULT_QUEUE
+        pipe = self.pipelines.get((host, queue))
+        if pipe is None:
+            pipe = self._new_pipeline(host, queue, params.get("env") or f"env-{queue}")
+        pipe.count += 1
+        range_list = tuple(params.get("mac_ranges", "").split())
+        ranges = [self._range(params, name) for name in range_list]
+        for rng in ranges:
+            if rng.name not in pipe.ranges:
+                self._claim(pipe, rng)
+        shortname = params.get("shortname", params.get("name", ""))
+        addresses = self._addresses(params, shortname, pipe, range_list, ranges)
+        dep = params.get("dep") or []
+        test = PlannedTest(
+            name=params.get("name", shortname),
+            shortname=shortname,
+            params=params,  # type: ignore[arg-type]
+            hostname=host,
+            queue=queue,
+            env=pipe.env,
+            addresses=addresses,
+            dep=list(dep) if not isinstance(dep, str) else dep.split(),
+        )
+        first = self._seen.setdefault(shortname, pipe)
+        if first is not pipe:
+            self._dups.append(f"{shortname} ({first.key} and {pipe.key})")
+        self._names[test.name] = pipe
+        if test.dep:
+            self._deps.append((test, pipe))
+        return test
+
+    def _new_pipeline(self, host: str, queue: str, env: str) -> Pipeline:
+        for other in self.pipelines.values():
+            if other.hostname == host and other.env == env:
+                raise PlanError(
+                    f"queues {other.queue} and {queue} on host {host} share env file {env!r}:"
+                    " give each queue its own 'env'"
+                )
+        pipe = Pipeline(host, queue, env)
+        self.pipelines[(host, queue)] = pipe
+        return pipe
+
+    def _range(self, params: Mapping[str, str], name: str) -> AddressRange:
+        text = (
+            params.get(f"base_mac_{name}", ""),
+            params.get(f"base_ip_{name}", ""),
+            params.get(f"range_size_{name}", ""),
+        )
+        known = self._range_text.get(name)
+        if known == text:
+            return self.ranges[name]
+        if known is not None:
+            raise PlanError(
+                f"range {name} is defined twice: {self._fmt(known)} and {self._fmt(text)}"
+            )
+        try:
+            rng = parse_range(params, name)
+        except RangeError as exc:
+            raise PlanError(f"bad range: {exc}") from None
+        self._range_text[name] = text
+        self.ranges[name] = rng
+        if not rng.locally_administered_unicast:
+            self.warnings.append(
+                f"range {name}: base MAC {text[0]} is not locally administered"
+                " (first octet should have bit 0x02 set, e.g. 02:...)"
+            )
+        return rng
+
+    @staticmethod
+    def _fmt(text: Tuple[str, str, str]) -> str:
+        mac, ip, size = text
+        return f"(mac {mac or '-'}, ip {ip or '-'}, size {size or '-'})"
+
+    def _claim(self, pipe: Pipeline, rng: AddressRange) -> None:
+        for other_name, owner in self._owner.items():
+            if owner is pipe:
+                continue
+            why = ranges_collide(rng, self.ranges[other_name])
+            if why:
+                raise PlanError(
+                    f"{why}: {self.ranges[other_name].describe()} of {owner.key} and"
+                    f" {rng.describe()} of {pipe.key}"
+                )
+        self._owner.setdefault(rng.name, pipe)
+        pipe.ranges.append(rng.name)
+
+    def _addresses(
+        self,
+        params: Mapping[str, str],
+        shortname: str,
+        pipe: Pipeline,
+        range_list: Tuple[str, ...],
+        ranges: List[AddressRange],
+    ) -> List[Address]:
+        nics = guest_nics(params)
+        if not nics:
+            return []
+        if not ranges:
+            tap = [f"{vm}/{nic}" for vm, nic, mode in nics if mode == "tap"]
+            if tap:
+                raise PlanError(
+                    f"test {shortname} on {pipe.key} puts {', '.join(tap)} on TAP networking"
+                    " but the queue has no mac_ranges"
+                )
+            return []
+        key = (range_list, tuple((vm, nic) for vm, nic, _ in nics))
+        cached = self._alloc_cache.get(key)
+        if cached is None:
+            try:
+                picked = allocate(ranges, len(nics))
+            except RangeError as exc:
+                raise PlanError(f"range too small for test {shortname} on {pipe.key}: {exc}") from None
+            cached = [
+                Address(vm, nic, mac, ip, rname)
+                for (vm, nic, _), (mac, ip, rname) in zip(nics, picked)
+            ]
+            self._alloc_cache[key] = cached
+        return cached
+
+    # -- whole plan ---------------------------------------------------------------
+    def finish(self) -> List[str]:
+        """Checks over the whole plan; returns the warnings."""
+        for test, pipe in self._deps:
+            for dep in test.dep:
+                owner = self._names.get(dep)
+                if owner is not None and owner is not pipe:
+                    raise PlanError(
+                        f"test {test.shortname} on {pipe.key} depends on {dep}, planned on"
+                        f" {owner.key}: a dependency must run in the same queue"
+                    )
+        if self._dups:
+            shown = "; ".join(self._dups[:5])
+            more = f" (+{len(self._dups) - 5} more)" if len(self._dups) > 5 else ""
+            self.warnings.append(
+                f"{len(self._dups)} test(s) selected for two queues (selections should be"
+                f" mutually exclusive): {shown}{more}"
+            )
+        return self.warnings
