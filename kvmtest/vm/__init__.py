@@ -1,0 +1,102 @@
+"""Guests: qemu/libvirt backends, consoles, images, env files, the tiny guest.
+
+Only the leak-control entry point lives here so the runner's watchdog can
+``from kvmtest.vm import kill_guests`` cheaply. Every qemu kvmtest starts carries
+``KVMTEST_JOB``/``KVMTEST_QUEUE`` in its environment; ``kill_guests`` finds
+them with psutil, so it works even after the process that started them died.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Callable, List, Optional
+
+import psutil
+
+ENV_JOB = "KVMTEST_JOB"
+ENV_QUEUE = "KVMTEST_QUEUE"
+
+# Backends whose guests are not our child processes (libvirt) add a killer:
+# fn(job_id, queue, sig) -> number of guests signalled.
+KillHook = Callable[[str, Optional[str], int], int]
+_KILL_HOOKS: List[KillHook] = []
+
+
+def register_kill_hook(fn: KillHook) -> None:
+    if fn not in _KILL_HOOKS:
+        _KILL_HOOKS.append(fn)
+
+
+def _own_lineage() -> set:
+    pids = {os.getpid()}
+    try:
+        pids.update(p.pid for p in psutil.Process().parents())
+    except psutil.Error:
+        pass
+    return pids
+
+
+def find_guest_processes(job_id: str, queue: Optional[str] = None) -> List[psutil.Process]:
+    """Processes marked as started by ``job_id`` (and ``queue`` when given)."""
+    found = []
+    skip = _own_lineage()
+    for proc in psutil.process_iter(["pid"]):
+        if proc.pid in skip:
+            continue
+        try:
+            env = proc.environ()
+        except (psutil.Error, OSError):
+            continue
+        if env.get(ENV_JOB) != job_id:
+            continue
+        if queue is not None and env.get(ENV_QUEUE) != queue:
+            continue
+        found.append(proc)
+    return found
+
+
+def kill_tree(proc: psutil.Process, sig: int = signal.SIGKILL) -> None:
+    """Signal ``proc`` and all its descendants (children first, so none is orphaned)."""
+    try:
+        children = proc.children(recursive=True)
+    except psutil.Error:
+        children = []
+    for p in reversed(children):
+        try:
+            p.send_signal(sig)
+        except psutil.Error:
+            pass
+    try:
+        proc.send_signal(sig)
+    except psutil.Error:
+        pass
+
+
+def kill_guests(job_id: str, queue: Optional[str] = None, sig: int = signal.SIGKILL) -> int:
+    """Signal every guest ``job_id`` (optionally only ``queue``) started; returns how many.
+
+    Called by the runner's watchdog (SIGTERM, then SIGKILL), at queue end and at
+    exit. Once no marked process is left, the job's (queue's) network
+    namespaces are removed too.
+    """
+    procs = find_guest_processes(job_id, queue)
+    for proc in procs:
+        kill_tree(proc, sig)
+    count = len(procs)
+    for hook in list(_KILL_HOOKS):
+        count += hook(job_id, queue, sig)
+    if procs:
+        _gone, alive = psutil.wait_procs(procs, timeout=3 if sig == signal.SIGKILL else 1)
+        if alive:
+            return count
+    for proc in procs:  # reap our own children so no zombie lingers
+        try:
+            os.waitpid(proc.pid, os.WNOHANG)
+        except (ChildProcessError, OSError):
+            pass
+    if not find_guest_processes(job_id, queue):
+        from kvmtest.vm import netns
+
+        netns.remove_namespaces(job_id, queue)
+    return count

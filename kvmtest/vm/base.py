@@ -1,0 +1,188 @@
+"""The guest backend interface both backends (qemu, libvirt) implement.
+
+A guest has an explicit lifecycle: defined -> booting -> ready -> stopped.
+Test types and ``kvmtest.testtypes.execute`` only talk to ``VM``; the
+``vm_type`` param picks the class through a small registry, so
+``kvmtest/vm/libvirt_vm.py`` registers itself with ``@register("libvirt")``.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import importlib
+import ipaddress
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, ClassVar, Dict, List, Optional, Type
+
+from kvmtest.vm.context import TestContext
+from kvmtest.vm.env import GuestRecord
+from kvmtest.vm.params import get_list, object_params, params_digest
+
+if TYPE_CHECKING:
+    from kvmtest.vm.console import ConsoleSession
+
+
+class GuestState(enum.Enum):
+    DEFINED = "defined"
+    BOOTING = "booting"
+    READY = "ready"
+    STOPPED = "stopped"
+
+
+class VMError(Exception):
+    """A guest could not be started, reached, or died; the message says which and why."""
+
+
+class VMDeadError(VMError):
+    """The guest's process went away under us (qemu crashed or was killed)."""
+
+
+class VMHangError(VMError):
+    """The guest stopped answering on its console within the timeout."""
+
+
+@dataclass(frozen=True)
+class NicPlan:
+    """One NIC as the guest must see it: from the plan's addresses, or a local default."""
+
+    name: str
+    mac: str
+    ip: Optional[str]  # "a.b.c.d/prefix" or None (unconfigured)
+    model: str
+    mode: str  # "user" | "tap"
+    netdst: str
+
+    @property
+    def ip_address(self) -> Optional[str]:
+        return self.ip.split("/")[0] if self.ip else None
+
+
+def default_mac(*parts: str) -> str:
+    """A stable locally administered unicast MAC (02:...) for NICs with no planned range."""
+    h = hashlib.sha256("/".join(parts).encode()).digest()
+    return "02:" + ":".join(f"{b:02x}" for b in h[:5])
+
+
+def plan_nics(vm: str, params: Dict[str, str], test: TestContext) -> List[NicPlan]:
+    """The NICs of ``vm`` with their MAC/IP: plan addresses first, then ``mac``/``ip`` params."""
+    vp = object_params(params, vm)
+    out = []
+    for nic in get_list(vp, "nics"):
+        np_ = object_params(vp, nic)
+        addr = test.address(vm, nic)
+        mac = (addr.mac if addr else None) or np_.get("mac") or default_mac(test.job_id, test.queue, vm, nic)
+        ip = (addr.ip if addr else None) or np_.get("ip") or None
+        if ip and "/" not in ip:
+            ip = f"{ip}/{np_.get('ip_prefix', '24')}"
+        if ip:
+            ipaddress.ip_interface(ip)  # validate early, with the offending value in the error
+        out.append(
+            NicPlan(
+                name=nic,
+                mac=mac.lower(),
+                ip=ip,
+                model=np_.get("nic_model", "virtio-net-pci"),
+                mode=np_.get("nic_mode", "user"),
+                netdst=np_.get("netdst", ""),
+            )
+        )
+    return out
+
+
+class VM(ABC):
+    """One guest. Subclasses fill in how it is started, reached and stopped."""
+
+    vm_type: ClassVar[str] = ""
+
+    def __init__(self, name: str, params: Dict[str, str], test: TestContext) -> None:
+        self.name = name
+        self.all_params = dict(params)
+        self.params = object_params(params, name)
+        self.test = test
+        self.nics = plan_nics(name, params, test)
+        self.state = GuestState.DEFINED
+
+    # -- identity -----------------------------------------------------------------
+    @property
+    def params_digest(self) -> str:
+        addrs = [{"nic": n.name, "mac": n.mac, "ip": n.ip or ""} for n in self.nics]
+        return params_digest(self.all_params, self.name, addrs)
+
+    def planned_macs(self) -> Dict[str, str]:
+        return {n.name: n.mac for n in self.nics}
+
+    def planned_ips(self) -> Dict[str, Optional[str]]:
+        return {n.name: n.ip_address for n in self.nics}
+
+    @property
+    def console_log(self) -> Path:
+        """Where this test's view of the guest console is logged."""
+        return Path(self.test.logdir) / f"console-{self.name}.log"
+
+    # -- lifecycle ----------------------------------------------------------------
+    @abstractmethod
+    def create(self) -> None:
+        """Start the guest (returns once the process runs; does not wait for login)."""
+
+    @abstractmethod
+    def is_alive(self) -> bool:
+        """True while the guest's process/domain runs."""
+
+    @abstractmethod
+    def wait_for_login(self, timeout: float = 60.0) -> ConsoleSession:
+        """A logged-in shell on the serial console; raises VMHangError/VMDeadError."""
+
+    @abstractmethod
+    def destroy(self, gracefully: bool = True) -> None:
+        """Stop the guest: gracefully = ask it (QMP/poweroff) first, then kill."""
+
+    @abstractmethod
+    def to_env(self) -> GuestRecord:
+        """The env record that lets another test (or process) reattach to this guest."""
+
+    @classmethod
+    @abstractmethod
+    def from_env(cls, record: GuestRecord, params: Dict[str, str], test: TestContext) -> VM:
+        """Reattach to a running guest described by ``record``."""
+
+    def death_reason(self) -> Optional[str]:
+        """Why the guest is gone (exit status, signal, last stderr), or None if alive."""
+        return None if self.is_alive() else f"guest {self.name} is not running"
+
+    def close_sessions(self) -> None:
+        """Drop console connections this object holds (the guest keeps running)."""
+        return None
+
+
+_REGISTRY: Dict[str, Type[VM]] = {}
+_MODULES = {"qemu": "kvmtest.vm.qemu", "libvirt": "kvmtest.vm.libvirt_vm"}
+
+
+def register(vm_type: str) -> Callable[[Type[VM]], Type[VM]]:
+    """Class decorator: make ``vm_type = <name>`` select this backend."""
+
+    def deco(cls: Type[VM]) -> Type[VM]:
+        cls.vm_type = vm_type
+        _REGISTRY[vm_type] = cls
+        return cls
+
+    return deco
+
+
+def backend(vm_type: str) -> Type[VM]:
+    """The backend class for ``vm_type``, importing its module on first use."""
+    if vm_type not in _REGISTRY and vm_type in _MODULES:
+        importlib.import_module(_MODULES[vm_type])
+    try:
+        return _REGISTRY[vm_type]
+    except KeyError:
+        known = sorted(set(_REGISTRY) | set(_MODULES))
+        raise VMError(f"unknown vm_type {vm_type!r} (known: {', '.join(known)})") from None
+
+
+def make_vm(name: str, params: Dict[str, str], test: TestContext) -> VM:
+    vm_type = object_params(params, name).get("vm_type", "qemu")
+    return backend(vm_type)(name, params, test)

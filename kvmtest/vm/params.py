@@ -1,0 +1,122 @@
+"""Small helpers over the flat ``str -> str`` param dicts the config language yields.
+
+Names follow avocado-vt where it has them (``object_params``, ``vms``, ``nics``...)
+so configs written for it read the same here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+_TRUE = {"yes", "true", "on", "1", "y"}
+_FALSE = {"no", "false", "off", "0", "n", ""}
+
+
+def object_params(params: Mapping[str, str], name: str) -> Dict[str, str]:
+    """The params as seen by one object (a vm, nic or image) called ``name``.
+
+    Every ``key_<name>`` overrides ``key``: ``mem_vm2 = 512`` makes ``mem`` 512
+    for vm2 only. The suffixed keys stay in the result, like avocado-vt.
+    """
+    out = dict(params)
+    suffix = "_" + name
+    for key, value in params.items():
+        if key.endswith(suffix) and len(key) > len(suffix):
+            out[key[: -len(suffix)]] = value
+    return out
+
+
+def get_list(params: Mapping[str, str], key: str, default: str = "") -> List[str]:
+    """A whitespace-separated list param (``vms = vm1 vm2``)."""
+    return params.get(key, default).split()
+
+
+def get_bool(params: Mapping[str, str], key: str, default: bool = False) -> bool:
+    """A yes/no param; anything unrecognised is an error rather than a silent default."""
+    raw = params.get(key)
+    if raw is None:
+        return default
+    low = raw.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ValueError(f"param {key} = {raw!r} is not a yes/no value")
+
+
+def get_int(params: Mapping[str, str], key: str, default: int) -> int:
+    raw = params.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ValueError(f"param {key} = {raw!r} is not an integer") from None
+
+
+def get_float(params: Mapping[str, str], key: str, default: float) -> float:
+    raw = params.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw.strip())
+    except ValueError:
+        raise ValueError(f"param {key} = {raw!r} is not a number") from None
+
+
+def resolve_path(path: str, params: Optional[Mapping[str, str]] = None) -> Path:
+    """Find a file named in a config, relative paths tried against a few roots.
+
+    Configs say ``kernel = images/tiny/vmlinuz``: that must work whether kvmtest
+    runs from the checkout, from another directory, or from an installed copy,
+    so try ``images_base_dir``, the repo root, then the current directory.
+    """
+    p = Path(os.path.expanduser(path))
+    if p.is_absolute():
+        return p
+    roots: List[Path] = []
+    if params and params.get("images_base_dir"):
+        roots.append(Path(os.path.expanduser(params["images_base_dir"])))
+    roots += [REPO_ROOT, Path.cwd()]
+    for root in roots:
+        cand = root / p
+        if cand.exists():
+            return cand.resolve()
+    return (roots[0] / p).resolve()
+
+
+def split_args(value: str) -> List[str]:
+    """Shell-like split of an argv param, never handed to a shell."""
+    return shlex.split(value)
+
+
+# Params that shape a running guest. Two tests whose vm sees the same values
+# (after object_params) may share the guest when ``kill_vm = no``.
+VM_KEYS = (
+    "vm_type", "qemu_binary", "accel", "machine_type", "cpu_model", "mem", "smp",
+    "images", "image_name", "image_format", "drive_format", "snapshot", "image_readonly",
+    "nics", "nic_model", "nic_mode", "netdst", "kernel", "initrd", "kernel_params",
+    "extra_params", "qemu_extra_args", "login_prompt", "username", "password", "shell_prompt",
+)
+
+
+def params_digest(params: Mapping[str, str], vm: str, addresses: List[Dict[str, str]]) -> str:
+    """A stable digest of what makes ``vm`` the guest it is (reuse only on equality)."""
+    p = object_params(params, vm)
+    picked: Dict[str, object] = {k: p.get(k, "") for k in VM_KEYS}
+    for img in get_list(p, "images"):
+        ip = object_params(p, img)
+        picked["image:" + img] = [ip.get(k, "") for k in ("image_name", "image_format", "drive_format", "snapshot")]
+    for nic in get_list(p, "nics"):
+        np_ = object_params(p, nic)
+        picked["nic:" + nic] = [np_.get(k, "") for k in ("nic_model", "nic_mode", "netdst", "mac", "ip")]
+    picked["addresses"] = sorted(json.dumps(a, sort_keys=True) for a in addresses)
+    blob = json.dumps(picked, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
