@@ -15,6 +15,7 @@ from typing import Dict, List, Optional
 # Our marker inside <metadata>: cleanup finds kvmtest's domains by it, not by name parsing.
 METADATA_NS = "https://kvmtest.invalid/libvirt/1"
 METADATA_PREFIX = "kvmtest"
+ET.register_namespace(METADATA_PREFIX, METADATA_NS)
 
 # qemu -device names (what the qemu backend's nic_model holds) -> libvirt <model type>.
 _NIC_MODELS = {
@@ -176,10 +177,9 @@ def domain_xml(spec: DomainSpec) -> str:
     _sub(serial, "target", port="0")
     console = _sub(devs, "console", type="pty")
     _sub(console, "target", type="serial", port="0")
-    # No display, no default USB/balloon: less for TCG to emulate, nothing listening.
-    _sub(devs, "graphics", type="none") if False else None  # noqa: B018 (no <graphics> = headless)
+    # No <graphics>, no USB, no balloon: less for TCG to emulate, nothing listening.
+    _sub(devs, "controller", type="usb", model="none")
     _sub(devs, "memballoon", model="none")
-    ET.register_namespace(METADATA_PREFIX, METADATA_NS)
     return ET.tostring(dom, encoding="unicode")
 
 
