@@ -1,0 +1,101 @@
+"""Result records: one per executed test, plus the job they belong to.
+
+Both are plain dataclasses whose ``to_json``/``from_json`` round-trip without
+loss, so a result can be written, read back, merged on ``--resume`` or sent
+to another host unchanged. Key names follow avocado's ``results.json`` where
+avocado has one (``name``, ``status``, ``fail_reason``, ``start``, ``end``,
+``time``, ``logdir``, ``fail_class``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Dict, List, Optional
+
+from kvmtest.plan.model import Address
+
+PASS = "PASS"
+FAIL = "FAIL"
+ERROR = "ERROR"
+SKIP = "SKIP"
+INTERRUPTED = "INTERRUPTED"
+
+#: Every status a result can carry, in summary-column order.
+STATUSES = (PASS, FAIL, ERROR, SKIP, INTERRUPTED)
+#: Statuses ``--resume`` keeps; an INTERRUPTED test is run again.
+FINAL_STATUSES = frozenset({PASS, FAIL, ERROR, SKIP})
+
+#: ``fail_class`` values the runner itself sets (test code sets the exception class name).
+TIMEOUT_CLASS = "TestTimeout"
+STOPPED_CLASS = "JobInterrupted"
+DEP_CLASS = "DependencyNotMet"
+
+
+def is_final(status: str) -> bool:
+    """True when ``--resume`` must not run the test again."""
+    return status in FINAL_STATUSES
+
+
+@dataclass
+class TestResult:
+    """What happened to one planned test in one attempt."""
+
+    __test__ = False  # not a pytest class
+
+    id: str  # "<host>/<queue>/<n>-<shortname>": unique in a job, stable across --resume
+    name: str
+    shortname: str
+    status: str
+    hostname: str
+    queue: str
+    start: float  # epoch seconds
+    end: float
+    fail_reason: Optional[str] = None
+    fail_class: Optional[str] = None
+    logdir: str = ""  # relative to the results directory
+    addresses: List[Address] = field(default_factory=list)
+    attempt: int = 1  # 2 after one --resume re-ran it, ...
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r} for {self.id}")
+
+    @property
+    def time(self) -> float:
+        """Duration in seconds, as avocado's ``time`` key."""
+        return max(0.0, self.end - self.start)
+
+    def to_json(self) -> Dict[str, Any]:
+        d: Dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["addresses"] = [a.to_json() for a in self.addresses]
+        d["time"] = round(self.time, 6)
+        return d
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> TestResult:
+        names = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in d.items() if k in names}
+        kw["addresses"] = [Address.from_json(a) for a in d.get("addresses", [])]
+        return cls(**kw)
+
+
+@dataclass
+class JobInfo:
+    """Who ran what, when: the ``job`` object of results.json."""
+
+    job_id: str
+    set: str = ""
+    hostname: str = ""
+    cmdline: List[str] = field(default_factory=list)
+    start: float = 0.0
+    end: Optional[float] = None
+    runs: List[Dict[str, Any]] = field(default_factory=list)  # one per start/--resume
+    interrupted: Optional[str] = None  # signal name when the last run was stopped
+
+    def to_json(self) -> Dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> JobInfo:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})

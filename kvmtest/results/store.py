@@ -1,0 +1,217 @@
+"""results.json: versioned, rewritten atomically after every test.
+
+A reader may be handed any version this module ever wrote (or avocado's own
+results.json, which we call version 1): ``load_results`` upgrades it step by
+step to ``SCHEMA_VERSION`` before building records, so callers see one shape.
+The layout is documented in docs/results.md; tests check the two agree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Union
+
+from kvmtest.results.records import (
+    ERROR,
+    FAIL,
+    INTERRUPTED,
+    PASS,
+    SKIP,
+    JobInfo,
+    TestResult,
+    is_final,
+)
+
+SCHEMA_VERSION = 2
+RESULTS_JSON = "results.json"
+RESULTS_XML = "results.xml"
+PLAN_JSON = "plan.json"
+JOB_LOG = "job.log"
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` so readers (and a crash) see the old or the new file, never half of one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+@dataclass
+class ResultsFile:
+    """The whole of results.json as records."""
+
+    job: JobInfo
+    tests: List[TestResult] = field(default_factory=list)
+    superseded: List[TestResult] = field(default_factory=list)  # earlier attempts of re-run tests
+    planned: int = 0
+
+    def by_id(self) -> Dict[str, TestResult]:
+        return {r.id: r for r in self.tests}
+
+    def final_ids(self) -> set:
+        """Ids ``--resume`` keeps (status PASS/FAIL/ERROR/SKIP)."""
+        return {r.id for r in self.tests if is_final(r.status)}
+
+    def counts(self) -> Dict[str, int]:
+        c = {s: 0 for s in (PASS, FAIL, ERROR, SKIP, INTERRUPTED)}
+        for r in self.tests:
+            c[r.status] += 1
+        return c
+
+    def to_json(self) -> Dict[str, Any]:
+        c = self.counts()
+        end = self.job.end if self.job.end is not None else max(
+            [r.end for r in self.tests] or [self.job.start]
+        )
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "job": self.job.to_json(),
+            "job_id": self.job.job_id,
+            "debuglog": "job.log",
+            "planned": self.planned,
+            "pending": max(0, self.planned - len(self.final_ids())),
+            "total": len(self.tests),
+            "pass": c[PASS],
+            "failures": c[FAIL],
+            "errors": c[ERROR],
+            "skip": c[SKIP],
+            "interrupt": c[INTERRUPTED],
+            "time": round(max(0.0, end - self.job.start), 6),
+            "tests": [r.to_json() for r in self.tests],
+            "superseded": [r.to_json() for r in self.superseded],
+        }
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> ResultsFile:
+        data = upgrade(data)
+        return cls(
+            job=JobInfo.from_json(data["job"]),
+            tests=[TestResult.from_json(t) for t in data["tests"]],
+            superseded=[TestResult.from_json(t) for t in data.get("superseded", [])],
+            planned=int(data.get("planned", len(data["tests"]))),
+        )
+
+
+# --- upgrades: one function per step, vN -> vN+1 -------------------------------
+
+_AVOCADO_STATUS = {"CANCEL": SKIP, "WARN": PASS}
+
+
+def _v1_to_v2(d: Dict[str, Any]) -> Dict[str, Any]:
+    """avocado's layout: no job object, no hostname/queue/addresses, CANCEL/WARN statuses."""
+    tests = []
+    for i, t in enumerate(d.get("tests", []), 1):
+        status = _AVOCADO_STATUS.get(t.get("status", ERROR), t.get("status", ERROR))
+        start = float(t.get("start") or 0.0)
+        end = float(t.get("end") or start + float(t.get("time") or 0.0))
+        tests.append({
+            "id": f"localhost/default/{t.get('id', i)}",
+            "name": t["name"],
+            "shortname": t["name"],
+            "status": status,
+            "fail_reason": t.get("fail_reason"),
+            "fail_class": t.get("fail_class"),
+            "hostname": "localhost",
+            "queue": "default",
+            "start": start,
+            "end": end,
+            "logdir": t.get("logdir", ""),
+            "addresses": [],
+            "attempt": 1,
+        })
+    starts = [t["start"] for t in tests]
+    job = {"job_id": d.get("job_id", ""), "start": min(starts) if starts else 0.0}
+    return {"schema_version": 2, "job": job, "tests": tests, "superseded": [],
+            "planned": len(tests)}
+
+
+_UPGRADES: Dict[int, Callable[[Dict[str, Any]], Dict[str, Any]]] = {1: _v1_to_v2}
+
+
+def upgrade(data: Dict[str, Any]) -> Dict[str, Any]:
+    """Bring any known results.json version up to ``SCHEMA_VERSION``."""
+    version = int(data.get("schema_version", 1))
+    if version > SCHEMA_VERSION:
+        raise ValueError(
+            f"results.json schema_version {version} is newer than this kvmtest "
+            f"understands ({SCHEMA_VERSION}); upgrade kvmtest"
+        )
+    while version < SCHEMA_VERSION:
+        data = _UPGRADES[version](data)
+        version = int(data["schema_version"])
+    return data
+
+
+def load_results(path: Union[str, Path]) -> ResultsFile:
+    """Read results.json from a results directory (or the file itself), upgrading old versions."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / RESULTS_JSON
+    with open(p, encoding="utf-8") as f:
+        return ResultsFile.from_json(json.load(f))
+
+
+class ResultsStore:
+    """Thread-safe owner of a job's ResultsFile: every ``add`` rewrites results.json.
+
+    Pipelines call ``add`` from their own threads; the lock is held only for
+    the in-memory update and the (small) atomic write, so a slow or hung test
+    never blocks another queue here.
+    """
+
+    def __init__(self, results_dir: Path, data: ResultsFile,
+                 on_write: Optional[Callable[[ResultsFile], None]] = None) -> None:
+        self.dir = Path(results_dir)
+        self.data = data
+        self._lock = threading.Lock()
+        self._on_write = on_write  # e.g. rewrite results.xml alongside
+
+    def add(self, result: TestResult) -> None:
+        """Record a result, replacing (and keeping as superseded) an earlier attempt."""
+        with self._lock:
+            kept = []
+            for r in self.data.tests:
+                if r.id == result.id:
+                    self.data.superseded.append(r)
+                else:
+                    kept.append(r)
+            kept.append(result)
+            self.data.tests = kept
+            self._write_locked()
+
+    def result(self, test_id: str) -> Optional[TestResult]:
+        with self._lock:
+            for r in self.data.tests:
+                if r.id == test_id:
+                    return r
+        return None
+
+    def status_of(self, test_id: str) -> Optional[str]:
+        r = self.result(test_id)
+        return r.status if r is not None else None
+
+    def write(self) -> None:
+        with self._lock:
+            self._write_locked()
+
+    def _write_locked(self) -> None:
+        text = json.dumps(self.data.to_json(), indent=2, sort_keys=False) + "\n"
+        atomic_write(self.dir / RESULTS_JSON, text)
+        if self._on_write is not None:
+            self._on_write(self.data)

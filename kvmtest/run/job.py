@@ -1,0 +1,263 @@
+"""A job: all queues of this host run concurrently, one pipeline thread each.
+
+``run_job`` is the library entry point the CLI calls; ``resume_job`` finishes
+a stopped or crashed job from its results directory alone (plan.json holds
+the planned tests, results.json what already has a final status).
+
+Results directory layout (see docs/results.md)::
+
+    job.log  plan.json  results.json  results.xml  env/<env>.json
+    tests/<host>-<queue>/<n>-<shortname>[.<attempt>]/debug.log (+ console logs)
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence
+
+from kvmtest.plan.model import QueuePlan
+from kvmtest.results.junit import write_junit
+from kvmtest.results.kcidb import write_kcidb
+from kvmtest.results.records import JobInfo
+from kvmtest.results.store import (
+    JOB_LOG,
+    PLAN_JSON,
+    RESULTS_JSON,
+    RESULTS_XML,
+    ResultsFile,
+    ResultsStore,
+    load_results,
+)
+from kvmtest.results.summary import all_passed, format_summary
+from kvmtest.run.pipeline import (
+    Backend,
+    JobRuntime,
+    ProgressEvent,
+    RunOptions,
+    default_backend,
+    format_event,
+    run_queue,
+)
+from kvmtest.run.planfile import load_plan, save_plan
+from kvmtest.run.schedule import all_test_ids, safe_name, schedule
+from kvmtest.run.signals import StopOnSignals
+
+log = logging.getLogger("kvmtest.run")
+
+
+@dataclass
+class JobSummary:
+    """What the CLI needs after a job: where, what happened, which exit code."""
+
+    results_dir: Path
+    results: ResultsFile
+    text: str  # the printed summary table
+    interrupted: Optional[str] = None  # signal name (or "stopped") when the run was cut short
+    abandoned: List[str] = field(default_factory=list)  # ids of tests whose thread never returned
+
+    @property
+    def passed(self) -> bool:
+        return self.interrupted is None and all_passed(self.results)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every planned test passed; 128+signal when interrupted; else 1."""
+        if self.interrupted:
+            try:
+                return 128 + int(signal.Signals[self.interrupted])
+            except KeyError:
+                return 1
+        return 0 if self.passed else 1
+
+
+def new_job(set_name: str = "", cmdline: Optional[List[str]] = None,
+            job_id: Optional[str] = None) -> JobInfo:
+    return JobInfo(job_id=job_id or uuid.uuid4().hex[:12], set=set_name,
+                   hostname=socket.gethostname(),
+                   cmdline=list(sys.argv if cmdline is None else cmdline))
+
+
+def default_results_dir(set_name: str = "", base: Path = Path("results")) -> Path:
+    """results/<YYYYmmdd-HHMMSS>-<set>, with -2, -3... if that exists already."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = f"{stamp}-{safe_name(set_name)}" if set_name else stamp
+    path = Path(base) / name
+    n = 2
+    while path.exists():
+        path = Path(base) / f"{name}-{n}"
+        n += 1
+    return path
+
+
+def print_progress(ev: ProgressEvent) -> None:
+    print(format_event(ev), flush=True)
+
+
+def resume_job(results_dir: Path, **kwargs) -> JobSummary:
+    """Run the planned tests of ``results_dir`` that have no final status."""
+    return run_job(None, results_dir, resume=True, **kwargs)
+
+
+def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
+            job: Optional[JobInfo] = None, resume: bool = False,
+            kcidb: Optional[Path] = None,
+            progress: Optional[Callable[[ProgressEvent], None]] = None,
+            options: Optional[RunOptions] = None, backend: Optional[Backend] = None,
+            stop: Optional[threading.Event] = None) -> JobSummary:
+    """Run ``queues`` (this host's) concurrently and write the results directory.
+
+    With ``resume`` the plan comes from ``results_dir/plan.json`` (``queues``
+    and ``job`` are ignored) and only tests without a final status run. A
+    ``PlanError`` (bad dependency...) is raised before anything runs or is
+    written. ``stop`` lets an embedding program stop the job like a signal.
+    """
+    options = options or RunOptions()
+    results_dir = Path(results_dir)
+    if resume:
+        queues, job, data = _load_for_resume(results_dir)
+    else:
+        if queues is None:
+            raise ValueError("run_job needs queues unless resume=True")
+        if (results_dir / RESULTS_JSON).exists():
+            raise FileExistsError(f"{results_dir} already holds a job: use --resume")
+        job = job or new_job()
+        data = ResultsFile(job=job)
+    queues = list(queues)
+    schedules = schedule(queues, data.final_ids())  # raises PlanError before any side effect
+    data.planned = len(all_test_ids(queues))
+    results_dir.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        job.start = time.time()
+        save_plan(results_dir / PLAN_JSON, job, queues)
+
+    backend = backend or default_backend()
+    stop = stop or threading.Event()
+    store = ResultsStore(results_dir, data,
+                         on_write=lambda d: write_junit(d, results_dir / RESULTS_XML))
+    workdir = Path(options.workdir_base or tempfile.gettempdir()) / f"kvmtest-{job.job_id}"
+    rt = JobRuntime(job_id=job.job_id, results_dir=results_dir, workdir=workdir, store=store,
+                    backend=backend, options=options, progress=progress or print_progress,
+                    total=sum(len(s.tests) for s in schedules), stop=stop)
+    run_info = {"start": time.time(), "end": None, "resume": resume, "pid": os.getpid(),
+                "tests": rt.total, "interrupted": None}
+    job.runs.append(run_info)
+    job.end = None
+    job.interrupted = None
+
+    with _job_logging(results_dir / JOB_LOG):
+        log.info("job %s %s: %d queue(s), %d test(s) to run, results in %s",
+                 job.job_id, "resumed" if resume else "started", len(schedules), rt.total,
+                 results_dir)
+        if resume:
+            _kill_all(backend, job.job_id)  # guests a crashed run may have left behind
+        store.write()
+        sigs = StopOnSignals(stop, rt.hurry) if options.handle_signals else None
+
+        def reason(name: str) -> None:
+            rt.stop_reason = f"{name} received"
+
+        if sigs is not None:
+            sigs.on_stop = reason
+            sigs.__enter__()
+        try:
+            _run_pipelines(rt, schedules)
+        finally:
+            if sigs is not None:
+                sigs.__exit__(None, None, None)
+            interrupted = (sigs.received if sigs is not None else None) or (
+                "stopped" if stop.is_set() else None)
+            _kill_all(backend, job.job_id)
+            shutil.rmtree(workdir, ignore_errors=True)
+            run_info["end"] = job.end = time.time()
+            run_info["interrupted"] = job.interrupted = interrupted
+            store.write()
+            if kcidb is not None:
+                write_kcidb(store.data, results_dir, Path(kcidb))
+            text = format_summary(store.data, results_dir)
+            for line in text.splitlines():
+                log.info("%s", line)
+            if rt.abandoned:
+                log.warning("test thread(s) abandoned: %s", ", ".join(rt.abandoned))
+            log.info("job %s %s", job.job_id,
+                     f"interrupted ({interrupted})" if interrupted else "finished")
+    if options.print_summary:
+        print(text, flush=True)
+    return JobSummary(results_dir, store.data, text, interrupted, list(rt.abandoned))
+
+
+def _load_for_resume(results_dir: Path):
+    plan_file = results_dir / PLAN_JSON
+    if not plan_file.exists():
+        raise FileNotFoundError(f"{plan_file} not found: not a kvmtest results directory")
+    planned_job, queues = load_plan(plan_file)
+    if (results_dir / RESULTS_JSON).exists():
+        data = load_results(results_dir)
+    else:  # killed before the first write
+        if planned_job is None:
+            raise ValueError(f"{plan_file} has no job information")
+        data = ResultsFile(job=planned_job)
+    return queues, data.job, data
+
+
+def _run_pipelines(rt: JobRuntime, schedules) -> None:
+    threads = []
+    for qs in schedules:
+        t = threading.Thread(target=_pipeline_main, args=(rt, qs), daemon=True,
+                             name=f"queue-{qs.key}")
+        threads.append(t)
+        t.start()
+    for t in threads:
+        while t.is_alive():
+            t.join(0.2)  # short joins keep the main thread responsive to signals
+
+
+def _pipeline_main(rt: JobRuntime, qs) -> None:
+    try:
+        run_queue(rt, qs)
+    except Exception:
+        log.exception("[%s] pipeline crashed", qs.key)
+
+
+def _kill_all(backend: Backend, job_id: str) -> None:
+    try:
+        if backend.kill_guests(job_id, None, signal.SIGTERM):
+            backend.kill_guests(job_id, None, signal.SIGKILL)
+    except Exception as exc:
+        log.error("killing the job's guests failed: %s", exc)
+
+
+class _job_logging:
+    """job.log gets every kvmtest record (DEBUG and up) while the job runs."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.logger = logging.getLogger("kvmtest")
+        self.handler: Optional[logging.Handler] = None
+        self.level = logging.NOTSET
+
+    def __enter__(self) -> _job_logging:
+        self.handler = logging.FileHandler(self.path, encoding="utf-8")
+        self.handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)-5s [%(threadName)s] %(name)s: %(message)s"))
+        self.level = self.logger.level
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.addHandler(self.handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.handler is not None
+        self.logger.removeHandler(self.handler)
+        self.handler.close()
+        self.logger.setLevel(self.level)

@@ -1,0 +1,278 @@
+"""One queue's pipeline: its tests one after another, each under a watchdog.
+
+Everything the pipelines of a job share lives in ``JobRuntime`` (results
+store, stop flag, progress counter); everything that touches guests goes
+through ``Backend`` so the pipeline itself knows nothing of qemu.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, List, Optional
+
+from kvmtest.plan.model import QueuePlan
+from kvmtest.results.records import (
+    DEP_CLASS,
+    ERROR,
+    PASS,
+    SKIP,
+    STOPPED_CLASS,
+    TIMEOUT_CLASS,
+    TestResult,
+)
+from kvmtest.results.store import ResultsStore
+from kvmtest.run.schedule import QueueSchedule, ScheduledTest, safe_name
+from kvmtest.run.watchdog import Outcome, Watchdog, worker_name
+from kvmtest.vm.context import TestContext
+
+log = logging.getLogger("kvmtest.run")
+
+DEFAULT_TIMEOUT = 600.0
+
+
+@dataclass
+class Backend:
+    """The runner's only edges to guests: load an env, execute a test, kill guests."""
+
+    load_env: Callable[[Path], Any]
+    execute: Callable[[TestContext, Any], None]
+    kill_guests: Callable[[str, Optional[str], int], int]
+
+
+def default_backend() -> Backend:
+    """kvmtest's own test types and guest killer (imported late: they pull in qemu code)."""
+    from kvmtest.testtypes import execute
+    from kvmtest.vm import kill_guests
+    from kvmtest.vm.env import Env
+
+    return Backend(load_env=Env.load, execute=execute, kill_guests=kill_guests)
+
+
+@dataclass
+class RunOptions:
+    default_timeout: float = DEFAULT_TIMEOUT  # used when a test has no ``timeout`` param
+    grace: float = 10.0  # SIGTERM -> SIGKILL of a stopped test's guests
+    abandon_after: float = 5.0  # SIGKILL -> give up on the test thread
+    handle_signals: bool = True  # install SIGINT/SIGTERM handlers (main thread only)
+    print_summary: bool = True
+    workdir_base: Optional[Path] = None  # default: $TMPDIR (short paths for unix sockets)
+
+
+@dataclass
+class ProgressEvent:
+    """A test started or ended; ``left`` counts this run's tests not yet ended."""
+
+    kind: str  # "start" or "end"
+    queue: str  # "<host>/<queue>"
+    test_id: str
+    name: str
+    elapsed: float  # seconds since the run started
+    left: int
+    status: Optional[str] = None
+    duration: float = 0.0
+    fail_reason: Optional[str] = None
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def format_event(ev: ProgressEvent) -> str:
+    """'[host/queue] PASS  2-boot (3.2 s) | elapsed 0:01:07, 5 left'"""
+    short = ev.test_id.rsplit("/", 1)[-1]
+    if ev.kind == "start":
+        head = f"[{ev.queue}] START {short}"
+    else:
+        head = f"[{ev.queue}] {ev.status:<5} {short} ({ev.duration:.1f} s)"
+        if ev.fail_reason and ev.status != PASS:
+            reason = ev.fail_reason.splitlines()[0] if ev.fail_reason.strip() else ""
+            head += f": {reason[:120]}"
+    return f"{head} | elapsed {_clock(ev.elapsed)}, {ev.left} left"
+
+
+@dataclass
+class JobRuntime:
+    """State shared by a job's pipelines."""
+
+    job_id: str
+    results_dir: Path
+    workdir: Path
+    store: ResultsStore
+    backend: Backend
+    options: RunOptions
+    progress: Callable[[ProgressEvent], None]
+    total: int
+    stop: threading.Event = field(default_factory=threading.Event)
+    hurry: threading.Event = field(default_factory=threading.Event)
+    stop_reason: str = "job interrupted"
+    t0: float = field(default_factory=time.monotonic)
+    abandoned: List[str] = field(default_factory=list)
+    _ended: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def ended_one(self) -> int:
+        with self._lock:
+            self._ended += 1
+            return self.total - self._ended
+
+    def left(self) -> int:
+        with self._lock:
+            return self.total - self._ended
+
+    def emit(self, ev: ProgressEvent) -> None:
+        log.info("%s", format_event(ev))
+        try:
+            self.progress(ev)
+        except Exception as exc:  # a broken progress printer must not kill a queue
+            log.error("progress callback failed: %s", exc)
+
+
+def env_path(rt: JobRuntime, plan: QueuePlan) -> Path:
+    """The queue's env file: absolute as planned, else under <results>/env/."""
+    p = Path(plan.env or f"env-{plan.queue}")
+    if p.is_absolute():
+        return p
+    return rt.results_dir / "env" / f"{safe_name(str(p))}.json"
+
+
+def test_logdir(rt: JobRuntime, st: ScheduledTest, attempt: int) -> Path:
+    t = st.test
+    d = rt.results_dir / "tests" / f"{safe_name(t.hostname)}-{safe_name(t.queue)}"
+    leaf = f"{st.index}-{safe_name(t.shortname)}"
+    return d / (leaf if attempt == 1 else f"{leaf}.{attempt}")
+
+
+class _TestLogHandler(logging.FileHandler):
+    """debug.log of one test: its own logger plus whatever its worker thread logs."""
+
+    def __init__(self, path: Path, logger_name: str, thread_name: str) -> None:
+        super().__init__(path, encoding="utf-8")
+        self.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)-5s %(name)s: %(message)s"))
+        self.logger_name = logger_name
+        self.thread_name = thread_name  # the watchdog names the worker "kvmtest-<test id>"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return (record.name == self.logger_name or record.name.startswith(self.logger_name + ".")
+                or record.threadName == self.thread_name)
+
+
+def run_queue(rt: JobRuntime, qs: QueueSchedule) -> None:
+    """The pipeline thread's body: the queue's pending tests in plan order."""
+    plan = qs.plan
+    workdir = rt.workdir / safe_name(f"{plan.hostname}-{plan.queue}")
+    workdir.mkdir(parents=True, exist_ok=True)
+    env_file = env_path(rt, plan)
+    env_file.parent.mkdir(parents=True, exist_ok=True)
+
+    def kill(sig: int) -> int:
+        return rt.backend.kill_guests(rt.job_id, plan.queue, sig)
+
+    watchdog = Watchdog(kill=kill, grace=rt.options.grace,
+                        abandon_after=rt.options.abandon_after, job_stop=rt.stop,
+                        hurry=rt.hurry, stop_reason=lambda: rt.stop_reason)
+    env: Any = None
+    env_error: Optional[str] = None
+    try:
+        for st in qs.tests:
+            if rt.stop.is_set():
+                break
+            if env is None and env_error is None:
+                try:
+                    env = rt.backend.load_env(env_file)
+                except Exception as exc:
+                    env_error = f"cannot load env file {env_file}: {type(exc).__name__}: {exc}"
+                    log.error("[%s] %s", plan.key, env_error)
+            outcome = _run_one(rt, qs, st, workdir, env, env_error, watchdog)
+            if outcome.abandoned or outcome.fail_class in (TIMEOUT_CLASS, STOPPED_CLASS):
+                env = None  # the stopped test may have left it half-updated: re-read the file
+    finally:
+        _close_queue(rt, plan)
+
+
+def _close_queue(rt: JobRuntime, plan: QueuePlan) -> None:
+    """Guests kept across tests (kill_vm = no) end with their queue."""
+    try:
+        if rt.backend.kill_guests(rt.job_id, plan.queue, signal.SIGTERM):
+            rt.backend.kill_guests(rt.job_id, plan.queue, signal.SIGKILL)
+    except Exception as exc:
+        log.error("[%s] killing the queue's guests failed: %s", plan.key, exc)
+
+
+def _run_one(rt: JobRuntime, qs: QueueSchedule, st: ScheduledTest, workdir: Path,
+             env: Any, env_error: Optional[str], watchdog: Watchdog) -> Outcome:
+    t = st.test
+    previous = rt.store.result(st.id)
+    attempt = previous.attempt + 1 if previous is not None else 1
+    logdir = test_logdir(rt, st, attempt)
+    logdir.mkdir(parents=True, exist_ok=True)
+    logger_name = "kvmtest.test." + safe_name(f"{t.hostname}.{t.queue}").replace(".", "_") \
+        + f".{st.index}"
+    test_log = logging.getLogger(logger_name)
+    handler = _TestLogHandler(logdir / "debug.log", logger_name, worker_name(st.id))
+    logging.getLogger("kvmtest").addHandler(handler)
+    start = time.time()
+    rt.emit(ProgressEvent("start", qs.key, st.id, t.name, time.monotonic() - rt.t0, rt.left()))
+    test_log.info("test %s (%s) attempt %d, logdir %s", t.name, st.id, attempt, logdir)
+    try:
+        try:
+            outcome = _outcome(rt, st, workdir, env, env_error, watchdog, logdir, test_log)
+        except Exception as exc:  # a runner bug costs one test, never the queue
+            log.exception("[%s] runner error in %s", qs.key, st.id)
+            outcome = Outcome(ERROR, f"runner error: {type(exc).__name__}: {exc}", "RunnerError")
+        end = time.time()
+        test_log.info("status %s%s", outcome.status,
+                      f": {outcome.fail_reason}" if outcome.fail_reason else "")
+    finally:
+        logging.getLogger("kvmtest").removeHandler(handler)
+        handler.close()
+    result = TestResult(
+        id=st.id, name=t.name, shortname=t.shortname, status=outcome.status,
+        hostname=t.hostname, queue=t.queue, start=start, end=end,
+        fail_reason=outcome.fail_reason, fail_class=outcome.fail_class,
+        logdir=str(logdir.relative_to(rt.results_dir)), addresses=list(t.addresses),
+        attempt=attempt,
+    )
+    if outcome.abandoned:
+        rt.abandoned.append(st.id)
+    rt.store.add(result)
+    left = rt.ended_one()
+    rt.emit(ProgressEvent("end", qs.key, st.id, t.name, time.monotonic() - rt.t0, left,
+                          outcome.status, end - start, outcome.fail_reason))
+    return outcome
+
+
+def _outcome(rt: JobRuntime, st: ScheduledTest, workdir: Path, env: Any,
+             env_error: Optional[str], watchdog: Watchdog, logdir: Path,
+             test_log: logging.Logger) -> Outcome:
+    t = st.test
+    for dep in st.deps:
+        status = rt.store.status_of(dep)
+        if status != PASS:
+            reason = f"dependency {dep} {'is ' + status if status else 'has no result'}"
+            test_log.info("skipped: %s", reason)
+            return Outcome(SKIP, reason, DEP_CLASS)
+    if env_error is not None:
+        return Outcome(ERROR, env_error, "EnvError")
+    raw = t.params.get("timeout", "")
+    try:
+        timeout = float(raw) if raw.strip() else rt.options.default_timeout
+        if timeout <= 0:
+            raise ValueError("must be > 0")
+    except ValueError as exc:
+        return Outcome(ERROR, f"bad timeout param {raw!r}: {exc}", "ParamError")
+    ctx = TestContext(
+        name=t.name, shortname=t.shortname, params=dict(t.params), logdir=logdir,
+        workdir=workdir, job_id=rt.job_id, hostname=t.hostname, queue=t.queue,
+        addresses=list(t.addresses), log=test_log,
+    )
+
+    return watchdog.run(lambda: rt.backend.execute(ctx, env), timeout, ctx.stop,
+                        name=st.id, test_log=test_log)
+

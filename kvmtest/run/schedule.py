@@ -1,0 +1,149 @@
+"""Pure scheduling: which tests each queue pipeline runs, in which order, after what.
+
+No threads, no files: plain data in, plain data out, so the invariants
+(plan order kept, every pending test exactly once, dependencies only on
+earlier tests of the same queue, input order irrelevant) are unit-tested.
+
+Dependencies follow avocado-vt's ``dep`` list: each entry names another
+test by its full name or shortname, or by a dot-separated suffix of either
+(``dep = boot`` matches ``qcow2.virtio_blk.boot``). Matches in the test's own
+queue, before it, win. A dependency that only matches tests of another
+queue, only later tests, or nothing at all is a ``PlanError`` raised before
+anything runs: a queue is a sequential pipeline and cannot wait for another.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Collection, Dict, Iterable, List, Sequence, Tuple
+
+from kvmtest.plan.model import PlannedTest, QueuePlan
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.+-]+")
+
+
+class PlanError(ValueError):
+    """The plan cannot be run as given (bad dependency, duplicate queue...)."""
+
+
+@dataclass(frozen=True)
+class ScheduledTest:
+    """A planned test with its job-unique id and the ids it depends on."""
+
+    id: str
+    index: int  # 1-based position in its queue's plan
+    test: PlannedTest
+    deps: Tuple[str, ...] = ()
+
+
+@dataclass
+class QueueSchedule:
+    """What one pipeline does: its queue's pending tests, in plan order."""
+
+    plan: QueuePlan
+    tests: List[ScheduledTest] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return self.plan.key
+
+
+def safe_name(text: str, limit: int = 80) -> str:
+    """A file-name-safe rendering of a test or queue name."""
+    return (_UNSAFE.sub("_", text).strip("._") or "_")[:limit]
+
+
+def make_test_id(plan: QueuePlan, index: int, test: PlannedTest) -> str:
+    """'<host>/<queue>/<n>-<shortname>': unique per job, stable for --resume."""
+    return f"{plan.hostname}/{plan.queue}/{index}-{safe_name(test.shortname)}"
+
+
+def dep_matches(dep: str, test: PlannedTest) -> bool:
+    """Does avocado-vt style ``dep`` entry name ``test``?"""
+    dep = dep.strip()
+    if not dep:
+        return False
+    for n in (test.name, test.shortname):
+        if n == dep or n.endswith("." + dep):
+            return True
+    return False
+
+
+def _check_queues(queues: Sequence[QueuePlan]) -> None:
+    seen = set()
+    for q in queues:
+        if q.key in seen:
+            raise PlanError(f"queue {q.key} is planned twice")
+        seen.add(q.key)
+        for t in q.tests:
+            if (t.hostname, t.queue) != (q.hostname, q.queue):
+                raise PlanError(
+                    f"test {t.name} says it runs on {t.hostname}/{t.queue} "
+                    f"but is listed in queue {q.key}"
+                )
+
+
+def resolve_deps(queues: Sequence[QueuePlan]) -> Dict[str, Tuple[str, ...]]:
+    """Map every test id to the ids of the tests it depends on; raise PlanError if impossible."""
+    _check_queues(queues)
+    located: List[Tuple[QueuePlan, int, PlannedTest, str]] = []
+    for q in queues:
+        for i, t in enumerate(q.tests, 1):
+            located.append((q, i, t, make_test_id(q, i, t)))
+    out: Dict[str, Tuple[str, ...]] = {}
+    for q, i, t, tid in located:
+        deps: List[str] = []
+        for d in t.dep:
+            if not d.strip():
+                continue
+            cands = [(cq, ci, cid) for cq, ci, ct, cid in located
+                     if cid != tid and dep_matches(d, ct)]
+            before = [cid for cq, ci, cid in cands if cq.key == q.key and ci < i]
+            if before:
+                deps.extend(c for c in before if c not in deps)
+                continue
+            later = [cid for cq, ci, cid in cands if cq.key == q.key]
+            other = sorted({cq.key for cq, _, _ in cands if cq.key != q.key})
+            if other:
+                raise PlanError(
+                    f"test {t.name} ({q.key}) depends on {d!r}, which is planned on "
+                    f"another queue ({', '.join(other)}); a dependency must run earlier "
+                    f"in the same queue"
+                )
+            if later:
+                raise PlanError(
+                    f"test {t.name} ({q.key}) depends on {d!r}, which is planned after "
+                    f"it ({', '.join(later)})"
+                )
+            raise PlanError(
+                f"test {t.name} ({q.key}) depends on {d!r}, which matches no test "
+                f"planned for this host"
+            )
+        out[tid] = tuple(deps)
+    return out
+
+
+def schedule(queues: Iterable[QueuePlan], done: Collection[str] = ()) -> List[QueueSchedule]:
+    """One QueueSchedule per queue (sorted by key), skipping tests whose id is in ``done``.
+
+    Queues with nothing left to run are dropped. Raises PlanError before
+    anything runs when the plan is inconsistent.
+    """
+    qs = sorted(queues, key=lambda q: q.key)
+    deps = resolve_deps(qs)
+    done_set = set(done)
+    out = []
+    for q in qs:
+        pending = []
+        for i, t in enumerate(q.tests, 1):
+            tid = make_test_id(q, i, t)
+            if tid not in done_set:
+                pending.append(ScheduledTest(tid, i, t, deps[tid]))
+        if pending:
+            out.append(QueueSchedule(q, pending))
+    return out
+
+
+def all_test_ids(queues: Iterable[QueuePlan]) -> List[str]:
+    return [make_test_id(q, i, t) for q in queues for i, t in enumerate(q.tests, 1)]
