@@ -36,7 +36,7 @@ def to_junit(data: ResultsFile) -> ET.Element:
     root = ET.Element("testsuites", name=f"kvmtest {data.job.set}".strip())
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     total_time = 0.0
-    for key, results in suites.items():
+    for key, results in sorted(suites.items()):
         n_fail = sum(r.status == FAIL for r in results)
         n_err = sum(r.status in (ERROR, INTERRUPTED) for r in results)
         n_skip = sum(r.status == SKIP for r in results)

@@ -31,7 +31,7 @@ def format_summary(data: ResultsFile, results_dir: Optional[Path] = None) -> str
     headers = ["queue", *STATUSES, "time"]
     table = []
     totals = {s: 0 for s in STATUSES}
-    for key, c in rows.items():
+    for key, c in sorted(rows.items()):
         t = sum(r.time for r in data.tests if f"{r.hostname}/{r.queue}" == key)
         table.append([key, *(c[s] for s in STATUSES), f"{t:.1f}s"])
         for s in STATUSES:

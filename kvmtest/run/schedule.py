@@ -84,21 +84,31 @@ def _check_queues(queues: Sequence[QueuePlan]) -> None:
                 )
 
 
+def _suffixes(name: str) -> List[str]:
+    """'a.b.c' -> ['a.b.c', 'b.c', 'c']: every dep string that names it."""
+    parts = name.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
 def resolve_deps(queues: Sequence[QueuePlan]) -> Dict[str, Tuple[str, ...]]:
     """Map every test id to the ids of the tests it depends on; raise PlanError if impossible."""
     _check_queues(queues)
     located: List[Tuple[QueuePlan, int, PlannedTest, str]] = []
+    index: Dict[str, List[Tuple[QueuePlan, int, str]]] = {}
     for q in queues:
         for i, t in enumerate(q.tests, 1):
-            located.append((q, i, t, make_test_id(q, i, t)))
+            tid = make_test_id(q, i, t)
+            located.append((q, i, t, tid))
+            for key in {*_suffixes(t.name), *_suffixes(t.shortname)}:
+                index.setdefault(key, []).append((q, i, tid))
     out: Dict[str, Tuple[str, ...]] = {}
     for q, i, t, tid in located:
         deps: List[str] = []
         for d in t.dep:
-            if not d.strip():
+            d = d.strip()
+            if not d:
                 continue
-            cands = [(cq, ci, cid) for cq, ci, ct, cid in located
-                     if cid != tid and dep_matches(d, ct)]
+            cands = [(cq, ci, cid) for cq, ci, cid in index.get(d, []) if cid != tid]
             before = [cid for cq, ci, cid in cands if cq.key == q.key and ci < i]
             if before:
                 deps.extend(c for c in before if c not in deps)

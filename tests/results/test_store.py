@@ -1,0 +1,147 @@
+"""Result records and results.json: lossless JSON, atomic rewrites, upgrades of old files."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kvmtest.plan.model import Address
+from kvmtest.results.records import (
+    INTERRUPTED,
+    PASS,
+    STATUSES,
+    JobInfo,
+    TestResult,
+    is_final,
+)
+from kvmtest.results.store import (
+    SCHEMA_VERSION,
+    ResultsFile,
+    ResultsStore,
+    atomic_write,
+    load_results,
+    upgrade,
+)
+
+text = st.text(max_size=30)
+addresses = st.builds(Address, vm=text, nic=text, mac=text,
+                      ip=st.one_of(st.none(), text), range=text)
+results = st.builds(
+    TestResult, id=text, name=text, shortname=text, status=st.sampled_from(STATUSES),
+    hostname=text, queue=text,
+    start=st.floats(0, 2e9, allow_nan=False), end=st.floats(0, 2e9, allow_nan=False),
+    fail_reason=st.one_of(st.none(), text), fail_class=st.one_of(st.none(), text),
+    logdir=text, addresses=st.lists(addresses, max_size=3), attempt=st.integers(1, 5),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(results)
+def test_result_json_round_trip_is_lossless(r):
+    back = TestResult.from_json(json.loads(json.dumps(r.to_json())))
+    assert back == r
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(results, max_size=5), st.lists(results, max_size=3))
+def test_results_file_round_trip(tests, superseded):
+    job = JobInfo(job_id="j1", set="nightly", hostname="h", cmdline=["run.py"], start=1.0,
+                  runs=[{"start": 1.0, "end": 2.0}])
+    data = ResultsFile(job=job, tests=tests, superseded=superseded, planned=len(tests) + 2)
+    back = ResultsFile.from_json(json.loads(json.dumps(data.to_json())))
+    assert back == data
+
+
+def test_unknown_status_is_rejected():
+    with pytest.raises(ValueError, match="unknown status"):
+        TestResult("i", "n", "s", "TIMEOUT", "h", "q", 0.0, 1.0)
+
+
+def test_interrupted_is_not_final():
+    assert is_final(PASS) and not is_final(INTERRUPTED)
+
+
+def r(id_: str, status: str = PASS, attempt: int = 1) -> TestResult:
+    return TestResult(id_, f"name.{id_}", id_, status, "h", "q", 10.0, 11.5, attempt=attempt)
+
+
+def test_store_rewrites_after_each_add_and_keeps_superseded(tmp_path):
+    store = ResultsStore(tmp_path, ResultsFile(JobInfo("j", start=10.0), planned=2))
+    store.add(r("a", INTERRUPTED))
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    assert [t["status"] for t in on_disk["tests"]] == [INTERRUPTED]
+    assert on_disk["pending"] == 2
+    store.add(r("a", PASS, attempt=2))
+    store.add(r("b"))
+    data = load_results(tmp_path)
+    assert [(t.id, t.status, t.attempt) for t in data.tests] == [("a", PASS, 2), ("b", PASS, 1)]
+    assert [(t.id, t.status) for t in data.superseded] == [("a", INTERRUPTED)]
+    assert json.loads((tmp_path / "results.json").read_text())["pending"] == 0
+    assert list(tmp_path.glob("*.tmp")) == []
+
+
+def test_store_under_concurrent_adds_loses_nothing(tmp_path):
+    store = ResultsStore(tmp_path, ResultsFile(JobInfo("j")))
+
+    def add_many(prefix):
+        for i in range(25):
+            store.add(r(f"{prefix}{i}"))
+
+    threads = [threading.Thread(target=add_many, args=(p,)) for p in "abcd"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(load_results(tmp_path).tests) == 100
+
+
+def test_atomic_write_failure_keeps_the_old_file(tmp_path):
+    target = tmp_path / "results.json"
+    atomic_write(target, "old")
+
+    with pytest.raises(TypeError):
+        atomic_write(target, 12345)  # type: ignore[arg-type]  # write() refuses an int
+    assert target.read_text() == "old"
+    assert list(tmp_path.glob("*.tmp")) == []
+
+
+AVOCADO_V1 = {
+    "job_id": "0123abcd",
+    "debuglog": "/root/avocado/job-results/job-1/job.log",
+    "total": 3, "pass": 1, "errors": 0, "failures": 1, "skip": 0, "cancel": 1,
+    "tests": [
+        {"id": "1-boot", "name": "io-github-autotest-qemu.boot", "status": "PASS",
+         "fail_reason": None, "start": 100.0, "end": 130.5, "time": 30.5,
+         "logdir": "/res/test-results/1-boot"},
+        {"id": "2-reboot", "name": "io-github-autotest-qemu.reboot", "status": "FAIL",
+         "fail_reason": "guest did not come back", "fail_class": "TestFail",
+         "start": 131.0, "end": 200.0, "time": 69.0, "logdir": "/res/test-results/2-reboot"},
+        {"id": "3-mig", "name": "io-github-autotest-qemu.migrate", "status": "CANCEL",
+         "fail_reason": "no second host", "start": 200.0, "end": 200.1, "time": 0.1},
+    ],
+}
+
+
+def test_avocado_results_json_is_upgraded_on_read(tmp_path):
+    (tmp_path / "results.json").write_text(json.dumps(AVOCADO_V1))
+    data = load_results(tmp_path / "results.json")
+    assert data.job.job_id == "0123abcd"
+    assert [t.status for t in data.tests] == ["PASS", "FAIL", "SKIP"]
+    assert data.tests[1].fail_reason == "guest did not come back"
+    assert data.tests[0].time == pytest.approx(30.5)
+    assert all(t.queue == "default" for t in data.tests)
+    assert data.to_json()["schema_version"] == SCHEMA_VERSION
+
+
+def test_newer_schema_is_refused_with_a_clear_message():
+    with pytest.raises(ValueError, match="newer than this kvmtest"):
+        upgrade({"schema_version": SCHEMA_VERSION + 1, "tests": []})
+
+
+def test_current_version_passes_through_upgrade_unchanged():
+    d = ResultsFile(JobInfo("j"), [r("a")]).to_json()
+    assert upgrade(json.loads(json.dumps(d))) == d
