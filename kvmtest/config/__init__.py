@@ -1,0 +1,14 @@
+"""The Cartesian config language (avocado-vt 113.0 compatible).
+
+    from kvmtest.config import Parser
+    p = Parser()
+    p.parse_file("tests.cfg")
+    for d in p.get_dicts():
+        ...
+"""
+
+from .errors import LexerError, MissingIncludeError, ParserError
+from .api import Candidate, Parser, Statement
+
+__all__ = ["Parser", "ParserError", "LexerError", "MissingIncludeError", "Candidate",
+           "Statement"]

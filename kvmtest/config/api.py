@@ -1,0 +1,122 @@
+"""The public Parser facade (same calls as avocado-vt's ``cartesian_config.Parser``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator, List, Optional
+
+from .build import ExactBuilder, finish
+from .expand import Walker
+from .parser import TreeBuilder
+from .tree import Filter, SuffixOp
+
+
+@dataclass(frozen=True)
+class Statement:
+    """Where a statement is: file, line number and its text."""
+
+    filename: str
+    linenum: int
+    line: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A leaf that would exist without only/no filters, and what removed it."""
+
+    name: str
+    shortname: str
+    selected: bool
+    removed_by: Optional[Statement]
+
+
+class Parser:
+    """Parse config texts, then expand them to dicts with get_dicts()."""
+
+    def __init__(self, filename: Optional[str] = None, defaults: bool = False,
+                 expand_defaults: Optional[List[str]] = None, debug: bool = False) -> None:
+        self.defaults = defaults
+        self.expand_defaults = [str(x) for x in (expand_defaults or [])]
+        self._tree = TreeBuilder(defaults, self.expand_defaults)
+        self.filename = filename
+        self.only_filters: List[str] = []
+        self.no_filters: List[str] = []
+        self.assignments: List[str] = []
+        self._first_get = True
+        self._has_suffix = False
+        if filename:
+            self.parse_file(filename)
+
+    @property
+    def node(self) -> object:
+        return self._tree.node
+
+    def parse_file(self, filename: str) -> None:
+        """Parse a file (includes are relative to it); may be called repeatedly."""
+        self._tree.parse_file(filename)
+        self.filename = filename
+
+    def parse_string(self, s: str) -> None:
+        """Parse config text (includes are relative to the working directory)."""
+        self._tree.parse_text(s, None)
+
+    def only_filter(self, variant: str) -> None:
+        string = "only %s" % variant
+        self.only_filters.append(string)
+        self.parse_string(string)
+
+    def no_filter(self, variant: str) -> None:
+        string = "no %s" % variant
+        self.no_filters.append(string)
+        self.parse_string(string)
+
+    def assign(self, key: str, value: str) -> None:
+        string = "%s = %s" % (key, value)
+        self.assignments.append(string)
+        self.parse_string(string)
+
+    # ------------------------------------------------------------ expansion
+
+    def _walker(self, **kw: object) -> Walker:
+        t = self._tree
+        return Walker(t.node, t.table.longs, self.defaults, self.expand_defaults, **kw)
+
+    def get_dicts(self) -> Iterator[dict]:
+        """Yield the dicts, in avocado-vt's order.
+
+        Like avocado-vt, only the first call on a Parser flattens suffixed keys.
+        """
+        drop = self._first_get
+        self._first_get = False
+        t = self._tree
+        builder = ExactBuilder(t.table.names, t.table.longs, True)
+        for leaf in self._walker().leaves():
+            yield finish(builder.build(leaf), drop)
+
+    def explain(self, pattern: str) -> Iterator[Candidate]:
+        """Leaves (ignoring only/no filters) whose name matches ``pattern``.
+
+        ``removed_by`` is the first filter on the leaf's path that removed it.
+        """
+        rx = re.compile(pattern)
+        t = self._tree
+        longs, names = t.table.longs, t.table.names
+        first_fail: List[Optional[Filter]] = []
+
+        def on_fail(item: Filter, node: object, ctx: tuple) -> None:
+            first_fail.append(item)
+
+        walker = self._walker(ignore_filters=True, on_fail=on_fail)
+        stack_marks: List[int] = []
+        del stack_marks
+        for leaf in walker.leaves():
+            name = ".".join(longs[i] for i in leaf.ctx)
+            if rx.search(name):
+                pass
+            del name, names
+            break
+        raise NotImplementedError
+
+
+__all__ = ["Parser", "Candidate", "Statement", "SuffixOp"]

@@ -1,0 +1,189 @@
+"""Walking the variant DAG into dicts (avocado-vt's get_dicts semantics).
+
+A depth-first walk carries the context (labels from the root), the pending
+filters/conditions inherited from ancestors, the short name and deps.  At
+each node every pending filter is decided the way avocado-vt decides it
+(``tree.decide``); a condition that matches is "unpacked" in place.  Ops are
+never copied around: a leaf's op sequence is re-read from the nodes on its
+path (deepest first), entering the conditions unpacked on that path.
+
+Dicts are then built by ``build.LeafBuilder`` which memoizes shared work.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator, List, Optional, Set, Tuple
+
+from .tree import COND, DROP, FAIL, JOIN, KEEP, NOTCOND, ONLY, UNPACK, Filter, Node, decide
+
+
+class Leaf:
+    """What the walk knows at a leaf; the builder turns it into a dict."""
+
+    __slots__ = ("path", "unpacked", "ctx", "shortname", "dep")
+
+    def __init__(self, path: List[Node], unpacked: Set[int], ctx: Tuple[int, ...],
+                 shortname: Tuple[int, ...], dep: list) -> None:
+        self.path = path
+        self.unpacked = unpacked
+        self.ctx = ctx
+        self.shortname = shortname
+        self.dep = dep
+
+
+# Called for a removal: (filter that failed, node, ctx) -> None.  Used by explain.
+OnFail = Optional[Callable[[Filter, Node, Tuple[int, ...]], None]]
+
+
+class Walker:
+    """Yields Leaf records in avocado-vt's order."""
+
+    def __init__(self, root: Node, longs: List[str], defaults: bool,
+                 expand_defaults: List[str], ignore_filters: bool = False,
+                 on_fail: OnFail = None) -> None:
+        self.root = root
+        self.longs = longs
+        self.defaults = defaults
+        self.expand_defaults = expand_defaults
+        self.ignore_filters = ignore_filters
+        self.on_fail = on_fail
+        self.path: List[Node] = []
+        self.unpacked: Set[int] = set()
+
+    def leaves(self) -> Iterator[Leaf]:
+        return self._visit(self.root, (), frozenset(), (), (), [])
+
+    # -- the filter pass at one node -------------------------------------
+
+    def _process(self, items: list, ctx: tuple, ctx_set: frozenset, below: set,
+                 keep: list, unpacked: list, node: Node) -> bool:
+        ignore = self.ignore_filters
+        for item in items:
+            if not item.is_filter:
+                continue
+            verdict = decide(item, ctx, ctx_set, below)
+            if verdict == KEEP:
+                keep.append(item)
+            elif verdict == UNPACK:
+                unpacked.append(item.uid)
+                if not self._process(item.content, ctx, ctx_set, below, keep, unpacked, node):
+                    return False
+            elif verdict == FAIL:
+                if self.on_fail is not None:
+                    self.on_fail(item, node, ctx)
+                if not ignore:
+                    return False
+        return True
+
+    def _visit(self, node: Node, ctx: tuple, ctx_set: frozenset, pending: tuple,
+               shortname: tuple, dep: list) -> Iterator[Leaf]:
+        joins = [it for it in node.content if it.is_filter and it.kind == JOIN]
+        if joins:
+            yield from self._visit_joins(node, joins, ctx, ctx_set, pending, shortname, dep)
+            return
+        yield from self._visit_plain(node, node.content, ctx, ctx_set, pending, shortname, dep)
+
+    def _visit_plain(self, node: Node, content: list, ctx: tuple, ctx_set: frozenset,
+                     pending: tuple, shortname: tuple, dep: list) -> Iterator[Leaf]:
+        if node.dep:
+            longs = self.longs
+            prefix = [longs[i] for i in ctx]
+            for word in node.dep:
+                for block in word:
+                    dep = dep + [".".join(prefix + [e.text for e in block])]
+        if node.name:
+            ctx = ctx + tuple(node.name)
+            ctx_set = ctx_set.union(node.name)
+        below = node.labels
+        keep: list = []
+        unpacked: list = []
+        if not (self._process(content, ctx, ctx_set, below, keep, unpacked, node)
+                and self._process(pending, ctx, ctx_set, below, keep, unpacked, node)):
+            return
+        if node.append_to_shortname:
+            shortname = shortname + tuple(node.name)
+        self.path.append(node)
+        self.unpacked.update(unpacked)
+        try:
+            keep_t = tuple(keep)
+            children = node.children
+            if not children:
+                yield Leaf(self.path, self.unpacked, ctx, shortname, dep)
+            elif self.defaults and node.var_name not in self.expand_defaults:
+                count = 0
+                for child in children:
+                    for leaf in self._visit(child, ctx, ctx_set, keep_t, shortname, dep):
+                        count += 1
+                        yield leaf
+                    if child.default and count:
+                        break
+            else:
+                for child in children:
+                    yield from self._visit(child, ctx, ctx_set, keep_t, shortname, dep)
+        finally:
+            self.path.pop()
+            self.unpacked.difference_update(unpacked)
+
+    # -- join (rare): each join word is an `only`, results are merged -----
+
+    def _visit_joins(self, node: Node, joins: list, ctx: tuple, ctx_set: frozenset,
+                     pending: tuple, shortname: tuple, dep: list) -> Iterator[Leaf]:
+        content = [it for it in node.content if not (it.is_filter and it.kind == JOIN)]
+        onlys = []
+        for j in joins:
+            for words, texts in zip(j.words, j.texts):
+                f = Filter.__new__(Filter)
+                f.kind, f.words, f.texts = ONLY, (words,), [texts]
+                f.line, f.filename, f.linenum = j.line, j.filename, j.linenum
+                f.content, f.uid = [], j.uid
+                onlys.append(f)
+        base = (list(self.path), set(self.unpacked))
+        yield from self._multiply(node, content, onlys, ctx, ctx_set, pending, shortname, dep,
+                                  base)
+
+    def _multiply(self, node: Node, content: list, onlys: list, ctx: tuple, ctx_set: frozenset,
+                  pending: tuple, shortname: tuple, dep: list, base: tuple) -> Iterator[object]:
+        first, rest = onlys[0], onlys[1:]
+        gen = self._visit_plain(node, content + [first], ctx, ctx_set, pending, shortname, dep)
+        if not rest:
+            yield from gen
+            return
+        for left in gen:
+            left_snap = JoinPart(left)
+            # a second walker: this one's path stack is busy with the left side
+            other = Walker(self.root, self.longs, self.defaults, self.expand_defaults,
+                           self.ignore_filters, self.on_fail)
+            other.path, other.unpacked = list(base[0]), set(base[1])
+            for right in other._multiply(node, content, rest, ctx, ctx_set, pending,
+                                         shortname, dep, base):
+                yield JoinedLeaf(left_snap, right)
+
+
+class JoinPart:
+    """A frozen copy of a Leaf (the walk's path list is reused)."""
+
+    __slots__ = ("path", "unpacked", "ctx", "shortname", "dep")
+
+    def __init__(self, leaf: object) -> None:
+        if isinstance(leaf, JoinedLeaf):
+            self.path = leaf
+            self.unpacked = self.ctx = self.shortname = self.dep = None
+            return
+        self.path = list(leaf.path)
+        self.unpacked = set(leaf.unpacked)
+        self.ctx = leaf.ctx
+        self.shortname = leaf.shortname
+        self.dep = leaf.dep
+
+
+class JoinedLeaf:
+    """Two dicts merged by ``join`` (the right one updates the left one)."""
+
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: JoinPart, right: object) -> None:
+        self.left = left
+        self.right = right if isinstance(right, JoinedLeaf) else JoinPart(right)
+
+
+__all__ = ["Walker", "Leaf", "JoinedLeaf", "JoinPart", "COND", "NOTCOND", "DROP", "FAIL"]

@@ -1,0 +1,399 @@
+"""Line reader and tokenizer of the Cartesian config language.
+
+The tokenizer mirrors avocado-vt's lexer closely (including its quirks: the
+"fast" assignment shortcut, whitespace tokens, quoted strings, the
+rest-of-line string after ``include`` and after a condition's colon), because
+which texts are accepted, and how, is part of the language.  Our one
+deliberate extension: ``|`` is read as ``,`` (the 2009 KVM-Autotest OR).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, List, Optional, Tuple
+
+from .errors import LexerError
+
+# ---------------------------------------------------------------- tokens
+
+
+class Token:
+    """Base class of punctuation/keyword tokens; the class is the type."""
+
+    __slots__ = ()
+    text = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return "'%s'" % self.text
+
+
+class Ident(str):
+    """An identifier ([A-Za-z0-9_-]+, plus the fast path's free-form names)."""
+
+    __slots__ = ()
+    text = "identifier"
+
+
+class String(Ident):
+    """A string token (quoted text, rest of a line, an assignment value)."""
+
+    __slots__ = ()
+    text = "string"
+
+
+class White(Token):
+    __slots__ = ()
+    text = "whitespace"
+
+
+class EndL(Token):
+    __slots__ = ()
+    text = "end of line"
+
+
+class Indent(Token):
+    __slots__ = ("length",)
+    text = "indent"
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+
+class EndBlock(Indent):
+    __slots__ = ()
+    text = "end of block"
+
+
+def _simple(name: str, text: str) -> type:
+    return type(name, (Token,), {"__slots__": (), "text": text})
+
+
+Colon = _simple("Colon", ":")
+Variants = _simple("Variants", "variants")
+Dot = _simple("Dot", ".")
+Dash = _simple("Dash", "-")
+At = _simple("At", "@")
+Only = _simple("Only", "only")
+No = _simple("No", "no")
+Include = _simple("Include", "include")
+Del = _simple("Del", "del")
+Suffix = _simple("Suffix", "suffix")
+Join = _simple("Join", "join")
+Not = _simple("Not", "!")
+Comma = _simple("Comma", ",")
+LBracket = _simple("LBracket", "[")
+RBracket = _simple("RBracket", "]")
+LParen = _simple("LParen", "(")
+RParen = _simple("RParen", ")")
+
+
+class Oper(Token):
+    """An assignment operator; ``op`` is one of = += <= ~= ?= ?+= ?<=."""
+
+    __slots__ = ("op",)
+
+    def __init__(self, op: str) -> None:
+        self.op = op
+
+    def __str__(self) -> str:
+        return self.op
+
+    __repr__ = __str__
+
+
+_PUNCT = {
+    "-": Dash,
+    ".": Dot,
+    ":": Colon,
+    "@": At,
+    ",": Comma,
+    "|": Comma,  # extension: KVM-Autotest 2009 spelling of OR
+    "[": LBracket,
+    "]": RBracket,
+    "(": LParen,
+    ")": RParen,
+    "!": Not,
+}
+_OPER_PREFIX = {"": "=", "~": "~=", "+": "+=", "<": "<=", "?": "?=", "?+": "?+=", "?<": "?<="}
+_IDENT_EXTRA = "_-"
+_OPER_CHARS = "+<?~"
+FAST_OPS = re.compile(r"=|\+=|<=|~=|\?=|\?\+=|\?<=")
+
+# keyword prefixes: (prefix, token class, position after the keyword, skip spaces)
+_KEYWORDS = {
+    "o": (("only ", Only, 4, True),),
+    "n": (("no ", No, 2, True),),
+    "i": (("include ", Include, 7, False),),
+    "d": (("del ", Del, 3, True),),
+    "s": (("suffix ", Suffix, 6, True),),
+    "j": (("join ", Join, 4, True),),
+}
+
+
+def fast_assignment(line: str) -> Optional[Tuple[str, str, str]]:
+    """Split ``name OP value`` the way avocado-vt's fast path does, or None.
+
+    Valid only for lines that do not start with a keyword.
+    """
+    m = FAST_OPS.search(line)
+    if m is None:
+        return None
+    cind = line.find(":")
+    if 0 <= cind <= m.end():
+        return None
+    return line[: m.start()].rstrip(), m.group(), line[m.end():].lstrip()
+
+
+def starts_with_keyword(line: str) -> bool:
+    c = line[0]
+    if c == "-":
+        return True
+    if c == "v":
+        return line.startswith("variants:") or line.startswith("variants ")
+    for prefix, _, _, _ in _KEYWORDS.get(c, ()):
+        if line.startswith(prefix):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- reader
+
+
+class Reader:
+    """Pre-split lines: (stripped text, indent, line number), no blanks/comments."""
+
+    def __init__(self, text: str, filename: str = "<string>") -> None:
+        self.filename = filename
+        lines = []
+        for num, raw in enumerate(text.splitlines(), 1):
+            raw = raw.rstrip().expandtabs()
+            stripped = raw.lstrip()
+            if not stripped or stripped[0] == "#" or stripped.startswith("//"):
+                continue
+            lines.append((stripped, len(raw) - len(stripped), num))
+        self.lines = lines
+        self.index = 0
+        self.stored: Optional[Tuple[str, int, int]] = None
+
+    def next_line(self, prev_indent: int) -> Tuple[Optional[str], int, int]:
+        if self.stored:
+            ret, self.stored = self.stored, None
+            return ret
+        if self.index >= len(self.lines):
+            return None, -1, -1
+        line, indent, num = self.lines[self.index]
+        if indent <= prev_indent:
+            return None, indent, num
+        self.index += 1
+        return line, indent, num
+
+    def push_line(self, line: str, indent: int, num: int) -> None:
+        """Make the next read return ``line`` (the text after a condition's colon)."""
+        line = line.strip()
+        if line:
+            self.stored = (line, indent, num)
+
+
+# ---------------------------------------------------------------- lexer
+
+
+class Lexer:
+    """Token stream over a Reader, with the parser steering indentation."""
+
+    def __init__(self, reader: Reader, is_file: bool) -> None:
+        self.reader = reader
+        self.is_file = is_file
+        self.filename = reader.filename
+        self.line = ""
+        self.linenum = 0
+        self.rest_as_string = False
+        self.prev_indent = 0
+        self.fast = False
+        self.skip_line = False
+        self.gen = self._tokens()
+
+    def error(self, msg: str) -> LexerError:
+        return LexerError(msg, self.line, self.filename, self.linenum)
+
+    def _tokens(self) -> Iterator[object]:
+        reader = self.reader
+        while True:
+            line, indent, num = reader.next_line(self.prev_indent)
+            self.line, self.linenum = line, num
+            if not line:
+                yield EndBlock(indent)
+                continue
+            yield Indent(indent)
+            if self.skip_line:  # the parser consumed the line itself
+                self.skip_line = False
+                continue
+            yield from self._match(line)
+
+    def _match(self, line: str) -> Iterator[object]:
+        pos = 0
+        c = line[0]
+        if c == "v":
+            if line.startswith("variants:"):
+                yield Variants()
+                yield Colon()
+                pos = 9
+            elif line.startswith("variants "):
+                yield Variants()
+                pos = 8
+        elif c == "-":
+            yield Dash()
+            pos = 1
+        else:
+            for prefix, cls, after, skip in _KEYWORDS.get(c, ()):
+                if line.startswith(prefix):
+                    yield cls()
+                    pos = after
+                    if skip:
+                        while line[pos].isspace():
+                            pos += 1
+        fast = None
+        if self.fast and pos == 0:
+            fast = fast_assignment(line)
+        if self.rest_as_string:
+            self.rest_as_string = False
+            yield String(line[pos:].lstrip())
+        elif fast is not None:
+            yield Ident(fast[0])
+            yield Oper(fast[1])
+            yield String(fast[2])
+        else:
+            yield from self._chars(line, pos)
+            return
+        yield EndL()
+
+    def _chars(self, line: str, pos: int) -> Iterator[object]:
+        chars = ""
+        oper = ""
+        chars_iter = enumerate(line[pos:], pos)
+        for pos, char in chars_iter:
+            if char.isalnum() or char in _IDENT_EXTRA:
+                chars += char
+                continue
+            if char in _OPER_CHARS:
+                if chars:
+                    yield Ident(chars)
+                    oper = ""
+                chars = ""
+                oper += char
+                continue
+            if chars:
+                yield Ident(chars)
+                chars = ""
+            if char.isspace():
+                for pos, char in chars_iter:
+                    if not char.isspace():
+                        yield White()
+                        break
+            token = None
+            if char.isalnum() or char in _IDENT_EXTRA:
+                chars += char
+            elif char == "=":
+                if oper not in _OPER_PREFIX:
+                    raise self.error("Unexpected character %s on pos %s" % (char, pos))
+                yield Oper(_OPER_PREFIX[oper])
+                oper = ""
+            elif char in _PUNCT:
+                token = _PUNCT[char]()
+            elif char == '"':
+                end = line.find('"', pos + 1)
+                if end < 0:
+                    raise self.error("Unterminated string")
+                # avocado-vt keeps the quoted text in its identifier buffer
+                chars = line[pos + 1:end]
+                yield String(chars)
+                for _ in range(end - pos):
+                    pos, char = next(chars_iter)
+            elif char == "#":
+                break
+            elif char in _OPER_CHARS:
+                oper += char
+            else:
+                raise self.error(
+                    "Unexpected character %s on pos %s. Special chars are allowed only"
+                    " in variable assignation statement" % (char, pos)
+                )
+            if token is not None:
+                yield token
+            if self.rest_as_string:
+                self.rest_as_string = False
+                yield String(line[pos + 1:].lstrip())
+                break
+        if chars:
+            yield Ident(chars)
+        yield EndL()
+
+    # -- helpers used by the parser (names follow what they return)
+
+    def next(self) -> object:
+        return next(self.gen)
+
+    def until(self, end_types: Tuple[type, ...]) -> List[object]:
+        """Tokens up to and including the first of ``end_types``."""
+        out = []
+        gen = self.gen
+        while True:
+            tok = next(gen)
+            out.append(tok)
+            if type(tok) in end_types:
+                return out
+
+    def until_no_white(self, end_types: Tuple[type, ...]) -> List[object]:
+        return [t for t in self.until(end_types) if type(t) is not White]
+
+    def until_check(self, allowed: Tuple[type, ...], end_types: Tuple[type, ...]) -> List[object]:
+        toks = self.until(end_types)
+        for tok in toks:
+            if type(tok) not in allowed and type(tok) not in end_types:
+                raise self.expected(allowed + end_types, tok)
+        return toks
+
+    def rest_line(self) -> List[object]:
+        out = []
+        gen = self.gen
+        tok = next(gen)
+        while type(tok) is not EndL:
+            out.append(tok)
+            tok = next(gen)
+        return out
+
+    def rest_as_str(self) -> object:
+        self.rest_as_string = True
+        tok = next(self.gen)
+        next(self.gen)
+        return tok
+
+    def expected(self, types: Tuple[type, ...], tok: object) -> LexerError:
+        from .errors import ParserError
+
+        names = ", ".join(repr(t.text) for t in types)
+        return ParserError(
+            "Expected one of [%s], got %r" % (names, str(tok) or tok.text),
+            self.line, self.filename, self.linenum,
+        )
+
+    def check_next(self, types: Tuple[type, ...]) -> object:
+        tok = next(self.gen)
+        if type(tok) not in types:
+            raise self.expected(types, tok)
+        return tok
+
+    def check_next_nw(self, types: Tuple[type, ...]) -> object:
+        tok = next(self.gen)
+        while type(tok) is White:
+            tok = next(self.gen)
+        if type(tok) not in types:
+            raise self.expected(types, tok)
+        return tok
+
+    def check(self, tok: object, types: Tuple[type, ...]) -> object:
+        if type(tok) not in types:
+            raise self.expected(types, tok)
+        return tok

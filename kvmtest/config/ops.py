@@ -1,0 +1,166 @@
+"""Applying content ops to a dict, exactly as avocado-vt does at a leaf.
+
+Includes ``${key}`` substitution, suffixed (tuple) keys and their flattening,
+and the ``_min``/``_max``/``_fixed`` post-processing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, Optional
+
+from .errors import ParserError
+from .tree import RESERVED, SUBST_RE, FileMap, Op, PreDict, SuffixOp
+
+_REGEX_CACHE: Dict[str, "re.Pattern[str]"] = {}
+
+
+def regex_for(op: Op) -> "re.Pattern[str]":
+    exp = _REGEX_CACHE.get(op.name)
+    if exp is None:
+        try:
+            exp = re.compile("%s$" % op.name)
+        except re.error as exc:
+            raise ParserError("Bad regular expression %r: %s" % (op.name, exc), None,
+                              op.filename, op.linenum) from exc
+        _REGEX_CACHE[op.name] = exp
+    return exp
+
+
+def drop_suffixes(d: dict) -> dict:
+    """Flatten suffixed keys (tuples) into plain names; returns a copy."""
+    flat = d.copy()
+    for key in d:
+        if type(key) is not tuple:
+            continue
+        gen = key[0]
+        if gen in d and d[gen] == d[key]:
+            flat.pop(key)
+            continue
+        can_drop = True
+        for k in d:
+            kname = k[0] if type(k) is tuple else k
+            if kname == gen and d[key] != d[k]:
+                can_drop = False
+                break
+        new_key = gen if can_drop else "".join(key[:1] + key[1:][::-1])
+        flat[new_key] = flat.pop(key)
+    return flat
+
+
+def substitute(value: str, d: dict, suffixed: bool = True) -> str:
+    """Replace ``${key}`` from ``d`` until the first unknown key."""
+    if "$" not in value:
+        return value
+    flat = drop_suffixes(d) if suffixed else d
+    out = []
+    start = 0
+    for m in SUBST_RE.finditer(value):
+        try:
+            val = flat[m.group(1)]
+        except KeyError:
+            break
+        out.append(value[start:m.start()])
+        out.append(str(val))
+        start = m.end()
+    out.append(value[start:])
+    return "".join(out)
+
+
+def apply_op(op: object, d: dict, suffixed: bool = True) -> None:
+    """Apply one content op to ``d`` in place."""
+    cls = type(op)
+    if cls is PreDict:
+        d.update(op.values)
+        return
+    if cls is FileMap:
+        files = d.get(op.dest)
+        if files is None or op.dest not in d:
+            files = d[op.dest] = {}
+        old = files.get(op.short)
+        files[op.short] = op.name if old is None else "%s.%s" % (op.name, old)
+        return
+    if cls is SuffixOp:
+        for key in list(d):
+            if key not in RESERVED:
+                new_key = (key if type(key) is tuple else (key,)) + (op.value,)
+                d[new_key] = d.pop(key)
+        return
+    kind = op.op
+    name = op.name
+    if kind == "=":
+        if name not in RESERVED:
+            d[name] = substitute(op.value, d, suffixed) if op.dollar else op.value
+    elif kind == "+=":
+        if name not in RESERVED:
+            val = substitute(op.value, d, suffixed) if op.dollar else op.value
+            d[name] = d.get(name, "") + val
+    elif kind == "<=":
+        if name not in RESERVED:
+            val = substitute(op.value, d, suffixed) if op.dollar else op.value
+            d[name] = val + d.get(name, "")
+    elif kind == "~=":
+        if name not in RESERVED and name not in d:
+            d[name] = substitute(op.value, d, suffixed) if op.dollar else op.value
+    elif kind == "del":
+        exp = regex_for(op)
+        doomed = [k for k in d if k not in RESERVED
+                  and exp.match("".join(k) if type(k) is tuple else k)]
+        for k in doomed:
+            del d[k]
+    else:
+        exp = regex_for(op)
+        val = substitute(op.value, d, suffixed) if op.dollar else op.value
+        for key in d:
+            if key in RESERVED or not exp.match("".join(key) if type(key) is tuple else key):
+                continue
+            if kind == "?=":
+                d[key] = val
+            elif kind == "?+=":
+                d[key] += val
+            else:
+                d[key] = val + d[key]
+
+
+_ORDERS = {"B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
+_ORDER_RE = re.compile("([BbKkMmGgTt])")
+
+
+def _data_size(size: str, default: str) -> int:
+    order = _ORDER_RE.findall(size[-1])
+    if not order:
+        size += default
+        order = [default]
+    return int(float(size[0:-1]) * _ORDERS[order[0].upper()])
+
+
+def compare_string(a: str, b: str) -> int:
+    """-1/0/1 comparing numbers with optional B/K/M/G/T suffixes (M default)."""
+    if _ORDER_RE.search(a) or _ORDER_RE.search(b):
+        va, vb = _data_size(a, "M"), _data_size(b, "M")
+    else:
+        va, vb = int(a), int(b)
+    return -1 if va < vb else (0 if va == vb else 1)
+
+
+def postfix_parse(d: dict, where: Optional[str] = None) -> None:
+    """Apply ``X_max``/``X_min``/``X_fixed`` keys to ``X``."""
+    tmp = {}
+    try:
+        for key in d:
+            if type(key) is tuple:
+                continue
+            if key.endswith("_max"):
+                base = key.split("_max")[0]
+                if base not in d or compare_string(d[base], d[key]) > 0:
+                    tmp[base] = d[key]
+            elif key.endswith("_min"):
+                base = key.split("_min")[0]
+                if base not in d or compare_string(d[base], d[key]) < 0:
+                    tmp[base] = d[key]
+            elif key.endswith("_fixed"):
+                tmp[key.split("_fixed")[0]] = d[key]
+    except (ValueError, IndexError, TypeError, AttributeError) as exc:
+        raise ParserError("Cannot compare %r values (%s) in %s" % (key, exc, where or d.get("name"))
+                          ) from exc
+    d.update(tmp)

@@ -1,0 +1,451 @@
+"""Statement parser: builds the variant DAG exactly as avocado-vt 113.0 does.
+
+The structure (pre-dict batching of plain sets, where ops land, how variant
+nodes wrap the tree built so far) follows avocado-vt's ``Parser._parse``
+because the resulting op order *is* the semantics.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Dict, List, Optional
+
+from . import lexer as lx
+from .errors import MissingIncludeError, ParserError
+from .tree import (
+    COND,
+    JOIN,
+    NO,
+    NOTCOND,
+    ONLY,
+    RESERVED,
+    FileMap,
+    Filter,
+    LabelTable,
+    Node,
+    Op,
+    PreDict,
+    SuffixOp,
+)
+
+_BLOCK_ALLOWED = (lx.Variants, lx.Ident, lx.Only, lx.No, lx.Include, lx.Del, lx.Not,
+                  lx.Suffix, lx.Join)
+_VARIANTS_ALLOWED = (lx.Dash,)
+_IDENT_ENDS = (lx.Oper, lx.Colon, lx.EndL)
+_VARIANTS_IN = (lx.LBracket, lx.Colon, lx.Ident, lx.EndL)
+_INDENTS = (lx.Indent, lx.EndBlock)
+_DOT = object()  # stands for a '.' token inside [default=...] comparisons
+
+
+def parse_filter(lexer: lx.Lexer, tokens: List[object], table: LabelTable) -> list:
+    """Filter tokens -> words (OR) of blocks (AND) of elements (adjacent)."""
+    it = iter(tokens + [lx.EndL()])
+    check = lexer.check
+
+    def next_nw() -> object:
+        tok = next(it)
+        while type(tok) is lx.White:
+            tok = next(it)
+        return tok
+
+    def err(msg: str) -> ParserError:
+        return ParserError(msg, lexer.line, lexer.filename, lexer.linenum)
+
+    tok = check(next(it), (lx.Ident, lx.LParen, lx.EndL, lx.White))
+    typ = type(tok)
+    or_filters: list = []
+    and_filter: list = []
+    con_filter: list = []
+    dots = 1
+    while typ is not lx.EndL:
+        if typ in (lx.Ident, lx.LParen):
+            if typ is lx.LParen:
+                ident = check(next_nw(), (lx.Ident,))
+                typ2 = type(check(next_nw(), (lx.Oper, lx.RParen)))
+                if typ2 is lx.Oper:
+                    value = check(next_nw(), (lx.Ident, lx.String))
+                    check(next_nw(), (lx.RParen,))
+                    elem = table.element(str(ident), str(value))
+                else:
+                    elem = table.element(None, str(ident))
+            else:
+                elem = table.element(None, str(tok))
+            if dots == 1:
+                con_filter.append(elem)
+            elif dots == 2:
+                and_filter.append(con_filter)
+                con_filter = [elem]
+            else:
+                raise err('Syntax Error expected "." between Identifier.')
+            dots = 0
+        elif typ is lx.Dot:
+            dots += 1
+        elif typ in (lx.Comma, lx.White):
+            if dots > 0:
+                raise err('Syntax Error expected identifier between "." and ",".')
+            if and_filter:
+                if con_filter:
+                    and_filter.append(con_filter)
+                    con_filter = []
+                or_filters.append(and_filter)
+                and_filter = []
+            elif con_filter:
+                or_filters.append([con_filter])
+                con_filter = []
+            else:
+                raise err('Syntax Error expected "," between Identifier.')
+            dots = 1
+            tok = next_nw()
+            tok = check(tok, (lx.Ident, lx.Comma, lx.Dot, lx.LParen, lx.EndL))
+            typ = type(tok)
+            continue
+        tok = check(next(it), (lx.Ident, lx.Comma, lx.Dot, lx.LParen, lx.EndL, lx.White))
+        typ = type(tok)
+    if and_filter:
+        if con_filter:
+            and_filter.append(con_filter)
+            con_filter = []
+        or_filters.append(and_filter)
+    if con_filter:
+        or_filters.append([con_filter])
+    for word in or_filters:
+        for block in word:
+            if not block:  # avocado-vt crashes (IndexError) on these later
+                raise err("Syntax Error: empty filter block")
+    return or_filters
+
+
+class TreeBuilder:
+    """Holds the root node and parses texts into it."""
+
+    def __init__(self, defaults: bool, expand_defaults: List[str]) -> None:
+        self.node = Node()
+        self.table = LabelTable()
+        self.defaults = defaults
+        self.expand_defaults = list(expand_defaults)
+
+    # ------------------------------------------------------------ entry points
+
+    def parse_text(self, text: str, filename: Optional[str]) -> None:
+        reader = lx.Reader(text, filename or "<string>")
+        lexer = lx.Lexer(reader, filename is not None)
+        try:
+            self.node = self._parse(lexer, self.node, -1)
+        except ParserError:
+            raise
+        except (StopIteration, IndexError, ValueError, TypeError, AttributeError,
+                KeyError, RuntimeError) as exc:  # malformed text the port did not foresee
+            raise ParserError("Syntax error (%s)" % type(exc).__name__, lexer.line,
+                              lexer.filename, lexer.linenum) from exc
+
+    def parse_file(self, path: str) -> None:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        self.parse_text(text, path)
+
+    # ------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _flush(lexer: lx.Lexer, node: object, pre: Dict[str, str]) -> Dict[str, str]:
+        node.content.append(PreDict(pre, lexer.filename, lexer.linenum))
+        return {}
+
+    def _err(self, lexer: lx.Lexer, msg: str) -> ParserError:
+        return ParserError(msg, lexer.line, lexer.filename, lexer.linenum)
+
+    @staticmethod
+    def _apply_to_pre(op: Op, pre: Dict[str, str]) -> None:
+        """Apply an op without ``$`` to the pending pre-dict (avocado-vt does)."""
+        name, value, kind = op.name, op.value, op.op
+        if kind in ("=", "+=", "<=", "~="):
+            if name in RESERVED:
+                return
+            if kind == "=":
+                pre[name] = value
+            elif kind == "+=":
+                pre[name] = pre.get(name, "") + value
+            elif kind == "<=":
+                pre[name] = value + pre.get(name, "")
+            elif name not in pre:
+                pre[name] = value
+            return
+        try:
+            exp = re.compile("%s$" % name)
+        except re.error as exc:
+            raise ParserError("Bad regular expression %r: %s" % (name, exc), None,
+                              op.filename, op.linenum) from exc
+        for key in pre:
+            if key not in RESERVED and exp.match(key):
+                if kind == "?=":
+                    pre[key] = value
+                elif kind == "?+=":
+                    pre[key] += value
+                else:
+                    pre[key] = value + pre[key]
+
+    # ------------------------------------------------------------ the parser
+
+    def _parse(self, lexer: lx.Lexer, node: object, prev_indent: int) -> object:
+        allowed = _BLOCK_ALLOWED
+        var_indent = 0
+        var_name = ""
+        meta: Dict[str, list] = {}
+        pre: Dict[str, str] = {}
+        suffix = None
+        lexer.fast = True
+        table = self.table
+        reader = lexer.reader
+        while True:
+            lexer.prev_indent = prev_indent
+            tok = lexer.check_next(_INDENTS)
+            if type(tok) is lx.EndBlock:
+                if pre:
+                    pre = self._flush(lexer, node, pre)
+                if suffix:
+                    node.content.append(suffix)
+                return node
+            indent = tok.length
+
+            line = lexer.line
+            if (allowed is _BLOCK_ALLOWED and lexer.fast and not lexer.rest_as_string
+                    and not lx.starts_with_keyword(line)):
+                fast = lx.fast_assignment(line)
+                if fast is not None:
+                    lexer.skip_line = True
+                    pre = self._assign(lexer, node, pre, fast[0], fast[1], fast[2])
+                    continue
+
+            tok = lexer.check_next(allowed)
+            typ = type(tok)
+
+            if typ is lx.Ident:
+                ident = lexer.until_no_white(_IDENT_ENDS)
+                last = ident[-1]
+                if type(last) is lx.Oper:
+                    if len(ident) == 1:
+                        name = str(tok)
+                    else:
+                        name = "".join(str(x) for x in [tok] + ident[:-1])
+                    value = lexer.check_next((lx.String,))
+                    pre = self._assign(lexer, node, pre, name, last.op, str(value))
+                    lexer.check_next((lx.EndL,))
+                elif type(last) is lx.Colon:
+                    cfilter = parse_filter(lexer, [tok] + ident[:-1] + [lx.EndL()], table)
+                    pre = self._condition(lexer, node, pre, COND, cfilter, indent)
+                else:
+                    raise self._err(lexer, 'Syntax ERROR expected ":" or operand')
+
+            elif typ is lx.Dash:
+                node = self._variant_block(lexer, node, pre, indent, var_indent, var_name, meta)
+                pre = {}
+                allowed = _BLOCK_ALLOWED
+
+            elif typ is lx.Variants:
+                if isinstance(node, Filter):
+                    raise ParserError("'variants' is not allowed inside a conditional block",
+                                      lexer.line, reader.filename, lexer.linenum)
+                lexer.fast = False
+                toks = lexer.until_no_white(_VARIANTS_IN)
+                vtok = toks[-1]
+                var_name = ""
+                meta.clear()
+                while type(vtok) not in (lx.Colon, lx.EndL):
+                    if type(vtok) is lx.Ident:
+                        if var_name != "":
+                            raise self._err(lexer, 'Syntax ERROR expected "[" or ":"')
+                        var_name = str(vtok)
+                    elif type(vtok) is lx.LBracket:
+                        ident = lexer.check_next_nw((lx.Ident,))
+                        t2 = lexer.check_next_nw((lx.Oper, lx.RBracket))
+                        if type(t2) is lx.RBracket:
+                            meta.setdefault(str(ident), []).append(True)
+                        else:
+                            if t2.op != "=":
+                                raise self._err(lexer, 'Syntax ERROR expected "="')
+                            toks = lexer.until_no_white((lx.RBracket, lx.EndL))
+                            if type(toks[-1]) is not lx.RBracket:
+                                raise self._err(lexer, 'Syntax ERROR expected "]"')
+                            meta.setdefault(str(ident), []).append(
+                                tuple(_DOT if type(t) is lx.Dot else t for t in toks[:-1]))
+                    vtok = lexer.check_next_nw(_VARIANTS_IN)
+                for wd in meta.get("default", ()):
+                    if not isinstance(wd, tuple):
+                        raise self._err(lexer, "Syntax ERROR expected [default=xxx]")
+                if type(vtok) is lx.EndL:
+                    raise self._err(lexer, 'Syntax ERROR expected ":"')
+                lexer.check_next_nw((lx.EndL,))
+                allowed = _VARIANTS_ALLOWED
+                var_indent = indent
+
+            elif typ in (lx.Only, lx.No, lx.Join):
+                words = parse_filter(lexer, lexer.rest_line(), table)
+                if isinstance(node, Filter) and typ is lx.Join:
+                    raise self._err(lexer, "'join' is not allowed inside a conditional block")
+                pre = self._flush(lexer, node, pre)
+                kind = ONLY if typ is lx.Only else NO if typ is lx.No else JOIN
+                node.content.append(Filter(kind, words, lexer.line, lexer.filename,
+                                           lexer.linenum))
+
+            elif typ is lx.Suffix:
+                if pre:
+                    pre = self._flush(lexer, node, pre)
+                val = lexer.check_next((lx.Ident,))
+                lexer.check_next((lx.EndL,))
+                suffix = SuffixOp(str(val), lexer.filename, lexer.linenum)
+
+            elif typ is lx.Include:
+                node, pre = self._include(lexer, node, pre, prev_indent)
+
+            elif typ is lx.Del:
+                to_del = lexer.check_next_nw((lx.Ident,))
+                lexer.check_next_nw((lx.EndL,))
+                pre = self._flush(lexer, node, pre)
+                node.content.append(Op("del", str(to_del), "None", lexer.filename,
+                                       lexer.linenum))
+
+            elif typ is lx.Not:
+                toks = lexer.until_no_white((lx.Colon, lx.EndL))
+                if type(toks[-1]) is not lx.Colon:
+                    raise self._err(lexer, 'Syntax ERROR expected ":"')
+                words = parse_filter(lexer, toks[:-1], table)
+                pre = self._condition(lexer, node, pre, NOTCOND, words, indent)
+            else:  # pragma: no cover - check_next enforces allowed types
+                raise self._err(lexer, "Syntax ERROR expected")
+
+    def _assign(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], name: str,
+                kind: str, value: str) -> Dict[str, str]:
+        """One assignment; returns the (possibly new) pending pre-dict."""
+        if value and (value[0] == value[-1] == '"' or value[0] == value[-1] == "'"):
+            value = value[1:-1]
+        op = Op(kind, name, value, lexer.filename, lexer.linenum)
+        plain = not op.dollar
+        if kind == "=" and plain:
+            if name not in RESERVED:
+                pre[name] = value
+        else:
+            if pre:
+                if name in pre and plain:
+                    self._apply_to_pre(op, pre)
+                    return pre
+                pre = self._flush(lexer, node, pre)
+            node.content.append(op)
+        return pre
+
+    def _condition(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], kind: int,
+                   words: list, indent: int) -> Dict[str, str]:
+        rest = lexer.rest_as_str()
+        line = lexer.line
+        if rest != "":
+            lexer.reader.push_line(str(rest), indent + 1, lexer.linenum)
+        cond = Filter(kind, words, line, lexer.filename, lexer.linenum)
+        self._parse(lexer, cond, indent)
+        pre = self._flush(lexer, node, pre)
+        node.content.append(cond)
+        lexer.fast = True
+        return pre
+
+    def _include(self, lexer: lx.Lexer, node: object, pre: Dict[str, str],
+                 prev_indent: int) -> tuple:
+        path = str(lexer.rest_as_str())
+        filename = os.path.expanduser(path)
+        if lexer.is_file and not os.path.isabs(filename):
+            filename = os.path.join(os.path.dirname(lexer.filename), filename)
+        if not os.path.isfile(filename):
+            raise MissingIncludeError(lexer.line, lexer.filename, lexer.linenum)
+        pre = self._flush(lexer, node, pre)
+        with open(filename, encoding="utf-8") as f:
+            text = f.read()
+        sub = lx.Lexer(lx.Reader(text, filename), True)
+        try:
+            node = self._parse(sub, node, -1)
+        except ParserError:
+            raise
+        except (StopIteration, IndexError, ValueError, TypeError, AttributeError,
+                KeyError, RuntimeError) as exc:
+            raise ParserError("Syntax error (%s)" % type(exc).__name__, sub.line,
+                              sub.filename, sub.linenum) from exc
+        lexer.prev_indent = prev_indent
+        lexer.fast = True
+        return node, pre
+
+    def _variant_block(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], indent: int,
+                       var_indent: int, var_name: str, meta: Dict[str, list]) -> Node:
+        """Parse ``- name: deps`` entries of one ``variants:`` block."""
+        if pre:
+            self._flush(lexer, node, pre)
+        if isinstance(node, Filter):
+            raise self._err(lexer, "'variants' is not allowed inside a conditional block")
+        table = self.table
+        already_default = False
+        defaults_meta = meta.get("default")
+        in_expand = var_name not in self.expand_defaults
+        block = Node()
+        block.filename, block.linenum = lexer.filename, lexer.linenum
+        while True:
+            lexer.prev_indent = var_indent
+            tok = lexer.check_next_nw((lx.Ident, lx.At, lx.Indent, lx.EndBlock))
+            if type(tok) is lx.EndBlock:
+                break
+            if type(tok) is lx.Indent:
+                lexer.check_next_nw((lx.Dash,))
+                tok = lexer.check_next_nw((lx.Ident, lx.At))
+            if type(tok) is lx.At:
+                is_default = True
+                name = lexer.until_check((lx.Ident, lx.Dot), (lx.Colon,))
+            else:
+                is_default = False
+                name = [tok] + lexer.until_check((lx.Ident, lx.Dot), (lx.Colon,))
+            if len(name) == 2:
+                raw_name = [name[0]]
+                name = raw_name
+            else:
+                raw_name = name[:-1]
+                name = [x for x in name[:-1] if isinstance(x, lx.Ident)]
+            linenum = lexer.linenum
+            tok = lexer.next()
+            while type(tok) is lx.White:
+                tok = lexer.next()
+            deps: list = []
+            if type(tok) is not lx.EndL:
+                deps = parse_filter(lexer, [tok] + lexer.until((lx.EndL,)), table)
+
+            inner = Node()
+            inner.children = [node]
+            inner.labels = node.labels
+            names = [str(n) for n in name]
+            if var_name:
+                inner.content.append(Op("=", var_name, ".".join(names), lexer.filename,
+                                        lexer.linenum))
+            variant = self._parse(lexer, inner, indent)
+            if var_name:
+                variant.var_name = var_name
+            variant.name = [table.intern(var_name or None, n) for n in names]
+            variant.dep = deps
+            variant.filename, variant.linenum = lexer.filename, linenum
+            if defaults_meta:
+                raw = tuple(_DOT if type(t) is lx.Dot else t for t in raw_name)
+                for wd in defaults_meta:
+                    if all(a == b for a, b in zip(wd, raw)):
+                        is_default = True
+                        defaults_meta.remove(wd)
+            if is_default and not already_default and in_expand:
+                variant.default = True
+                already_default = True
+            variant.append_to_shortname = not is_default
+            full = ".".join(table.longs[i] for i in variant.name)
+            short = ".".join(names)
+            variant.content.append(FileMap(lexer.filename, full, "_name_map_file",
+                                           lexer.linenum))
+            variant.content.append(FileMap(lexer.filename, short, "_short_name_map_file",
+                                           lexer.linenum))
+            if variant.default and self.defaults:
+                block.children.insert(0, variant)
+            else:
+                block.children.append(variant)
+            block.labels.update(variant.labels)
+            block.labels.update(variant.name)
+        if defaults_meta:
+            raise self._err(lexer, "Missing default variant %s" % (
+                [["." if t is _DOT else str(t) for t in wd] for wd in defaults_meta],))
+        return block

@@ -1,0 +1,251 @@
+"""The variant tree: labels, nodes, content items (ops, filters, conditions).
+
+Like avocado-vt, the tree is a DAG: when a ``variants:`` block is parsed, the
+tree built so far becomes the single child of every variant, so the content
+of a leaf path is in file order from the deepest node up.
+
+Labels are interned to ints.  A filter element matches a name label the way
+avocado-vt's asymmetric ``Label.__eq__`` does: a plain ``x`` matches every
+label named ``x`` (``(subtest=x)`` too); ``(v=x)`` matches only ``(v=x)``.
+Each filter element is therefore the (live) set of label ids it matches.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Dict, List, Optional, Set, Tuple
+
+ONLY, NO, COND, NOTCOND, JOIN = range(5)
+KIND_NAMES = {ONLY: "only", NO: "no", COND: "condition", NOTCOND: "!condition", JOIN: "join"}
+RESERVED = frozenset(("name", "shortname", "dep", "_short_name_map_file", "_name_map_file"))
+SUBST_RE = re.compile(r"\$\{(.+?)\}")
+
+_uids = itertools.count(1)
+
+
+class LabelTable:
+    """Interns variant labels ``(var_name, name)`` to ints."""
+
+    def __init__(self) -> None:
+        self.ids: Dict[Tuple[Optional[str], str], int] = {}
+        self.names: List[str] = []
+        self.longs: List[str] = []
+        self.by_name: Dict[str, Set[int]] = {}
+
+    def intern(self, var: Optional[str], name: str) -> int:
+        key = (var or None, name)
+        lid = self.ids.get(key)
+        if lid is None:
+            lid = len(self.names)
+            self.ids[key] = lid
+            self.names.append(name)
+            self.longs.append("(%s=%s)" % (var, name) if var else name)
+            self.by_name.setdefault(name, set()).add(lid)
+        return lid
+
+    def element(self, var: Optional[str], name: str) -> "Elem":
+        """A filter element: the set of label ids it matches, and its text."""
+        if var:
+            lid = self.intern(var, name)
+            return Elem({lid}, self.longs[lid])
+        return Elem(self.by_name.setdefault(name, set()), name)
+
+
+class Elem:
+    __slots__ = ("fs", "text")
+
+    def __init__(self, fs: Set[int], text: str) -> None:
+        self.fs = fs
+        self.text = text
+
+
+# ---------------------------------------------------------------- content
+
+
+class Op:
+    """``name OP value`` (also ``del name``: op ``del``)."""
+
+    __slots__ = ("op", "name", "value", "filename", "linenum", "dollar", "regex")
+    is_filter = False
+
+    def __init__(self, op: str, name: str, value: str, filename: str, linenum: int) -> None:
+        self.op = op
+        self.name = name
+        self.value = value
+        self.filename = filename
+        self.linenum = linenum
+        self.dollar = "$" in value
+        self.regex = None
+
+    def __repr__(self) -> str:
+        return "%s %s %r" % (self.name, self.op, self.value)
+
+
+class PreDict:
+    """A run of plain ``key = value`` sets, applied as one dict update."""
+
+    __slots__ = ("values", "filename", "linenum")
+    is_filter = False
+    op = "predict"
+
+    def __init__(self, values: Dict[str, str], filename: str, linenum: int) -> None:
+        self.values = values
+        self.filename = filename
+        self.linenum = linenum
+
+    def __repr__(self) -> str:
+        return "PreDict %r" % (self.values,)
+
+
+class FileMap:
+    """Records which file a variant name came from (``_name_map_file``)."""
+
+    __slots__ = ("short", "name", "dest", "filename", "linenum")
+    is_filter = False
+    op = "filemap"
+
+    def __init__(self, filename: str, name: str, dest: str, linenum: int) -> None:
+        self.short = filename if filename == "<string>" else filename.rsplit("/", 1)[-1]
+        self.name = name
+        self.dest = dest
+        self.filename = filename
+        self.linenum = linenum
+
+
+class SuffixOp:
+    __slots__ = ("value", "filename", "linenum")
+    is_filter = False
+    op = "suffix"
+
+    def __init__(self, value: str, filename: str, linenum: int) -> None:
+        self.value = value
+        self.filename = filename
+        self.linenum = linenum
+
+
+class Filter:
+    """``only``/``no``/``join`` statements and (negative) conditional blocks.
+
+    ``words`` is OR of words; a word is AND of blocks; a block is a sequence
+    of elements that must be adjacent in the name.
+    """
+
+    __slots__ = ("kind", "words", "texts", "line", "filename", "linenum", "content", "uid")
+    is_filter = True
+
+    def __init__(self, kind: int, words: List[List[List[Elem]]], line: str,
+                 filename: str, linenum: int) -> None:
+        self.kind = kind
+        self.words = tuple(tuple(tuple(e.fs for e in blk) for blk in w) for w in words)
+        self.texts = [[[e.text for e in blk] for blk in w] for w in words]
+        self.line = line
+        self.filename = filename
+        self.linenum = linenum
+        self.content: List[object] = []
+        self.uid = next(_uids)
+
+    def __repr__(self) -> str:
+        return "%s %r (%s:%s)" % (KIND_NAMES[self.kind], self.line, self.filename, self.linenum)
+
+
+class Node:
+    """A tree node: a variant (named) or a structural node (unnamed)."""
+
+    __slots__ = ("var_name", "name", "dep", "content", "children", "labels",
+                 "append_to_shortname", "default", "uid", "filename", "linenum")
+
+    def __init__(self) -> None:
+        self.var_name: object = None
+        self.name: List[int] = []
+        self.dep: List[List[List[Elem]]] = []
+        self.content: List[object] = []
+        self.children: List["Node"] = []
+        self.labels: Set[int] = set()
+        self.append_to_shortname = False
+        self.default = False
+        self.uid = next(_uids)
+        self.filename = ""
+        self.linenum = 0
+
+
+# ---------------------------------------------------------------- matching
+
+
+def match_adjacent(block: Tuple[Set[int], ...], ctx: Tuple[int, ...], ctx_set: Set[int]) -> int:
+    """How many elements of ``block`` match adjacently in ``ctx`` (avocado-vt's rule)."""
+    first = block[0]
+    if first.isdisjoint(ctx_set):
+        return 0
+    n = len(block)
+    if n == 1:
+        return 1
+    if block[1].isdisjoint(ctx_set):
+        return 1 if ctx[-1] in first else 0
+    i = 0
+    while ctx[i] not in first:
+        i += 1
+    k = 0
+    size = len(ctx)
+    while i < size:
+        if k > 0 and ctx[i] not in block[k]:
+            i -= k - 1
+            k = 0
+        if ctx[i] in block[k]:
+            k += 1
+            if k >= n:
+                break
+            if block[k].isdisjoint(ctx_set):
+                break
+        i += 1
+    return k
+
+
+def matches(words: tuple, ctx: Tuple[int, ...], ctx_set: Set[int]) -> bool:
+    for word in words:
+        for block in word:
+            if match_adjacent(block, ctx, ctx_set) != len(block):
+                break
+        else:
+            return True
+    return False
+
+
+def might_match(words: tuple, ctx: Tuple[int, ...], ctx_set: Set[int], below: Set[int]) -> bool:
+    for word in words:
+        for block in word:
+            m = match_adjacent(block, ctx, ctx_set)
+            for fs in block[m:]:
+                if fs.isdisjoint(below):
+                    break
+            else:
+                continue
+            break
+        else:
+            return True
+    return False
+
+
+FAIL, DROP, KEEP, UNPACK = range(4)
+
+
+def decide(item: Filter, ctx: Tuple[int, ...], ctx_set: Set[int], below: Set[int]) -> int:
+    """What avocado-vt's process_content does with a filter at a node."""
+    kind = item.kind
+    words = item.words
+    if kind == ONLY:
+        if not might_match(words, ctx, ctx_set, below):
+            return FAIL
+        return DROP if matches(words, ctx, ctx_set) else KEEP
+    if kind == NO:
+        if matches(words, ctx, ctx_set):
+            return FAIL
+        return KEEP if might_match(words, ctx, ctx_set, below) else DROP
+    if kind == COND:
+        if matches(words, ctx, ctx_set):
+            return UNPACK
+        return KEEP if might_match(words, ctx, ctx_set, below) else DROP
+    # NOTCOND
+    if not might_match(words, ctx, ctx_set, below):
+        return UNPACK
+    return DROP if matches(words, ctx, ctx_set) else KEEP
