@@ -53,6 +53,7 @@ from kvmtest.run.pipeline import (
 from kvmtest.run.planfile import load_plan, save_plan
 from kvmtest.run.schedule import all_test_ids, safe_name, schedule
 from kvmtest.run.signals import StopOnSignals
+from kvmtest.vm import ENV_JOB
 
 log = logging.getLogger("kvmtest.run")
 
@@ -156,7 +157,7 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     job.end = None
     job.interrupted = None
 
-    with _job_logging(results_dir / JOB_LOG):
+    with _job_logging(results_dir / JOB_LOG), _marked_children(job.job_id):
         log.info("job %s %s: %d queue(s), %d test(s) to run, results in %s",
                  job.job_id, "resumed" if resume else "started", len(schedules), rt.total,
                  results_dir)
@@ -236,6 +237,30 @@ def _kill_all(backend: Backend, job_id: str) -> None:
             backend.kill_guests(job_id, None, signal.SIGKILL)
     except Exception as exc:
         log.error("killing the job's guests failed: %s", exc)
+
+
+class _marked_children:
+    """Mark every process the job starts with KVMTEST_JOB, as guests are.
+
+    Then ``kill_guests(job_id)`` at the end, on a signal, and when ``--resume``
+    follows a crash also finds what test code started outside a guest
+    (host_cmd children, helpers a hung test left behind).
+    """
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        self.before: Optional[str] = None
+
+    def __enter__(self) -> _marked_children:
+        self.before = os.environ.get(ENV_JOB)
+        os.environ[ENV_JOB] = self.job_id
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.before is None:
+            os.environ.pop(ENV_JOB, None)
+        else:
+            os.environ[ENV_JOB] = self.before
 
 
 class _job_logging:

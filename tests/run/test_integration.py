@@ -1,0 +1,241 @@
+"""The runner as a real process: real test types, real child processes, real signals.
+
+``python -m kvmtest.run`` runs plans of ``sleep`` and ``host_cmd`` tests plus two
+test types from tests/run/types (a test that hangs for good, one that leaks a
+real qemu). Waits poll the results directory; no assertion is about speed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from kvmtest.vm import ENV_JOB
+from tests.run.helpers import (
+    cmd,
+    ptest,
+    queue,
+    run_runner,
+    runner_cmd,
+    runner_env,
+    sleep,
+    write_plan,
+)
+
+TYPES = str(Path(__file__).resolve().parent / "types")
+
+
+def results_of(d: Path) -> dict:
+    try:
+        return json.loads((d / "results.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {"tests": []}
+
+
+def wait_for(pred, what: str, timeout: float = 60.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def statuses(d: Path) -> dict:
+    return {t["shortname"]: t["status"] for t in results_of(d)["tests"]}
+
+
+def job_processes(job_id: str) -> list:
+    out = []
+    for p in psutil.process_iter(["pid"]):
+        try:
+            if p.environ().get(ENV_JOB) == job_id:
+                out.append(p)
+        except (psutil.Error, OSError):
+            pass
+    return out
+
+
+def alive(p: psutil.Process) -> bool:
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def start_runner(plan: Path, results: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(runner_cmd("--plan", str(plan), "--results", str(results), *extra),
+                            env=runner_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def test_two_queues_really_overlap(tmp_path):
+    plan = write_plan(tmp_path / "plan.json", [
+        queue("q1", sleep("a.s1", 0.6), sleep("a.s2", 0.6)),
+        queue("q2", sleep("b.s1", 0.6, "q2"), sleep("b.s2", 0.6, "q2")),
+    ])
+    res = run_runner("--plan", str(plan), "--results", str(tmp_path / "r"))
+    assert res.returncode == 0, res.stdout + res.stderr
+    tests = results_of(tmp_path / "r")["tests"]
+    assert {t["status"] for t in tests} == {"PASS"} and len(tests) == 4
+    span = {}
+    for q in ("q1", "q2"):
+        mine = [t for t in tests if t["queue"] == q]
+        span[q] = (min(t["start"] for t in mine), max(t["end"] for t in mine))
+        # within a queue: plan order, one after the other
+        a, b = sorted(mine, key=lambda t: t["start"])
+        assert a["id"].endswith("1-s1") and b["start"] >= a["end"]
+    overlap = min(span["q1"][1], span["q2"][1]) - max(span["q1"][0], span["q2"][0])
+    assert overlap > 0.5, span  # both queues were busy at the same time for most of the job
+    assert "[localhost/q1] START 1-s1" in res.stdout
+    assert "results: " in res.stdout and "TOTAL" in res.stdout
+
+
+def test_hung_test_is_interrupted_and_the_other_queue_finishes(tmp_path):
+    plan = write_plan(tmp_path / "plan.json", [
+        queue("q1", ptest("a.hang", "q1", type="hang", test_dirs=TYPES, timeout="1"),
+              cmd("a.after", "true")),
+        queue("q2", *(sleep(f"b.s{i}", 0.3, "q2") for i in range(4))),
+    ])
+    res = run_runner("--plan", str(plan), "--results", str(tmp_path / "r"),
+                     "--grace", "0.5", "--abandon-after", "0.5")
+    assert res.returncode == 1, res.stdout + res.stderr
+    data = results_of(tmp_path / "r")
+    by = {t["shortname"]: t for t in data["tests"]}
+    assert by["hang"]["status"] == "INTERRUPTED"
+    assert by["hang"]["fail_class"] == "TestTimeout"
+    assert "timed out after 1 s" in by["hang"]["fail_reason"]
+    assert "abandoned" in by["hang"]["fail_reason"]
+    assert by["after"]["status"] == "PASS"  # the queue went on
+    assert [by[f"s{i}"]["status"] for i in range(4)] == ["PASS"] * 4
+    # the other queue was not held up: it finished its tests while the hung one ran
+    assert by["s1"]["end"] < by["hang"]["end"]
+
+
+def test_sigterm_stops_everything_kills_guests_and_keeps_finished_results(tmp_path):
+    if not shutil.which("qemu-system-x86_64"):
+        pytest.skip("qemu-system-x86_64 not installed")
+    job_id = f"sigterm{int(time.time() * 1000) % 10**8}"
+    plan = write_plan(tmp_path / "plan.json", [
+        queue("q1", cmd("a.first", "true"),
+              ptest("a.guest", "q1", type="leak_qemu", test_dirs=TYPES),
+              cmd("a.never", "true")),
+        queue("q2", sleep("b.quick", 0, "q2"), sleep("b.long", 600, "q2")),
+    ])
+    r = tmp_path / "r"
+    proc = start_runner(plan, r, "--job-id", job_id)
+    try:
+        wait_for(lambda: statuses(r).get("first") == "PASS"
+                 and statuses(r).get("quick") == "PASS", "the first tests to finish")
+        pid_file = r / "tests" / "localhost-q1" / "2-guest" / "qemu.pid"
+        wait_for(pid_file.exists, "the qemu to start")
+        qemu = psutil.Process(int(pid_file.read_text()))
+        assert "qemu" in qemu.name()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM, out + err
+    assert not alive(qemu)
+    assert job_processes(job_id) == []
+    data = results_of(r)
+    st = statuses(r)
+    assert st == {"first": "PASS", "quick": "PASS", "guest": "INTERRUPTED", "long": "INTERRUPTED"}
+    assert {t["fail_class"] for t in data["tests"] if t["status"] == "INTERRUPTED"} == \
+        {"JobInterrupted"}
+    assert data["job"]["interrupted"] == "SIGTERM"
+    assert data["pending"] == 3  # guest, long, never
+    assert "SIGTERM received" in err
+    assert "TOTAL" in out and f"results: {r}" in out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_resume_finishes_the_job_without_rerunning_finished_tests(tmp_path, sig):
+    log = tmp_path / "ran.log"
+    release = tmp_path / "release"
+    block = f"while [ ! -e {release} ]; do sleep 0.05; done; echo block >> {log}"
+    plan = write_plan(tmp_path / "plan.json", [
+        queue("q1", cmd("a.first", f"sh -c 'echo first >> {log}'"),
+              cmd("a.block", f"sh -c '{block}'"),
+              cmd("a.last", f"sh -c 'echo last >> {log}'", dep=["a.block"])),
+        queue("q2", cmd("b.other", f"sh -c 'echo other >> {log}'", "q2")),
+    ])
+    r = tmp_path / "r"
+    job_id = f"resume{sig}x{int(time.time() * 1000) % 10**8}"
+    proc = start_runner(plan, r, "--job-id", job_id)
+    try:
+        wait_for(lambda: statuses(r).get("first") == "PASS" and statuses(r).get("other") == "PASS",
+                 "first and other to pass")
+        wait_for((r / "tests" / "localhost-q1" / "2-block" / "debug.log").exists, "block to start")
+        proc.send_signal(sig)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode in (128 + signal.SIGTERM, -signal.SIGKILL)
+    before = statuses(r)
+    assert before["first"] == before["other"] == "PASS"
+    assert "last" not in before
+    orphans = job_processes(job_id)
+    if sig == signal.SIGTERM:
+        assert orphans == []  # the stopped runner cleaned up after itself
+    else:
+        assert orphans  # a crashed runner leaves the running host command behind
+
+    resume = subprocess.Popen(runner_cmd("--results", str(r), "--resume"), env=runner_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # --resume first kills what the crashed run left, so the old "block" never finishes
+        wait_for(lambda: not any(alive(p) for p in orphans),
+                 "leftovers of the first run to be killed")
+        release.touch()
+        out, err = resume.communicate(timeout=60)
+    finally:
+        if resume.poll() is None:
+            resume.kill()
+            resume.wait()
+    assert resume.returncode == 0, out + err
+    data = results_of(r)
+    assert statuses(r) == {"first": "PASS", "other": "PASS", "block": "PASS", "last": "PASS"}
+    assert sorted(log.read_text().split()) == ["block", "first", "last", "other"]
+    assert data["pending"] == 0 and len(data["job"]["runs"]) == 2
+    assert data["job"]["runs"][1]["resume"] is True
+    assert data["job"]["runs"][1]["tests"] == 2  # only block and last ran again
+    block_result = next(t for t in data["tests"] if t["shortname"] == "block")
+    if sig == signal.SIGTERM:  # the stopped attempt is kept as history
+        assert block_result["attempt"] == 2
+        assert [t["status"] for t in data["superseded"]] == ["INTERRUPTED"]
+        assert block_result["logdir"].endswith("2-block.2")
+    # a second resume has nothing to do and still exits 0
+    again = run_runner("--results", str(r), "--resume")
+    assert again.returncode == 0 and sorted(log.read_text().split()) == \
+        ["block", "first", "last", "other"]
+
+
+def test_plan_error_is_reported_before_anything_runs(tmp_path):
+    marker = tmp_path / "ran"
+    plan = write_plan(tmp_path / "plan.json", [
+        queue("q1", cmd("a.first", f"touch {marker}")),
+        queue("q2", ptest("b.second", "q2", dep=["a.first"], type="host_cmd", host_cmd="true")),
+    ])
+    res = run_runner("--plan", str(plan), "--results", str(tmp_path / "r"))
+    assert res.returncode == 2
+    assert "another queue" in res.stderr and "localhost/q1" in res.stderr
+    assert not marker.exists() and not (tmp_path / "r").exists()
+
+
+def test_existing_results_dir_needs_resume(tmp_path):
+    plan = write_plan(tmp_path / "plan.json", [queue("q1", sleep("a.s", 0))])
+    assert run_runner("--plan", str(plan), "--results", str(tmp_path / "r")).returncode == 0
+    res = run_runner("--plan", str(plan), "--results", str(tmp_path / "r"))
+    assert res.returncode == 2 and "--resume" in res.stderr
