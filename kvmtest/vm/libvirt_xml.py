@@ -15,7 +15,9 @@ from typing import Dict, List, Optional
 # Our marker inside <metadata>: cleanup finds kvmtest's domains by it, not by name parsing.
 METADATA_NS = "https://kvmtest.invalid/libvirt/1"
 METADATA_PREFIX = "kvmtest"
+QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"  # <qemu:commandline> passthrough
 ET.register_namespace(METADATA_PREFIX, METADATA_NS)
+ET.register_namespace("qemu", QEMU_NS)
 
 # qemu -device names (what the qemu backend's nic_model holds) -> libvirt <model type>.
 _NIC_MODELS = {
@@ -72,6 +74,10 @@ class DomainSpec:
     nics: List[NicSpec] = field(default_factory=list)
     serial_log: Optional[str] = None  # virtlogd copy of everything the serial port printed
     metadata: Dict[str, str] = field(default_factory=dict)  # job/queue/vm markers
+    # qemu as root with relabel='no': libvirt leaves base images' owners alone and needs no
+    # access for its libvirt-qemu user to the work dir (which may sit under a 0700 tmp dir).
+    run_as_root: bool = True
+    qemu_args: List[str] = field(default_factory=list)  # qemu_extra_args, passed through
 
     def validate(self) -> None:
         """Reject values libvirt would refuse with a vaguer message (or accept wrongly)."""
@@ -180,6 +186,14 @@ def domain_xml(spec: DomainSpec) -> str:
     # No <graphics>, no USB, no balloon: less for TCG to emulate, nothing listening.
     _sub(devs, "controller", type="usb", model="none")
     _sub(devs, "memballoon", model="none")
+    if spec.run_as_root:
+        sec = _sub(dom, "seclabel", type="static", model="dac", relabel="no")
+        _sub(sec, "label", "+0:+0")
+    if spec.qemu_args:
+        cmd = ET.SubElement(dom, f"{{{QEMU_NS}}}commandline")
+        for arg in spec.qemu_args:
+            ET.SubElement(cmd, f"{{{QEMU_NS}}}arg", value=arg)
+    ET.indent(dom)  # the saved copy in the test's log dir is read by people
     return ET.tostring(dom, encoding="unicode")
 
 
