@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from typing import Callable, List, Optional
 
 import psutil
@@ -73,6 +74,23 @@ def kill_tree(proc: psutil.Process, sig: int = signal.SIGKILL) -> None:
         pass
 
 
+def _is_dead(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return True
+
+
+def _wait_dead(procs: List[psutil.Process], timeout: float) -> List[psutil.Process]:
+    """Wait until the processes are gone or zombies; never reaps (a Popen owner may want the status)."""
+    deadline = time.monotonic() + timeout
+    alive = [p for p in procs if not _is_dead(p)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.02)
+        alive = [p for p in alive if not _is_dead(p)]
+    return alive
+
+
 def kill_guests(job_id: str, queue: Optional[str] = None, sig: int = signal.SIGKILL) -> int:
     """Signal every guest ``job_id`` (optionally only ``queue``) started; returns how many.
 
@@ -86,15 +104,8 @@ def kill_guests(job_id: str, queue: Optional[str] = None, sig: int = signal.SIGK
     count = len(procs)
     for hook in list(_KILL_HOOKS):
         count += hook(job_id, queue, sig)
-    if procs:
-        _gone, alive = psutil.wait_procs(procs, timeout=3 if sig == signal.SIGKILL else 1)
-        if alive:
-            return count
-    for proc in procs:  # reap our own children so no zombie lingers
-        try:
-            os.waitpid(proc.pid, os.WNOHANG)
-        except (ChildProcessError, OSError):
-            pass
+    if procs and _wait_dead(procs, 3.0 if sig == signal.SIGKILL else 1.0):
+        return count
     if not find_guest_processes(job_id, queue):
         from kvmtest.vm import netns
 

@@ -15,6 +15,7 @@ import logging
 import os
 import platform
 import select
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -54,7 +55,7 @@ def resolve(params: Dict[str, str]) -> Tuple[str, str]:
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         choice = ("tcg", "/dev/kvm is missing or not accessible")
     else:
-        timeout = float(params.get("accel_probe_timeout", "20"))
+        timeout = float(params.get("accel_probe_timeout", "10"))
         choice = cached_probe(qemu, timeout)
     _announce(*choice)
     return choice
@@ -108,7 +109,7 @@ def probe_kvm(qemu: str, timeout: float) -> Tuple[bool, str]:
     start = time.monotonic()
     try:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=env)
+                                stdin=subprocess.DEVNULL, env=env, preexec_fn=_die_with_parent)
     except OSError as exc:
         return False, str(exc)
     buf = b""
@@ -132,6 +133,14 @@ def probe_kvm(qemu: str, timeout: float) -> Tuple[bool, str]:
         except psutil.Error:
             pass
         proc.wait()
+
+
+def _die_with_parent() -> None:
+    """In the probe's child: get SIGKILL when the prober dies, so a killed run leaks no probe."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def forget(cache: Path = CACHE, qemu: Optional[str] = None) -> None:
