@@ -226,6 +226,9 @@ def ensure_bridge(job_id: str, queue: str, netdst: str) -> str:
     res = _ip("link", "set", "dev", name, "alias", alias)
     if res.returncode != 0:
         raise LibvirtVMError(f"cannot label bridge {name}: {res.stderr.strip()}")
+    # Keep the host firewall (br_netfilter) out of guest-to-guest traffic, whatever its policy.
+    _ip("link", "set", "dev", name, "type", "bridge",
+        "nf_call_iptables", "0", "nf_call_ip6tables", "0", "nf_call_arptables", "0")
     v6 = Path(f"/proc/sys/net/ipv6/conf/{name}/disable_ipv6")
     if v6.exists():  # no link-local address: the host never talks on this bridge
         v6.write_text("1\n")

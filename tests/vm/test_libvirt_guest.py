@@ -1,0 +1,257 @@
+"""The libvirt backend against a real libvirtd and real tiny guests under TCG.
+
+The session fixture starts virtlogd/libvirtd with scripts/libvirtd.sh when none
+answers and stops them again afterwards (only if it started them). The module
+finalizer proves that no kvmtest domain, qemu process or bridge of this pytest
+run is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from kvmtest.plan.model import Address
+from kvmtest.testtypes import execute
+from kvmtest.testtypes.errors import TestError
+from kvmtest.vm import kill_guests
+from kvmtest.vm.base import VMDeadError, make_vm
+from kvmtest.vm.env import Env
+from kvmtest.vm.params import REPO_ROOT
+from tests.vm.guestkit import JOB_PREFIX, context, have_guest_tools, job_id, tiny_params
+
+try:
+    import libvirt
+except ImportError:  # pragma: no cover - depends on the machine
+    libvirt = None
+
+
+def _why_skip():
+    if libvirt is None:
+        return "libvirt-python not installed (pip install libvirt-python)"
+    if not shutil.which("libvirtd") or not shutil.which("virsh"):
+        return "libvirtd not installed (scripts/sysdeps.sh libvirt)"
+    return have_guest_tools()
+
+
+pytestmark = [
+    pytest.mark.guest,
+    pytest.mark.libvirt,
+    pytest.mark.skipif(_why_skip() is not None, reason=str(_why_skip())),
+]
+
+SCRIPT = REPO_ROOT / "scripts" / "libvirtd.sh"
+URI = "qemu:///system"
+
+
+def _script(action: str) -> str:
+    # The daemon must not inherit a KVMTEST_JOB mark: kill_guests(job) would then kill libvirtd.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KVMTEST_")}
+    res = subprocess.run([str(SCRIPT), action], capture_output=True, text=True, env=env, check=False,
+                         start_new_session=True)
+    assert res.returncode == 0, f"libvirtd.sh {action} failed: {res.stderr}"
+    return res.stdout.strip()
+
+
+def _our_domains():
+    conn = libvirt.open(URI)
+    try:
+        from kvmtest.vm.libvirt_xml import parse_metadata
+
+        out = []
+        for dom in conn.listAllDomains(0):
+            if parse_metadata(dom.XMLDesc(0)).get("job", "").startswith(JOB_PREFIX):
+                out.append(dom.name())
+        return out
+    finally:
+        conn.close()
+
+
+def _our_qemus():
+    pids = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if "qemu-system" in cmd and f"guest=kvmtest-{JOB_PREFIX.replace('-', '_')}" in cmd:
+            pids.append(proc.pid)
+    return pids
+
+
+def _our_bridges():
+    from kvmtest.vm.libvirt_conn import list_bridges
+
+    return [b for b in list_bridges() if b in _BRIDGES_SEEN]
+
+
+_BRIDGES_SEEN: set = set()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def libvirtd():
+    """A running libvirtd for the module; leaves the machine as it found it."""
+    from kvmtest.vm.libvirt_conn import close_all, cleanup_domains
+    from kvmtest.vm.tinyguest import ensure_built
+
+    ensure_built()
+    started = _script("start") == "started"
+    yield
+    # Whatever a failed test left: remove it, then prove nothing is left.
+    conn = libvirt.open(URI)
+    jobs = set()
+    from kvmtest.vm.libvirt_xml import parse_metadata
+
+    for dom in conn.listAllDomains(0):
+        job = parse_metadata(dom.XMLDesc(0)).get("job", "")
+        if job.startswith(JOB_PREFIX):
+            jobs.add(job)
+    conn.close()
+    leaked = sorted(jobs)
+    for job in jobs:
+        cleanup_domains(job)
+    left_qemu = _our_qemus()
+    left_br = _our_bridges()
+    close_all()
+    if started:
+        _script("stop")
+    assert not leaked, f"domains left after the tests by jobs {leaked}"
+    assert not left_qemu, f"qemu processes left: {left_qemu}"
+    assert not left_br, f"bridges left: {left_br}"
+
+
+@pytest.fixture
+def job():
+    jid = job_id("lv")
+    yield jid
+    kill_guests(jid)  # the runner's queue-end path; the libvirt kill hook removes domains and bridges
+
+
+def lv_params(**kw: str):
+    return tiny_params(**{"vm_type": "libvirt", "libvirt_uri": URI, **kw})
+
+
+def _domain(name: str):
+    conn = libvirt.open(URI)
+    try:
+        return conn.lookupByName(name)
+    except libvirt.libvirtError:
+        return None
+
+
+def test_boot_through_libvirt_shows_planned_mac(tmp_path, job):
+    addr = Address("vm1", "nic1", "02:99:00:00:03:05", "10.99.3.5")
+    test = context(tmp_path, lv_params(type="boot"), job, addresses=[addr])
+    execute(test, Env.load(tmp_path / "env"))
+    console = (test.logdir / "console-vm1.log").read_text()
+    assert "KVMTEST-NIC eth0 mac=02:99:00:00:03:05 ip=10.99.3.5/24" in console
+    assert "KVMTEST-DISK vda KVMTEST-DATA-DISK v1" in console  # the overlay on the data disk
+    xml = (test.logdir / "libvirt-vm1.xml").read_text()
+    assert "02:99:00:00:03:05" in xml and 'type="qemu"' in xml  # TCG: accel = tcg
+    assert (test.logdir / "serial-vm1.log").read_text().count("KVMTEST-READY vm1") == 1
+    # kill_vm defaults to yes: the domain is destroyed and undefined, the overlay removed.
+    assert _our_domains() == []
+    assert not list((tmp_path / "work").glob("*overlay*"))
+
+
+def test_shell_through_libvirt(tmp_path, job):
+    addr = Address("vm1", "nic1", "02:99:00:00:03:06", "10.99.3.6")
+    params = lv_params(type="shell", guest_cmd="cat /sys/class/net/eth0/address; nproc; free -m | head -2",
+                       expected_output=r"^${mac}\n2\n", smp="2")
+    execute(context(tmp_path, params, job, addresses=[addr]), Env.load(tmp_path / "env"))
+
+
+def test_ping_between_two_domains_on_an_isolated_bridge(tmp_path, job):
+    addrs = [Address("vm1", "nic1", "02:99:00:00:03:11", "10.99.3.11"),
+             Address("vm2", "nic1", "02:99:00:00:03:12", "10.99.3.12")]
+    params = lv_params(type="ping", vms="vm1 vm2", nic_mode="tap", netdst="br0", ping_count="2",
+                       kill_vm="no")
+    test = context(tmp_path, params, job, addresses=addrs)
+    env = Env.load(tmp_path / "env")
+    execute(test, env)
+    from kvmtest.vm.libvirt_conn import bridge_name, list_bridges
+
+    br = bridge_name(job, "q1", "br0")
+    _BRIDGES_SEEN.add(br)
+    assert list_bridges(job, "q1") == [br]
+    addr_out = subprocess.run(["ip", "-o", "addr", "show", "dev", br], capture_output=True, text=True).stdout
+    assert addr_out.strip() == "", f"the isolated bridge must carry no address: {addr_out}"
+    # kill_vm = no: both domains still run; the queue-end kill removes them and the bridge.
+    assert len(_our_domains()) == 2
+    assert kill_guests(job, "q1", signal.SIGTERM) == 2
+    assert _our_domains() == [] and list_bridges(job) == []
+    assert not _our_qemus()
+
+
+def test_kept_guest_is_reattached_from_the_env_file(tmp_path, job):
+    params = lv_params(type="shell", guest_cmd="echo first > /tmp/mark", kill_vm="no")
+    execute(context(tmp_path, params, job, name="t1"), Env.load(tmp_path / "env"))
+    rec = Env.load(tmp_path / "env").get_guest("vm1")
+    assert rec is not None and rec.vm_type == "libvirt" and rec.extra["uuid"]
+    # A fresh Env (as in a new process): the guest is found by UUID and its pty reopened.
+    params2 = lv_params(type="shell", guest_cmd="cat /tmp/mark", expected_output="^first$")
+    execute(context(tmp_path, params2, job, name="t2"), Env.load(tmp_path / "env"))
+    assert _our_domains() == []
+
+
+def test_guest_poweroff_ends_the_domain(tmp_path, job):
+    test = context(tmp_path, lv_params(), job)
+    vm = make_vm("vm1", test.params, test)
+    try:
+        vm.create()
+        session = vm.wait_for_login(60)
+        session.sendline("poweroff -f")
+        deadline = time.monotonic() + 60
+        while vm.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not vm.is_alive(), "ACPI poweroff did not end the domain"
+        assert "guest powered off" in vm.death_reason()
+    finally:
+        vm.destroy(gracefully=False)
+    assert _domain(vm.domain) is None  # undefined, not just stopped
+
+
+def test_domain_destroyed_under_a_test_is_a_clear_error(tmp_path, job):
+    test = context(tmp_path, lv_params(), job)
+    vm = make_vm("vm1", test.params, test)
+    try:
+        vm.create()
+        session = vm.wait_for_login(60)
+        threading.Timer(1.0, lambda: _domain(vm.domain).destroy()).start()
+        with pytest.raises(VMDeadError, match=r"destroyed|crashed"):
+            session.cmd("sleep 20", 40)
+    finally:
+        vm.destroy(gracefully=False)
+
+
+def test_xml_refused_is_one_clear_error(tmp_path, job):
+    params = lv_params(type="boot", qemu_binary="/nonexistent/qemu-system-x86_64")
+    test = context(tmp_path, params, job)
+    with pytest.raises(TestError) as info:
+        execute(test, Env.load(tmp_path / "env"))
+    msg = str(info.value)
+    assert "refused the domain XML" in msg and "/nonexistent/qemu-system-x86_64" in msg and "\n" not in msg
+    assert Path(test.logdir / "libvirt-vm1.xml").exists()
+    assert _our_domains() == []
+
+
+@pytest.mark.parametrize(
+    "uri, needle",
+    [
+        # No daemon listens on this socket: exactly what "libvirtd is not running" looks like.
+        ("qemu:///system?socket=/nonexistent/libvirt-sock", "Failed to connect socket"),
+        ("nosuchdriver:///nowhere", "nosuchdriver"),
+    ],
+)
+def test_connection_failures_are_one_clear_error(tmp_path, job, uri, needle):
+    test = context(tmp_path, lv_params(type="boot", libvirt_uri=uri), job)
+    with pytest.raises(TestError) as info:
+        execute(test, Env.load(tmp_path / "env"))
+    msg = str(info.value)
+    assert msg.startswith(f"libvirt: cannot connect to {uri}") and needle in msg
+    assert "libvirtd.sh start" in msg and "\n" not in msg
