@@ -71,6 +71,14 @@ _USED_URIS: Set[str] = set()
 _LOCK = threading.Lock()
 
 
+def _hint(exc: Any) -> str:
+    """What to do next: an RPC/socket failure means no daemon; anything else, a wrong URI."""
+    lv = require_libvirt()
+    if exc.get_error_domain() == lv.VIR_FROM_RPC:
+        return START_HINT
+    return "check the libvirt_uri param"
+
+
 def connect(uri: str = DEFAULT_URI) -> Any:
     """A (cached, thread-shared) read-write connection to ``uri``."""
     lv = require_libvirt()
@@ -86,7 +94,7 @@ def connect(uri: str = DEFAULT_URI) -> Any:
         try:
             conn = lv.open(uri)
         except lv.libvirtError as exc:
-            raise LibvirtVMError(f"libvirt: cannot connect to {uri}: {reason(exc)} ({START_HINT})") from None
+            raise LibvirtVMError(f"libvirt: cannot connect to {uri}: {reason(exc)} ({_hint(exc)})") from None
         if conn is None:  # very old bindings returned None instead of raising
             raise LibvirtVMError(f"libvirt: cannot connect to {uri} ({START_HINT})")
         _CONNS[uri] = conn

@@ -96,7 +96,7 @@ _BRIDGES_SEEN: set = set()
 @pytest.fixture(scope="module", autouse=True)
 def libvirtd():
     """A running libvirtd for the module; leaves the machine as it found it."""
-    from kvmtest.vm.libvirt_conn import close_all, cleanup_domains
+    from kvmtest.vm.libvirt_conn import cleanup_domains, close_all
     from kvmtest.vm.tinyguest import ensure_built
 
     ensure_built()
@@ -241,17 +241,18 @@ def test_xml_refused_is_one_clear_error(tmp_path, job):
 
 
 @pytest.mark.parametrize(
-    "uri, needle",
+    "uri, needle, hint",
     [
         # No daemon listens on this socket: exactly what "libvirtd is not running" looks like.
-        ("qemu:///system?socket=/nonexistent/libvirt-sock", "Failed to connect socket"),
-        ("nosuchdriver:///nowhere", "nosuchdriver"),
+        ("qemu:///system?socket=/nonexistent/libvirt-sock", "Failed to connect socket", "libvirtd.sh start"),
+        ("nosuchdriver:///nowhere", "no connection driver", "check the libvirt_uri"),
+        ("qemu:///bogus", "unexpected qemu URI path", "check the libvirt_uri"),
     ],
 )
-def test_connection_failures_are_one_clear_error(tmp_path, job, uri, needle):
+def test_connection_failures_are_one_clear_error(tmp_path, job, uri, needle, hint):
     test = context(tmp_path, lv_params(type="boot", libvirt_uri=uri), job)
     with pytest.raises(TestError) as info:
         execute(test, Env.load(tmp_path / "env"))
     msg = str(info.value)
-    assert msg.startswith(f"libvirt: cannot connect to {uri}") and needle in msg
-    assert "libvirtd.sh start" in msg and "\n" not in msg
+    assert msg.startswith(f"libvirt: cannot connect to {uri}: ") and needle in msg
+    assert hint in msg and "\n" not in msg
