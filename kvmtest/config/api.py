@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, List, Optional
 
-from .build import ExactBuilder, finish
-from .expand import Walker
+from .build import ExactBuilder, FastBuilder, finish, needs_exact
+from .expand import Leaf, Walker
 from .parser import TreeBuilder
 from .tree import Filter, SuffixOp
 
@@ -82,17 +82,29 @@ class Parser:
         t = self._tree
         return Walker(t.node, t.table.longs, self.defaults, self.expand_defaults, **kw)
 
-    def get_dicts(self) -> Iterator[dict]:
-        """Yield the dicts, in avocado-vt's order.
+    def get_dicts(self, maps: bool = True) -> Iterator[dict]:
+        """Yield the dicts, in avocado-vt's order (a generator: memory stays flat).
 
+        ``maps=False`` leaves out the two ``_*_map_file`` keys (saves time).
         Like avocado-vt, only the first call on a Parser flattens suffixed keys.
         """
         drop = self._first_get
         self._first_get = False
         t = self._tree
-        builder = ExactBuilder(t.table.names, t.table.longs, True)
-        for leaf in self._walker().leaves():
-            yield finish(builder.build(leaf), drop)
+        names, longs = t.table.names, t.table.longs
+        exact = ExactBuilder(names, longs, True)
+        walker = self._walker()
+        leaves = walker.leaves()  # prepares the tree
+        fast = None if needs_exact(t.node) else FastBuilder(names, longs, True)
+        for leaf in leaves:
+            if fast is not None and type(leaf) is Leaf:
+                d = fast.build(leaf, maps)
+            else:
+                d = exact.build(leaf)
+                if not maps:
+                    d.pop("_name_map_file", None)
+                    d.pop("_short_name_map_file", None)
+            yield finish(d, drop)
 
     def explain(self, pattern: str) -> Iterator[Candidate]:
         """Leaves (ignoring only/no filters) whose name matches ``pattern``.

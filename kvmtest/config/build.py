@@ -7,6 +7,7 @@ from typing import Iterator, List
 
 from .expand import JoinedLeaf, JoinPart, Leaf
 from .ops import apply_op, drop_suffixes, postfix_parse
+from .tree import RESERVED, SUBST_RE, FileMap, Op, PreDict
 
 
 def leaf_ops(path: List[object], unpacked: set) -> Iterator[object]:
@@ -63,6 +64,154 @@ class ExactBuilder:
         suffixed = self.suffixed
         for op in leaf_ops(leaf.path, leaf.unpacked):
             apply_op(op, d, suffixed)
+        postfix_parse(d)
+        return d
+
+
+def needs_exact(root: object) -> bool:
+    """True if some value substitutes a reserved key (``${name}`` ...).
+
+    Those see the leaf's own name/maps while ops run, which the memoizing
+    builder does not keep in its shared states.
+    """
+    seen = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.uid in seen:
+            continue
+        seen.add(node.uid)
+        items = list(node.content)
+        while items:
+            it = items.pop()
+            if it.is_filter:
+                items.extend(it.content)
+            elif type(it) is Op and it.dollar:
+                if any(m.group(1) in RESERVED for m in SUBST_RE.finditer(it.value)):
+                    return True
+        stack.extend(node.children)
+    return False
+
+
+_PREFIX_DEPTH = 3  # application-order prefixes whose states are kept
+
+
+class FastBuilder:
+    """Builds leaf dicts from compiled per-node blocks, sharing prefix states.
+
+    A leaf's ops are the concatenation, deepest node first, of each path
+    node's content with the conditions unpacked on this path.  Each such
+    block is compiled once (runs of plain sets merged into one dict update;
+    the ``_*_map_file`` keys kept as placeholders at their first position)
+    and the states after the first few blocks (base config, machine...) are
+    kept, so a leaf costs one dict copy plus its remaining blocks.
+    """
+
+    def __init__(self, names: List[str], longs: List[str], suffixed: bool) -> None:
+        self.names = names
+        self.longs = longs
+        self.suffixed = suffixed
+        self.blocks: dict = {}
+        self.conds: dict = {}
+        self.states: dict = {}
+
+    def _conds(self, node: object) -> tuple:
+        conds = self.conds.get(node.uid)
+        if conds is None:
+            found = []
+            items = list(reversed(node.content))
+            while items:
+                it = items.pop()
+                if it.is_filter and it.content:
+                    found.append(it)
+                    items.extend(reversed(it.content))
+            conds = self.conds[node.uid] = tuple(found)
+        return conds
+
+    def _compile(self, node: object, unpacked: set) -> list:
+        steps: list = []
+        run: dict = {}
+        for op in _items(node.content, unpacked):
+            cls = type(op)
+            if cls is PreDict:
+                run.update(op.values)
+                continue
+            if cls is FileMap:
+                run[op.dest] = None
+                continue
+            if cls is Op and op.op == "=" and not op.dollar:
+                if op.name not in RESERVED:
+                    run[op.name] = op.value
+                continue
+            if run:
+                steps.append(run)
+                run = {}
+            steps.append(op)
+        if run:
+            steps.append(run)
+        return steps
+
+    def state(self, path: list, unpacked: set) -> dict:
+        """The op results of a leaf path, without name/shortname/dep."""
+        blocks = self.blocks
+        keys = []
+        for node in reversed(path):
+            conds = self._conds(node)
+            if conds:
+                key = (node.uid, tuple([c.uid for c in conds if c.uid in unpacked]))
+            else:
+                key = node.uid
+            steps = blocks.get(key)
+            if steps is None:
+                steps = blocks[key] = self._compile(node, unpacked)
+            keys.append((key, steps))
+        states = self.states
+        depth = min(_PREFIX_DEPTH, len(keys))
+        prefix = tuple([k for k, _ in keys[:depth]])
+        d = states.get(prefix)
+        if d is None:
+            d = {}
+            self._apply(d, keys[:depth])
+            if len(states) < 4096:
+                states[prefix] = d
+        d = d.copy()
+        self._apply(d, keys[depth:])
+        return d
+
+    def _apply(self, d: dict, keys: list) -> None:
+        suffixed = self.suffixed
+        for _, steps in keys:
+            for step in steps:
+                if type(step) is dict:
+                    d.update(step)
+                else:
+                    apply_op(step, d, suffixed)
+
+    def build(self, leaf: object, maps: bool = True) -> dict:
+        if not isinstance(leaf, Leaf):
+            raise TypeError("joined leaves need the exact builder")
+        longs = self.longs
+        names = self.names
+        d = {
+            "name": ".".join([longs[i] for i in leaf.ctx]),
+            "dep": leaf.dep,
+            "shortname": ".".join([names[i] for i in leaf.shortname]),
+        }
+        d.update(self.state(leaf.path, leaf.unpacked))
+        if "_name_map_file" in d:
+            if maps:
+                d["_name_map_file"] = {}
+                d["_short_name_map_file"] = {}
+                for node in reversed(leaf.path):
+                    for op in node.content:
+                        if type(op) is FileMap:
+                            files = d[op.dest]
+                            old = files.get(op.short)
+                            files[op.short] = op.name if old is None else "%s.%s" % (op.name,
+                                                                                    old)
+            else:
+                del d["_name_map_file"]
+                d.pop("_short_name_map_file", None)
         postfix_parse(d)
         return d
 

@@ -14,7 +14,31 @@ from __future__ import annotations
 
 from typing import Callable, Iterator, List, Optional, Set, Tuple
 
-from .tree import COND, DROP, FAIL, JOIN, KEEP, NOTCOND, ONLY, UNPACK, Filter, Node, decide
+from .tree import (
+    COND,
+    DROP,
+    FAIL,
+    JOIN,
+    KEEP,
+    NO,
+    NOTCOND,
+    ONLY,
+    UNPACK,
+    Filter,
+    Node,
+    decide,
+    impossible,
+    matches,
+    prepare,
+)
+
+
+def _lost_any(uni: frozenset, parent_below: set, below: set) -> bool:
+    """Did going down lose any label of ``uni`` from the labels below?"""
+    for x in uni:
+        if x in parent_below and x not in below:
+            return True
+    return False
 
 
 class Leaf:
@@ -51,7 +75,10 @@ class Walker:
         self.unpacked: Set[int] = set()
 
     def leaves(self) -> Iterator[Leaf]:
-        return self._visit(self.root, (), frozenset(), (), (), [])
+        prepare(self.root)
+        self._dead: set = set()
+        self._relevant: dict = {}
+        return self._visit(self.root, (), frozenset(), (), (), [], None)
 
     # -- the filter pass at one node -------------------------------------
 
@@ -76,29 +103,99 @@ class Walker:
         return True
 
     def _visit(self, node: Node, ctx: tuple, ctx_set: frozenset, pending: tuple,
-               shortname: tuple, dep: list) -> Iterator[Leaf]:
+               shortname: tuple, dep: list, parent_below: object) -> Iterator[Leaf]:
         joins = [it for it in node.content if it.is_filter and it.kind == JOIN]
         if joins:
-            yield from self._visit_joins(node, joins, ctx, ctx_set, pending, shortname, dep)
+            yield from self._visit_joins(node, joins, ctx, ctx_set, pending, shortname, dep,
+                                         parent_below)
             return
-        yield from self._visit_plain(node, node.content, ctx, ctx_set, pending, shortname, dep)
+        yield from self._visit_plain(node, node.content, ctx, ctx_set, pending, shortname, dep,
+                                     parent_below)
+
+    def _pending(self, pending: tuple, node: Node, ctx: tuple, new_ctx: tuple,
+                 ctx_set: frozenset, below: set, parent_below: object, keep: list,
+                 unpacked: list) -> bool:
+        """Re-decide inherited filters, skipping those whose inputs did not change."""
+        if parent_below is None or self.ignore_filters:
+            return self._process(pending, new_ctx, ctx_set, below, keep, unpacked, node)
+        name = node.name
+        same_below = parent_below is below
+        if not name and same_below:
+            keep.extend(pending)
+            return True
+        last = ctx[-1] if ctx else None
+        for item in pending:
+            uni = item.universe
+            if ((name and (last in uni or not uni.isdisjoint(name)))
+                    or (not same_below and _lost_any(uni, parent_below, below))):
+                if not self._process((item,), new_ctx, ctx_set, below, keep, unpacked, node):
+                    return False
+            else:
+                keep.append(item)
+        return True
+
+    def _dead_key(self, node: Node, ctx: tuple, pending: tuple) -> tuple:
+        """Key under which a subtree's emptiness can be remembered.
+
+        Whether a subtree yields anything depends on the pending filters that
+        can remove leaves and on the context only through the labels those
+        filters and the subtree's own filters mention (runs of other labels
+        collapse to one marker: adjacency matching cannot tell them apart).
+        """
+        pkey = tuple([it.uid for it in pending if it.failcap])
+        rkey = (node.uid, pkey)
+        rel = self._relevant.get(rkey)
+        if rel is None:
+            rel = node.su
+            extra = set()
+            for it in pending:
+                if it.failcap and not it.deep <= rel:
+                    extra |= it.deep
+            if extra:
+                rel = rel | extra
+            self._relevant[rkey] = rel
+        proj = []
+        other = False
+        for x in ctx:
+            if x in rel:
+                proj.append(x)
+                other = False
+            elif not other:
+                proj.append(-1)
+                other = True
+        return (rkey, tuple(proj))
 
     def _visit_plain(self, node: Node, content: list, ctx: tuple, ctx_set: frozenset,
-                     pending: tuple, shortname: tuple, dep: list) -> Iterator[Leaf]:
+                     pending: tuple, shortname: tuple, dep: list,
+                     parent_below: object) -> Iterator[Leaf]:
         if node.dep:
             longs = self.longs
             prefix = [longs[i] for i in ctx]
             for word in node.dep:
                 for block in word:
                     dep = dep + [".".join(prefix + [e.text for e in block])]
+        parent_ctx = ctx
         if node.name:
             ctx = ctx + tuple(node.name)
             ctx_set = ctx_set.union(node.name)
         below = node.labels
+        if node.hoist and not self.ignore_filters:
+            for item in node.hoist:
+                if item.kind == NO:
+                    if matches(item.words, ctx, ctx_set):
+                        return
+                elif impossible(item, ctx_set, below):
+                    return
+        memo_key = None
+        if len(node.children) > 1 and not self.ignore_filters:
+            memo_key = self._dead_key(node, ctx, pending)
+            if memo_key in self._dead:
+                return
         keep: list = []
         unpacked: list = []
         if not (self._process(content, ctx, ctx_set, below, keep, unpacked, node)
-                and self._process(pending, ctx, ctx_set, below, keep, unpacked, node)):
+                and self._pending(pending, node, parent_ctx, ctx, ctx_set, below, parent_below,
+                                  keep, unpacked)):
             return
         if node.append_to_shortname:
             shortname = shortname + tuple(node.name)
@@ -112,14 +209,21 @@ class Walker:
             elif self.defaults and node.var_name not in self.expand_defaults:
                 count = 0
                 for child in children:
-                    for leaf in self._visit(child, ctx, ctx_set, keep_t, shortname, dep):
+                    for leaf in self._visit(child, ctx, ctx_set, keep_t, shortname, dep, below):
                         count += 1
                         yield leaf
                     if child.default and count:
                         break
+                if memo_key is not None and not count:
+                    self._dead.add(memo_key)
             else:
+                count = 0
                 for child in children:
-                    yield from self._visit(child, ctx, ctx_set, keep_t, shortname, dep)
+                    for leaf in self._visit(child, ctx, ctx_set, keep_t, shortname, dep, below):
+                        count += 1
+                        yield leaf
+                if memo_key is not None and not count:
+                    self._dead.add(memo_key)
         finally:
             self.path.pop()
             self.unpacked.difference_update(unpacked)
@@ -127,7 +231,8 @@ class Walker:
     # -- join (rare): each join word is an `only`, results are merged -----
 
     def _visit_joins(self, node: Node, joins: list, ctx: tuple, ctx_set: frozenset,
-                     pending: tuple, shortname: tuple, dep: list) -> Iterator[Leaf]:
+                     pending: tuple, shortname: tuple, dep: list,
+                     parent_below: object) -> Iterator[Leaf]:
         content = [it for it in node.content if not (it.is_filter and it.kind == JOIN)]
         onlys = []
         for j in joins:
@@ -135,16 +240,19 @@ class Walker:
                 f = Filter.__new__(Filter)
                 f.kind, f.words, f.texts = ONLY, (words,), [texts]
                 f.line, f.filename, f.linenum = j.line, j.filename, j.linenum
-                f.content, f.uid = [], j.uid
+                f.content, f.uid, f.universe = [], j.uid, frozenset()
                 onlys.append(f)
         base = (list(self.path), set(self.unpacked))
         yield from self._multiply(node, content, onlys, ctx, ctx_set, pending, shortname, dep,
-                                  base)
+                                  base, parent_below)
 
     def _multiply(self, node: Node, content: list, onlys: list, ctx: tuple, ctx_set: frozenset,
-                  pending: tuple, shortname: tuple, dep: list, base: tuple) -> Iterator[object]:
+                  pending: tuple, shortname: tuple, dep: list, base: tuple,
+                  parent_below: object) -> Iterator[object]:
         first, rest = onlys[0], onlys[1:]
-        gen = self._visit_plain(node, content + [first], ctx, ctx_set, pending, shortname, dep)
+        first.compute_universe()
+        gen = self._visit_plain(node, content + [first], ctx, ctx_set, pending, shortname, dep,
+                                parent_below)
         if not rest:
             yield from gen
             return
@@ -155,7 +263,7 @@ class Walker:
                            self.ignore_filters, self.on_fail)
             other.path, other.unpacked = list(base[0]), set(base[1])
             for right in other._multiply(node, content, rest, ctx, ctx_set, pending,
-                                         shortname, dep, base):
+                                         shortname, dep, base, parent_below):
                 yield JoinedLeaf(left_snap, right)
 
 

@@ -131,7 +131,8 @@ class Filter:
     of elements that must be adjacent in the name.
     """
 
-    __slots__ = ("kind", "words", "texts", "line", "filename", "linenum", "content", "uid")
+    __slots__ = ("kind", "words", "texts", "line", "filename", "linenum", "content", "uid",
+                 "universe", "deep", "failcap")
     is_filter = True
 
     def __init__(self, kind: int, words: List[List[List[Elem]]], line: str,
@@ -144,6 +145,26 @@ class Filter:
         self.linenum = linenum
         self.content: List[object] = []
         self.uid = next(_uids)
+        self.universe: frozenset = frozenset()
+        self.deep: frozenset = frozenset()
+        self.failcap = kind in (ONLY, NO)
+
+    def compute_universe(self) -> None:
+        """All label ids this filter can match (labels are final after parsing).
+
+        ``deep`` adds what nested filters match; ``failcap`` says whether the
+        item (or something inside it) can remove a leaf.
+        """
+        self.universe = frozenset().union(*(fs for w in self.words for b in w for fs in b))
+        deep = set(self.universe)
+        failcap = self.kind in (ONLY, NO)
+        for item in self.content:
+            if item.is_filter:
+                item.compute_universe()
+                deep |= item.deep
+                failcap = failcap or item.failcap
+        self.deep = frozenset(deep)
+        self.failcap = failcap
 
     def __repr__(self) -> str:
         return "%s %r (%s:%s)" % (KIND_NAMES[self.kind], self.line, self.filename, self.linenum)
@@ -153,7 +174,7 @@ class Node:
     """A tree node: a variant (named) or a structural node (unnamed)."""
 
     __slots__ = ("var_name", "name", "dep", "content", "children", "labels",
-                 "append_to_shortname", "default", "uid", "filename", "linenum")
+                 "append_to_shortname", "default", "uid", "filename", "linenum", "hoist", "su")
 
     def __init__(self) -> None:
         self.var_name: object = None
@@ -167,6 +188,8 @@ class Node:
         self.uid = next(_uids)
         self.filename = ""
         self.linenum = 0
+        self.hoist: tuple = ()
+        self.su: frozenset = frozenset()
 
 
 # ---------------------------------------------------------------- matching
@@ -249,3 +272,86 @@ def decide(item: Filter, ctx: Tuple[int, ...], ctx_set: Set[int], below: Set[int
     if not might_match(words, ctx, ctx_set, below):
         return UNPACK
     return DROP if matches(words, ctx, ctx_set) else KEEP
+
+
+def impossible(item: Filter, ctx_set: Set[int], below: Set[int]) -> bool:
+    """True if an `only` can match neither what is above nor what is below."""
+    for word in item.words:
+        for block in word:
+            for fs in block:
+                if fs.isdisjoint(ctx_set) and fs.isdisjoint(below):
+                    break
+            else:
+                continue
+            break
+        else:
+            return False
+    return True
+
+
+def prepare(root: Node) -> None:
+    """Per-walk precomputation: filter universes and hoisted dead-subtree checks.
+
+    A node D that lies on every path below A (D dominates A's leaves) will
+    evaluate its own top-level only/no filters there; some outcomes are
+    already certain at A: a ``no`` that matches the context (matching only
+    grows with the context) or an ``only`` with a word element that is
+    neither in the context nor below A.  Checking these at A prunes whole
+    subtrees avocado-vt would walk (its failed_cases cache makes it skip
+    them quickly; here they are not entered at all).  Same output.
+    """
+    doms: Dict[int, frozenset] = {}
+    own: Dict[int, tuple] = {}
+    seen: Set[int] = set()
+    order: List[Node] = []
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node.uid in seen:
+            continue
+        seen.add(node.uid)
+        stack.append((node, True))
+        for child in node.children:
+            if child.uid not in seen:
+                stack.append((child, False))
+    for node in order:  # children before parents
+        filters = []
+        own_su: Set[int] = set()
+        for item in node.content:
+            if item.is_filter:
+                item.compute_universe()
+                own_su |= item.deep
+                if item.kind in (ONLY, NO):
+                    filters.append(item)
+        # share frozensets along chains: these sets can be large near the root
+        su = None
+        for child in node.children:
+            if su is None or child.su <= su:
+                su = child.su if su is None else su
+            elif su <= child.su:
+                su = child.su
+            else:
+                su = su | child.su
+        if su is None:
+            su = frozenset(own_su)
+        elif not own_su <= su:
+            su = su | own_su
+        node.su = su
+        own[node.uid] = tuple(filters)
+        if node.children:
+            common = None
+            for child in node.children:
+                dom = doms[child.uid]
+                common = dom if common is None else common & dom
+            doms[node.uid] = common | {node.uid}
+        else:
+            doms[node.uid] = frozenset((node.uid,))
+        hoist = []
+        for uid in doms[node.uid]:
+            if uid != node.uid:
+                hoist.extend(own[uid])
+        node.hoist = tuple(hoist)
+

@@ -1,0 +1,86 @@
+"""``python -m kvmtest.config [--json] [--contents] [--defaults] [--expand A,B] FILE [STRING ...]``
+
+Lists the dicts a config expands to (like avocado-vt's cartesian_config tool)
+or writes canonical JSON lines.  Config errors print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import List, Optional
+
+from .api import Parser
+from .encode import write_json_lines
+from .errors import ParserError
+
+
+def _args(argv: Optional[List[str]]) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        prog="python -m kvmtest.config",
+        description="Expand a Cartesian config file (avocado-vt compatible).",
+        epilog='example: python -m kvmtest.config tests.cfg "only my_set" "no qcow2"')
+    ap.add_argument("file", help="config file")
+    ap.add_argument("strings", nargs="*", help="extra config text parsed after FILE")
+    ap.add_argument("--json", action="store_true",
+                    help="one canonical JSON object per line (map-file keys removed)")
+    ap.add_argument("-c", "--contents", action="store_true", help="show dict contents")
+    ap.add_argument("-f", "--fullname", action="store_true", help="show full names")
+    ap.add_argument("-d", "--defaults", action="store_true",
+                    help="use only the default variant of variants blocks that have one")
+    ap.add_argument("-e", "--expand", default="",
+                    help="comma-separated variants names expanded fully with --defaults")
+    return ap.parse_args(argv)
+
+
+def _print_listing(dicts, out, args: argparse.Namespace) -> None:
+    for count, d in enumerate(dicts, 1):
+        out.write("dict %4d:  %s\n" % (count, d["name"] if args.fullname else d["shortname"]))
+        if args.contents:
+            for key in sorted(d):
+                out.write("    %s = %s\n" % (key, d[key]))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = _args(argv)
+    expand = [x.strip() for x in args.expand.split(",") if x.strip()]
+    out = sys.stdout
+    try:
+        p = Parser(defaults=args.defaults, expand_defaults=expand)
+        p.parse_file(args.file)
+        for s in args.strings:
+            p.parse_string(s)
+        dicts = p.get_dicts(maps=not args.json)
+        if args.json:
+            write_json_lines(dicts, out)
+        else:
+            _print_listing(dicts, out, args)
+        out.flush()
+    except ParserError as exc:
+        if args.json:
+            print(json.dumps({"error": type(exc).__name__, "msg": exc.msg,
+                              "filename": exc.filename, "linenum": exc.linenum}))
+        else:
+            text = exc.msg + (": %s" % exc.line if exc.line else "")
+            print("%s:%s: %s" % (exc.filename, exc.linenum, text), file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            # the reader (| head) went away: stop quietly, no traceback
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 0
+        name = getattr(exc, "filename", None) or args.file
+        if args.json:
+            print(json.dumps({"error": type(exc).__name__, "msg": exc.strerror or str(exc),
+                              "filename": name, "linenum": None}))
+        else:
+            print("%s: %s" % (name, exc.strerror or exc), file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
