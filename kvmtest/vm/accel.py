@@ -26,7 +26,7 @@ from kvmtest.vm import ENV_JOB, ENV_QUEUE, kill_tree
 log = logging.getLogger("kvmtest.vm.accel")
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kvmtest" / "accel.json"
-_announced: Dict[str, str] = {}
+_announced: set = set()
 
 
 def machine_key(qemu_binary: str) -> str:
@@ -62,8 +62,8 @@ def resolve(params: Dict[str, str]) -> Tuple[str, str]:
 
 
 def _announce(accel: str, why: str) -> None:
-    if _announced.get(accel) != why:
-        _announced[accel] = why
+    if accel not in _announced:  # once per process and choice, not per guest
+        _announced.add(accel)
         log.warning("accel = auto: using %s (%s)", accel.upper(), why)
 
 
