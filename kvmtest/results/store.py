@@ -75,6 +75,13 @@ class ResultsFile:
         return c
 
     def to_json(self) -> Dict[str, Any]:
+        d = self.to_json_header()
+        d["tests"] = [r.to_json() for r in self.tests]
+        d["superseded"] = [r.to_json() for r in self.superseded]
+        return d
+
+    def to_json_header(self) -> Dict[str, Any]:
+        """Everything but the ``tests`` and ``superseded`` lists."""
         c = self.counts()
         end = self.job.end if self.job.end is not None else max(
             [r.end for r in self.tests] or [self.job.start]
@@ -93,8 +100,6 @@ class ResultsFile:
             "skip": c[SKIP],
             "interrupt": c[INTERRUPTED],
             "time": round(max(0.0, end - self.job.start), 6),
-            "tests": [r.to_json() for r in self.tests],
-            "superseded": [r.to_json() for r in self.superseded],
         }
 
     @classmethod
@@ -181,6 +186,7 @@ class ResultsStore:
         self.data = data
         self._lock = threading.Lock()
         self._on_write = on_write  # e.g. rewrite results.xml alongside
+        self._cache: Dict[tuple, str] = {}
 
     def add(self, result: TestResult) -> None:
         """Record a result, replacing (and keeping as superseded) an earlier attempt."""
@@ -211,7 +217,28 @@ class ResultsStore:
             self._write_locked()
 
     def _write_locked(self) -> None:
-        text = json.dumps(self.data.to_json(), indent=2, sort_keys=False) + "\n"
-        atomic_write(self.dir / RESULTS_JSON, text)
+        atomic_write(self.dir / RESULTS_JSON, self.render())
         if self._on_write is not None:
             self._on_write(self.data)
+
+    def render(self) -> str:
+        """results.json text; same content as ``data.to_json()``, one test per line.
+
+        A job rewrites the file after each of its N tests: entries are encoded
+        once and cached, so a rewrite is a join, not a re-encoding of N records.
+        """
+        doc = self.data.to_json_header()
+        head = json.dumps(doc, indent=1)
+        assert head.endswith("\n}")
+        lists = []
+        for key, records in (("tests", self.data.tests), ("superseded", self.data.superseded)):
+            entries = ",\n  ".join(self._encoded(r) for r in records)
+            lists.append(f' "{key}": [\n  {entries}\n ]' if records else f' "{key}": []')
+        return head[:-2] + ",\n" + ",\n".join(lists) + "\n}\n"
+
+    def _encoded(self, r: TestResult) -> str:
+        key = (r.id, r.attempt, r.status, r.end)
+        text = self._cache.get(key)
+        if text is None:
+            text = self._cache[key] = json.dumps(r.to_json())
+        return text

@@ -145,8 +145,7 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
 
     backend = backend or default_backend()
     stop = stop or threading.Event()
-    store = ResultsStore(results_dir, data,
-                         on_write=lambda d: write_junit(d, results_dir / RESULTS_XML))
+    store = ResultsStore(results_dir, data)
     workdir = Path(options.workdir_base or tempfile.gettempdir()) / f"kvmtest-{job.job_id}"
     rt = JobRuntime(job_id=job.job_id, results_dir=results_dir, workdir=workdir, store=store,
                     backend=backend, options=options, progress=progress or print_progress,
@@ -184,6 +183,7 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
             run_info["end"] = job.end = time.time()
             run_info["interrupted"] = job.interrupted = interrupted
             store.write()
+            write_junit(store.data, results_dir / RESULTS_XML)
             if kcidb is not None:
                 write_kcidb(store.data, results_dir, Path(kcidb))
             text = format_summary(store.data, results_dir)

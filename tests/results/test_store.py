@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -82,6 +83,14 @@ def test_store_rewrites_after_each_add_and_keeps_superseded(tmp_path):
     assert [(t.id, t.status) for t in data.superseded] == [("a", INTERRUPTED)]
     assert json.loads((tmp_path / "results.json").read_text())["pending"] == 0
     assert list(tmp_path.glob("*.tmp")) == []
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(results, max_size=4), st.lists(results, max_size=2))
+def test_store_render_is_the_same_document_as_to_json(tests, superseded):
+    data = ResultsFile(JobInfo("j", start=1.0), tests, superseded, planned=3)
+    store = ResultsStore(Path("/nonexistent"), data)
+    assert json.loads(store.render()) == json.loads(json.dumps(data.to_json()))
 
 
 def test_store_under_concurrent_adds_loses_nothing(tmp_path):
