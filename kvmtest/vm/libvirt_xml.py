@@ -149,9 +149,10 @@ def domain_xml(spec: DomainSpec) -> str:
         else:
             cpu = _sub(dom, "cpu", mode="custom", match="exact")
             _sub(cpu, "model", spec.cpu_model, fallback="forbid")
-    # A test guest that reboots or crashes is over: let the domain end so the test sees it.
+    # Like the qemu backend: a reboot resets the guest in place (same pty, the reboot test
+    # type relies on it); a poweroff or crash ends the domain so the test sees it.
     _sub(dom, "on_poweroff", "destroy")
-    _sub(dom, "on_reboot", "destroy")
+    _sub(dom, "on_reboot", "restart")
     _sub(dom, "on_crash", "destroy")
 
     devs = _sub(dom, "devices")
