@@ -9,7 +9,6 @@ from typing import Iterator, List, Optional
 from .build import ExactBuilder, FastBuilder, finish, needs_exact
 from .expand import Leaf, Walker
 from .parser import TreeBuilder
-from .tree import Filter, SuffixOp
 
 
 @dataclass(frozen=True)
@@ -107,28 +106,27 @@ class Parser:
             yield finish(d, drop)
 
     def explain(self, pattern: str) -> Iterator[Candidate]:
-        """Leaves (ignoring only/no filters) whose name matches ``pattern``.
+        """Leaves that would exist without only/no filters, whose name matches.
 
-        ``removed_by`` is the first filter on the leaf's path that removed it.
+        ``pattern`` is a regular expression searched in each full name.  For
+        each candidate, ``removed_by`` is the first only/no statement on its
+        path that removed it (also inside conditional blocks and variant
+        bodies), or None if get_dicts() yields it.  Filtered-out variants are
+        still expanded below the failing filter so their names are known.
         """
         rx = re.compile(pattern)
         t = self._tree
         longs, names = t.table.longs, t.table.names
-        first_fail: List[Optional[Filter]] = []
-
-        def on_fail(item: Filter, node: object, ctx: tuple) -> None:
-            first_fail.append(item)
-
-        walker = self._walker(ignore_filters=True, on_fail=on_fail)
-        stack_marks: List[int] = []
-        del stack_marks
-        for leaf in walker.leaves():
-            name = ".".join(longs[i] for i in leaf.ctx)
-            if rx.search(name):
-                pass
-            del name, names
-            break
-        raise NotImplementedError
+        for leaf in self._walker(ignore_filters=True).leaves():
+            if not isinstance(leaf, Leaf):
+                continue  # join results are merged dicts, not single leaves
+            name = ".".join([longs[i] for i in leaf.ctx])
+            if not rx.search(name):
+                continue
+            item = leaf.removed_by
+            stmt = None if item is None else Statement(item.filename, item.linenum, item.line)
+            yield Candidate(name, ".".join([names[i] for i in leaf.shortname]), stmt is None,
+                            stmt)
 
 
-__all__ = ["Parser", "Candidate", "Statement", "SuffixOp"]
+__all__ = ["Parser", "Candidate", "Statement"]

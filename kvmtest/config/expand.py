@@ -44,15 +44,17 @@ def _lost_any(uni: frozenset, parent_below: set, below: set) -> bool:
 class Leaf:
     """What the walk knows at a leaf; the builder turns it into a dict."""
 
-    __slots__ = ("path", "unpacked", "ctx", "shortname", "dep")
+    __slots__ = ("path", "unpacked", "ctx", "shortname", "dep", "removed_by")
 
     def __init__(self, path: List[Node], unpacked: Set[int], ctx: Tuple[int, ...],
-                 shortname: Tuple[int, ...], dep: list) -> None:
+                 shortname: Tuple[int, ...], dep: list,
+                 removed_by: Optional[Filter] = None) -> None:
         self.path = path
         self.unpacked = unpacked
         self.ctx = ctx
         self.shortname = shortname
         self.dep = dep
+        self.removed_by = removed_by  # explain mode: first filter that failed on the path
 
 
 # Called for a removal: (filter that failed, node, ctx) -> None.  Used by explain.
@@ -73,11 +75,13 @@ class Walker:
         self.on_fail = on_fail
         self.path: List[Node] = []
         self.unpacked: Set[int] = set()
+        self.first_fail: Optional[Filter] = None
+        self._dead: set = set()
+        self._relevant: dict = {}
+        self._sink: List[Filter] = []
 
     def leaves(self) -> Iterator[Leaf]:
         prepare(self.root)
-        self._dead: set = set()
-        self._relevant: dict = {}
         return self._visit(self.root, (), frozenset(), (), (), [], None)
 
     # -- the filter pass at one node -------------------------------------
@@ -100,6 +104,7 @@ class Walker:
                     self.on_fail(item, node, ctx)
                 if not ignore:
                     return False
+                self._sink.append(item)
         return True
 
     def _visit(self, node: Node, ctx: tuple, ctx_set: frozenset, pending: tuple,
@@ -193,6 +198,7 @@ class Walker:
                 return
         keep: list = []
         unpacked: list = []
+        sink = self._sink = []
         if not (self._process(content, ctx, ctx_set, below, keep, unpacked, node)
                 and self._pending(pending, node, parent_ctx, ctx, ctx_set, below, parent_below,
                                   keep, unpacked)):
@@ -201,11 +207,14 @@ class Walker:
             shortname = shortname + tuple(node.name)
         self.path.append(node)
         self.unpacked.update(unpacked)
+        outer_fail = self.first_fail
+        if sink and outer_fail is None:
+            self.first_fail = sink[0]
         try:
             keep_t = tuple(keep)
             children = node.children
             if not children:
-                yield Leaf(self.path, self.unpacked, ctx, shortname, dep)
+                yield Leaf(self.path, self.unpacked, ctx, shortname, dep, self.first_fail)
             elif self.defaults and node.var_name not in self.expand_defaults:
                 count = 0
                 for child in children:
@@ -227,6 +236,7 @@ class Walker:
         finally:
             self.path.pop()
             self.unpacked.difference_update(unpacked)
+            self.first_fail = outer_fail
 
     # -- join (rare): each join word is an `only`, results are merged -----
 

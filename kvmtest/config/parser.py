@@ -382,6 +382,7 @@ class TreeBuilder:
         in_expand = var_name not in self.expand_defaults
         block = Node()
         block.filename, block.linenum = lexer.filename, lexer.linenum
+        head_line, head_num = lexer.line, lexer.linenum
         while True:
             lexer.prev_indent = var_indent
             tok = lexer.check_next_nw((lx.Ident, lx.At, lx.Indent, lx.EndBlock))
@@ -445,7 +446,8 @@ class TreeBuilder:
                 block.children.append(variant)
             block.labels.update(variant.labels)
             block.labels.update(variant.name)
-        if defaults_meta:
-            raise self._err(lexer, "Missing default variant %s" % (
-                [["." if t is _DOT else str(t) for t in wd] for wd in defaults_meta],))
+        if defaults_meta:  # reported at the block's first entry (avocado-vt: end of block)
+            raise ParserError("Missing default variant %s" % (
+                [["." if t is _DOT else str(t) for t in wd] for wd in defaults_meta],),
+                head_line, lexer.filename, head_num)
         return block
