@@ -20,7 +20,7 @@ from kvmtest.run.job import (
     run_job,
 )
 from kvmtest.run.pipeline import Backend, ProgressEvent, RunOptions, format_event
-from kvmtest.run.schedule import PlanError, schedule
+from kvmtest.run.schedule import PlanError
 
 __all__ = [
     "Backend",
@@ -34,5 +34,4 @@ __all__ = [
     "new_job",
     "resume_job",
     "run_job",
-    "schedule",
 ]

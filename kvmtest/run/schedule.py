@@ -18,13 +18,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Collection, Dict, Iterable, List, Sequence, Tuple
 
+from kvmtest.plan.build import PlanError as _PlanningError
 from kvmtest.plan.model import PlannedTest, QueuePlan
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.+-]+")
 
 
-class PlanError(ValueError):
-    """The plan cannot be run as given (bad dependency, duplicate queue...)."""
+class PlanError(_PlanningError, ValueError):
+    """The plan cannot be run as given (bad dependency, duplicate queue...).
+
+    A kind of the planning stage's PlanError, so the CLI catches both alike.
+    """
 
 
 @dataclass(frozen=True)

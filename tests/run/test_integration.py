@@ -239,3 +239,75 @@ def test_existing_results_dir_needs_resume(tmp_path):
     assert run_runner("--plan", str(plan), "--results", str(tmp_path / "r")).returncode == 0
     res = run_runner("--plan", str(plan), "--results", str(tmp_path / "r"))
     assert res.returncode == 2 and "--resume" in res.stderr
+
+
+# --- real guests (the tiny guest under TCG) ------------------------------------------------
+
+def demo_boot_test(queue_name: str):
+    """The demo's boot test as the planning stage produces it, moved to ``queue_name``."""
+    import dataclasses
+
+    import kvmtest
+
+    plan = kvmtest.load([str(Path(__file__).resolve().parents[2] / "samples/demo/kvm_hosts.cfg")],
+                        "smoke", local_host="localhost", only=["boot"])
+    boot = plan.tests[0]
+    return dataclasses.replace(boot, queue=queue_name, hostname="localhost", env=f"env-{queue_name}")
+
+
+def guest_ready() -> bool:
+    tiny = Path(__file__).resolve().parents[2] / "images" / "tiny"
+    return shutil.which("qemu-system-x86_64") is not None and (tiny / "vmlinuz").exists()
+
+
+@pytest.mark.guest
+@pytest.mark.skipif(not guest_ready(), reason="needs qemu and the tiny guest (make guest)")
+def test_sigint_with_a_real_guest_up_leaves_no_qemu(tmp_path):
+    """boot keeps its guest (kill_vm = no); SIGINT while the next test runs must kill it."""
+    job_id = f"guestint{int(time.time() * 1000) % 10**8}"
+    plan = write_plan(tmp_path / "plan.json", [
+        queue("q1", demo_boot_test("q1"), sleep("a.wait", 600)),
+        queue("q2", sleep("b.nap", 0, "q2")),
+    ])
+    r = tmp_path / "r"
+    proc = start_runner(plan, r, "--job-id", job_id)
+    try:
+        wait_for(lambda: statuses(r).get("boot") in ("PASS", "FAIL", "ERROR"), "boot", timeout=180)
+        assert statuses(r)["boot"] == "PASS", (r / "tests").glob("*/*/debug.log")
+        guests = [p for p in job_processes(job_id) if "qemu" in p.name()]
+        assert guests, "the booted guest should still be up (kill_vm = no)"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGINT, out + err
+    assert not any(alive(g) for g in guests)
+    assert job_processes(job_id) == []
+    assert statuses(r) == {"boot": "PASS", "nap": "PASS", "wait": "INTERRUPTED"}
+    logdir = r / results_of(r)["tests"][0]["logdir"]
+    names = {p.name for p in (r / "tests" / "localhost-q1" / "1-boot").iterdir()}
+    assert "debug.log" in names and any(n.startswith("console") for n in names), (logdir, names)
+
+
+@pytest.mark.guest
+@pytest.mark.skipif(not guest_ready(), reason="needs qemu and the tiny guest (make guest)")
+def test_watchdog_kills_a_booting_guest_and_the_queue_goes_on(tmp_path):
+    """A boot that cannot finish within its timeout: INTERRUPTED, its qemu gone, next test runs."""
+    import dataclasses
+
+    job_id = f"guestwd{int(time.time() * 1000) % 10**8}"
+    boot = demo_boot_test("q1")
+    slow = dataclasses.replace(boot, params={**boot.params, "timeout": "1.5"})
+    plan = write_plan(tmp_path / "plan.json", [queue("q1", slow, sleep("a.next", 0))])
+    r = tmp_path / "r"
+    res = run_runner("--plan", str(plan), "--results", str(r), "--job-id", job_id,
+                     "--grace", "3", timeout=180)
+    assert res.returncode == 1, res.stdout + res.stderr
+    by = {t["shortname"]: t for t in results_of(r)["tests"]}
+    assert by["boot"]["status"] == "INTERRUPTED" and by["boot"]["fail_class"] == "TestTimeout"
+    assert by["next"]["status"] == "PASS"
+    assert job_processes(job_id) == []
+    job_log = (r / "job.log").read_text()
+    assert "timed out after 1.5 s" in job_log
