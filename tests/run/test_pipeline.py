@@ -1,0 +1,248 @@
+"""run_job in-process: deps at run time, env and param errors, logs, progress, stop.
+
+Tests here execute through ``Backend`` so they can script what a test does
+(the backend is the runner's edge to guests); everything else is real:
+threads, results directory, files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kvmtest.results.store import load_results
+from kvmtest.run import Backend, PlanError, RunOptions, new_job, run_job
+from kvmtest.run.pipeline import ProgressEvent, format_event
+from kvmtest.testtypes.errors import TestFail
+from tests.run.helpers import REPO, ptest, queue, runner_cmd, runner_env, write_plan
+
+
+class ScriptedBackend:
+    """Runs ``params['do']`` from a table of callables; records kills and env loads."""
+
+    def __init__(self, actions, env_error=None):
+        self.actions = actions
+        self.env_error = env_error
+        self.kills = []
+        self.loaded = []
+        self.seen = {}
+
+    def backend(self) -> Backend:
+        return Backend(load_env=self.load_env, execute=self.execute, kill_guests=self.kill)
+
+    def load_env(self, path):
+        self.loaded.append(Path(path))
+        if self.env_error:
+            raise self.env_error
+        return {"path": str(path)}
+
+    def execute(self, ctx, env):
+        self.seen[ctx.shortname] = ctx
+        self.actions[ctx.params["do"]](ctx)
+
+    def kill(self, job_id, queue, sig):
+        self.kills.append((job_id, queue, sig))
+        return 0
+
+
+def opts(**kw):
+    base = dict(handle_signals=False, print_summary=False, grace=5, abandon_after=5)
+    base.update(kw)
+    return RunOptions(**base)
+
+
+def t(name, queue_name="q1", **params):
+    return ptest(name, queue_name, **params)
+
+
+def run(queues, tmp_path, backend, events=None, **kw):
+    return run_job(queues, tmp_path / "r", new_job("unit", ["x"]),
+                   progress=(events.append if events is not None else lambda e: None),
+                   options=opts(**kw), backend=backend.backend())
+
+
+def test_dependency_chain_skips_transitively_and_passes_through(tmp_path):
+    def fail(ctx):
+        raise TestFail("no")
+
+    b = ScriptedBackend({"ok": lambda ctx: None, "fail": fail})
+    queues = [queue("q1", t("a.base", do="fail"), t("a.mid", dep=["base"], do="ok"),
+                    t("a.top", dep=["mid"], do="ok"), t("a.free", do="ok"),
+                    t("a.onfree", dep=["free"], do="ok"))]
+    s = run(queues, tmp_path, b)
+    st = {r.shortname: (r.status, r.fail_reason) for r in s.results.tests}
+    assert st["base"][0] == "FAIL"
+    assert st["mid"] == ("SKIP", "dependency localhost/q1/1-base is FAIL")
+    assert st["top"] == ("SKIP", "dependency localhost/q1/2-mid is SKIP")
+    assert st["onfree"][0] == "PASS"
+    assert set(b.seen) == {"base", "free", "onfree"}  # skipped tests never executed
+
+
+def test_context_has_what_the_test_needs(tmp_path):
+    b = ScriptedBackend({"ok": lambda ctx: None})
+    test = t("a.x", do="ok")
+    from kvmtest.plan.model import Address
+
+    test.addresses = [Address("vm1", "nic1", "02:00:00:00:00:01", "10.0.0.2", "r0")]
+    s = run([queue("q1", test)], tmp_path, b)
+    ctx = b.seen["x"]
+    assert ctx.job_id == s.results.job.job_id and ctx.queue == "q1"
+    assert ctx.logdir == s.results_dir / s.results.tests[0].logdir
+    assert ctx.address("vm1", "nic1").ip == "10.0.0.2"
+    assert s.results.tests[0].addresses == test.addresses
+    assert b.loaded == [s.results_dir / "env" / "env-q1.json"]
+
+
+def test_env_load_failure_is_an_error_for_every_test_of_that_queue_only(tmp_path):
+    b = ScriptedBackend({"ok": lambda ctx: None}, env_error=ValueError("corrupt"))
+    s = run([queue("q1", t("a.x", do="ok"), t("a.y", do="ok"))], tmp_path, b)
+    assert [(r.status, r.fail_class) for r in s.results.tests] == [("ERROR", "EnvError")] * 2
+    assert "corrupt" in s.results.tests[0].fail_reason
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3"])
+def test_bad_timeout_param_is_an_error_not_a_crash(tmp_path, value):
+    b = ScriptedBackend({"ok": lambda ctx: None})
+    s = run([queue("q1", t("a.x", do="ok", timeout=value), t("a.y", do="ok"))], tmp_path, b)
+    assert [r.status for r in s.results.tests] == ["ERROR", "PASS"]
+    assert s.results.tests[0].fail_class == "ParamError"
+
+
+def test_default_timeout_applies_without_a_param(tmp_path):
+    b = ScriptedBackend({"wait": lambda ctx: ctx.stop.wait(60)})
+    s = run([queue("q1", t("a.x", do="wait"))], tmp_path, b, default_timeout=0.2)
+    assert s.results.tests[0].status == "INTERRUPTED"
+    assert s.results.tests[0].fail_reason.startswith("timed out after 0.2 s")
+    assert (s.results.job.job_id, "q1", signal.SIGTERM) in b.kills
+
+
+def test_debug_logs_hold_only_their_own_test(tmp_path):
+    """Two queues log at the same time; each debug.log gets its test's lines only."""
+    barrier = threading.Barrier(2, timeout=30)
+
+    def chatty(ctx):
+        barrier.wait()
+        for i in range(20):
+            ctx.log.info("line %d from %s", i, ctx.shortname)
+            logging.getLogger("kvmtest.vm.fake").info("vm layer line from %s", ctx.shortname)
+
+    b = ScriptedBackend({"chat": chatty})
+    s = run([queue("q1", t("a.one", do="chat")), queue("q2", t("b.two", "q2", do="chat"))],
+            tmp_path, b)
+    for r in s.results.tests:
+        other = "two" if r.shortname == "one" else "one"
+        text = (s.results_dir / r.logdir / "debug.log").read_text()
+        assert f"line 19 from {r.shortname}" in text
+        assert f"vm layer line from {r.shortname}" in text
+        assert f"from {other}" not in text
+    job_log = (s.results_dir / "job.log").read_text()
+    assert "line 19 from one" in job_log and "line 19 from two" in job_log
+
+
+def test_progress_events_count_down(tmp_path):
+    events: list = []
+    b = ScriptedBackend({"ok": lambda ctx: None})
+    run([queue("q1", t("a.x", do="ok"), t("a.y", do="ok")), queue("q2", t("b.z", "q2", do="ok"))],
+        tmp_path, b, events)
+    ends = [e for e in events if e.kind == "end"]
+    assert len(ends) == 3 and sorted(e.left for e in ends) == [0, 1, 2]
+    assert all(e.status == "PASS" for e in ends)
+    line = format_event(ends[-1])
+    assert line.startswith(f"[{ends[-1].queue}] PASS") and line.endswith("0 left")
+
+
+def test_format_event_shows_reason_for_failures():
+    ev = ProgressEvent("end", "h/q1", "h/q1/3-boot", "x.boot", 65.0, 4, "FAIL", 2.25,
+                       "guest said no\nmore")
+    assert format_event(ev) == \
+        "[h/q1] FAIL  3-boot (2.2 s): guest said no | elapsed 0:01:05, 4 left"
+
+
+def test_a_runner_bug_in_a_test_costs_that_test_only(tmp_path, monkeypatch):
+    import kvmtest.run.pipeline as pl
+
+    real = pl._outcome
+
+    def flaky(rt, st, *a, **kw):
+        if st.test.shortname == "x":
+            raise RuntimeError("bug")
+        return real(rt, st, *a, **kw)
+
+    monkeypatch.setattr(pl, "_outcome", flaky)
+    b = ScriptedBackend({"ok": lambda ctx: None})
+    s = run([queue("q1", t("a.x", do="ok"), t("a.y", do="ok"))], tmp_path, b)
+    assert [r.status for r in s.results.tests] == ["ERROR", "PASS"]
+    assert s.results.tests[0].fail_reason == "runner error: RuntimeError: bug"
+
+
+def test_external_stop_interrupts_and_leaves_the_rest_pending(tmp_path):
+    stop = threading.Event()
+
+    def first(ctx):
+        stop.set()
+        ctx.stop.wait(60)
+
+    b = ScriptedBackend({"first": first, "ok": lambda ctx: None})
+    s = run_job([queue("q1", t("a.x", do="first"), t("a.y", do="ok"))], tmp_path / "r",
+                new_job("unit"), progress=lambda e: None, options=opts(), backend=b.backend(),
+                stop=stop)
+    assert s.interrupted == "stopped" and s.exit_code == 1
+    assert [(r.shortname, r.status) for r in s.results.tests] == [("x", "INTERRUPTED")]
+    assert json.loads((s.results_dir / "results.json").read_text())["pending"] == 2
+    assert any(k[1] is None for k in b.kills)  # the whole job's guests were killed at the end
+
+
+def test_plan_error_writes_nothing(tmp_path):
+    b = ScriptedBackend({"ok": lambda ctx: None})
+    with pytest.raises(PlanError):
+        run([queue("q1", t("a.x", dep=["nothing"], do="ok"))], tmp_path, b)
+    assert not (tmp_path / "r").exists() and b.seen == {}
+
+
+def test_all_pass_exit_code_and_resume_with_nothing_to_do(tmp_path):
+    b = ScriptedBackend({"ok": lambda ctx: None})
+    s = run([queue("q1", t("a.x", do="ok"))], tmp_path, b)
+    assert s.passed and s.exit_code == 0
+    again = run_job(None, s.results_dir, resume=True, progress=lambda e: None, options=opts(),
+                    backend=b.backend())
+    assert again.exit_code == 0 and len(load_results(s.results_dir).job.runs) == 2
+
+
+def test_second_signal_cuts_grace_short(tmp_path):
+    """A test that ignores its stop flag, a one-hour grace: the second SIGTERM ends it now."""
+    plan = write_plan(tmp_path / "plan.json", [
+        queue("q1", ptest("a.hang", "q1", type="hang",
+                          test_dirs=str(Path(__file__).parent / "types")))])
+    proc = subprocess.Popen(runner_cmd("--plan", str(plan), "--results", str(tmp_path / "r"),
+                                       "--grace", "3600", "--abandon-after", "3600"),
+                            env=runner_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=REPO)
+    try:
+        debug = tmp_path / "r" / "tests" / "localhost-q1" / "1-hang" / "debug.log"
+        end = time.monotonic() + 60
+        while not (debug.exists() and "hanging on purpose" in debug.read_text()):
+            assert time.monotonic() < end and proc.poll() is None
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        err_seen = ""
+        while "received" not in err_seen:  # wait for the first signal to be handled
+            time.sleep(0.05)
+            err_seen = (tmp_path / "r" / "job.log").read_text()
+            assert time.monotonic() < end + 60
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)  # without the second signal: an hour
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert "again" in err
+    r = load_results(tmp_path / "r").tests[0]
+    assert r.status == "INTERRUPTED" and "abandoned" in r.fail_reason
