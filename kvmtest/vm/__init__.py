@@ -29,6 +29,21 @@ def register_kill_hook(fn: KillHook) -> None:
         _KILL_HOOKS.append(fn)
 
 
+def _load_libvirt_hook() -> None:
+    """Register the libvirt hook even in a process that never started a libvirt guest.
+
+    A resumed job must remove the domains a SIGKILLed run left, before it starts any
+    guest of its own. Only when libvirt-python is installed and a local daemon socket exists.
+    """
+    import importlib.util
+    import sys
+
+    if "kvmtest.vm.libvirt_vm" in sys.modules or not os.path.exists("/run/libvirt/libvirt-sock"):
+        return
+    if importlib.util.find_spec("libvirt") is not None:
+        import kvmtest.vm.libvirt_vm  # noqa: F401  (registers its kill hook)
+
+
 def _own_lineage() -> set:
     pids = {os.getpid()}
     try:
@@ -102,6 +117,7 @@ def kill_guests(job_id: str, queue: Optional[str] = None, sig: int = signal.SIGK
     for proc in procs:
         kill_tree(proc, sig)
     count = len(procs)
+    _load_libvirt_hook()
     for hook in list(_KILL_HOOKS):
         count += hook(job_id, queue, sig)
     if procs and _wait_dead(procs, 3.0 if sig == signal.SIGKILL else 1.0):

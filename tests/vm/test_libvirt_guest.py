@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -256,3 +257,95 @@ def test_connection_failures_are_one_clear_error(tmp_path, job, uri, needle, hin
     msg = str(info.value)
     assert msg.startswith(f"libvirt: cannot connect to {uri}: ") and needle in msg
     assert hint in msg and "\n" not in msg
+
+
+# --- the runner as a real process: interruption and resume must not leak domains ------------
+
+
+def _job_domains(job: str):
+    """{name: uuid} of the domains libvirt holds for ``job``."""
+    from kvmtest.vm.libvirt_conn import find_domains
+
+    conn = libvirt.open(URI)
+    try:
+        return {dom.name(): dom.UUIDString() for dom, _m in find_domains(conn, job)}
+    finally:
+        conn.close()
+
+
+def _wait(pred, what: str, timeout: float = 90.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def _runner(plan: Path, results: Path, *extra: str) -> subprocess.Popen:
+    from tests.run.helpers import runner_cmd, runner_env
+
+    return subprocess.Popen(runner_cmd("--plan", str(plan), "--results", str(results), *extra),
+                            env=runner_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _lv_test(name: str, queue: str, **kw: str):
+    from tests.run.helpers import ptest
+
+    return ptest(name, queue, **lv_params(**kw))
+
+
+def test_runner_sigterm_destroys_every_domain_and_bridge(tmp_path, job):
+    from kvmtest.vm.libvirt_conn import list_bridges
+    from tests.run.helpers import queue, write_plan
+
+    plan = write_plan(tmp_path / "plan.json", [
+        queue("q1", _lv_test("a.boot", "q1", type="boot")),
+        queue("q2", _lv_test("b.ping", "q2", type="ping", vms="vm1 vm2", nic_mode="tap", netdst="br0")),
+    ])
+    proc = _runner(plan, tmp_path / "r", "--job-id", job)
+    try:
+        _wait(lambda: len(_job_domains(job)) == 3, "three domains to exist")
+        assert len(list_bridges(job, "q2")) == 1
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "SIGTERM received" in err, out + err
+    assert _job_domains(job) == {}
+    assert list_bridges(job) == []
+
+
+def test_after_sigkill_a_fresh_process_removes_the_domain_and_resume_passes(tmp_path, job):
+    from tests.run.helpers import queue, run_runner, write_plan
+
+    plan = write_plan(tmp_path / "plan.json", [queue("q1", _lv_test("a.boot", "q1", type="boot"))])
+    r = tmp_path / "r"
+    proc = _runner(plan, r, "--job-id", job)
+    try:
+        _wait(lambda: len(_job_domains(job)) == 1, "the domain to exist")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    left = _job_domains(job)
+    assert len(left) == 1  # a killed runner cannot clean up: libvirtd keeps the guest
+    # What --resume does first, in a fresh process that never started a libvirt guest:
+    # kill_guests must still find the libvirt hook and remove the domain.
+    code = ("import sys; from kvmtest.vm import kill_guests; n = kill_guests(sys.argv[1]); "
+            "print(n, 'kvmtest.vm.libvirt_vm' in sys.modules)")
+    from tests.run.helpers import runner_env
+
+    fresh = subprocess.run([sys.executable, "-c", code, job], env=runner_env(), capture_output=True,
+                           text=True, timeout=60, check=False)
+    assert fresh.stdout.split() == ["1", "True"], fresh.stdout + fresh.stderr
+    assert _job_domains(job) == {}
+    res = run_runner("--results", str(r), "--resume", timeout=180)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "PASS" in res.stdout
+    assert _job_domains(job) == {}
+    assert not _our_qemus()
