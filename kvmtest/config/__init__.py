@@ -7,8 +7,8 @@
         ...
 """
 
-from .errors import LexerError, MissingIncludeError, ParserError
 from .api import Candidate, Parser, Statement
+from .errors import LexerError, MissingIncludeError, ParserError
 
 __all__ = ["Parser", "ParserError", "LexerError", "MissingIncludeError", "Candidate",
            "Statement"]

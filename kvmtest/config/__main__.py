@@ -1,3 +1,4 @@
+# ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
 """``python -m kvmtest.config [--json] [--contents] [--defaults] [--expand A,B] FILE [STRING ...]``
 
 Lists the dicts a config expands to (like avocado-vt's cartesian_config tool)

@@ -1,3 +1,4 @@
+# ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
 """The public Parser facade (same calls as avocado-vt's ``cartesian_config.Parser``)."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
 """Canonical JSON lines, fast.
 
 Byte-identical to ``json.dumps(d, sort_keys=True, separators=(",", ":"),
@@ -8,7 +9,7 @@ reused (the same pairs repeat across thousands of dicts).
 from __future__ import annotations
 
 import json
-from typing import Dict, IO, Iterable
+from typing import IO, Dict, Iterable
 
 _MAP_KEYS = ("_name_map_file", "_short_name_map_file")
 

@@ -1,3 +1,4 @@
+# ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
 """Errors of the config language; each names file, line and offending text."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
 """Line reader and tokenizer of the Cartesian config language.
 
 The tokenizer mirrors avocado-vt's lexer closely (including its quirks: the
@@ -288,7 +289,7 @@ class Lexer:
                 yield Ident(chars)
                 chars = ""
             if char.isspace():
-                for pos, char in chars_iter:
+                for pos, char in chars_iter:  # noqa: B007 (pos is read after the loop)
                     if not char.isspace():
                         yield White()
                         break

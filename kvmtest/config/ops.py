@@ -1,3 +1,4 @@
+# ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
 """Applying content ops to a dict, exactly as avocado-vt does at a leaf.
 
 Includes ``${key}`` substitution, suffixed (tuple) keys and their flattening,
@@ -12,10 +13,10 @@ from typing import Dict, Optional
 from .errors import ParserError
 from .tree import RESERVED, SUBST_RE, FileMap, Op, PreDict, SuffixOp
 
-_REGEX_CACHE: Dict[str, "re.Pattern[str]"] = {}
+_REGEX_CACHE: Dict[str, re.Pattern[str]] = {}
 
 
-def regex_for(op: Op) -> "re.Pattern[str]":
+def regex_for(op: Op) -> re.Pattern[str]:
     exp = _REGEX_CACHE.get(op.name)
     if exp is None:
         try:

@@ -1,3 +1,4 @@
+# ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
 """Statement parser: builds the variant DAG exactly as avocado-vt 113.0 does.
 
 The structure (pre-dict batching of plain sets, where ops land, how variant

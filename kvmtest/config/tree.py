@@ -1,3 +1,4 @@
+# ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
 """The variant tree: labels, nodes, content items (ops, filters, conditions).
 
 Like avocado-vt, the tree is a DAG: when a ``variants:`` block is parsed, the
@@ -44,7 +45,7 @@ class LabelTable:
             self.by_name.setdefault(name, set()).add(lid)
         return lid
 
-    def element(self, var: Optional[str], name: str) -> "Elem":
+    def element(self, var: Optional[str], name: str) -> Elem:
         """A filter element: the set of label ids it matches, and its text."""
         if var:
             lid = self.intern(var, name)
@@ -181,7 +182,7 @@ class Node:
         self.name: List[int] = []
         self.dep: List[List[List[Elem]]] = []
         self.content: List[object] = []
-        self.children: List["Node"] = []
+        self.children: List[Node] = []
         self.labels: Set[int] = set()
         self.append_to_shortname = False
         self.default = False

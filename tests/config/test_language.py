@@ -1,3 +1,4 @@
+# ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
 """The config language against avocado-vt 113.0's output (baked into expected.json)."""
 
 from __future__ import annotations
