@@ -85,7 +85,8 @@ def test_json(test) -> dict:
     return d
 
 
-def dry_run(args, parser, planner, out=sys.stdout) -> int:
+def dry_run(args, parser, planner, out=None) -> int:
+    out = out or sys.stdout
     from tabulate import tabulate
 
     from kvmtest.plan import iter_tests
@@ -114,7 +115,8 @@ def dry_run(args, parser, planner, out=sys.stdout) -> int:
     return EXIT_OK
 
 
-def explain(args, parser, planner, out=sys.stdout) -> int:
+def explain(args, parser, planner, out=None) -> int:
+    out = out or sys.stdout
     from kvmtest.plan import iter_tests
 
     placed = {t.name: t for t in iter_tests(parser, planner)}
@@ -130,7 +132,8 @@ def explain(args, parser, planner, out=sys.stdout) -> int:
             out.write(f"SELECTED {cand.name}\n    runs on {where}\n")
         elif cand.removed_by is not None:
             st = cand.removed_by
-            out.write(f"REMOVED  {cand.name}\n    by {st.filename}:{st.linenum}: {st.line.strip()}\n")
+            where = f"{st.filename}:{st.linenum}" if st.filename != "<string>" else "the command line"
+            out.write(f"REMOVED  {cand.name}\n    by {where}: {st.line.strip()}\n")
         else:
             out.write(f"REMOVED  {cand.name}\n    (no single statement: removed by the selection as a whole)\n")
     if not count:
