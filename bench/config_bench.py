@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ruff: noqa: UP031  (printf-style table formatting)
 """Benchmark: kvmtest.config vs avocado-vt 113.0 on the shared corpus.
 
     python3 bench/config_bench.py [--files small.cfg,medium.cfg] [--repeat 1]
