@@ -68,6 +68,7 @@ class ConsoleSession:
         self.child = pexpect.fdpexpect.fdspawn(
             sock.fileno(), encoding="utf-8", codec_errors="replace", timeout=1
         )
+        self.child.delaybeforesend = None  # pexpect sleeps 50 ms before each send by default
         if self._log is not None:
             self.child.logfile_read = self._log
         self.shell_prompt = ""
