@@ -185,5 +185,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(args, planned) -> int:
-    print("error: running tests is not wired yet; use --dry-run", file=sys.stderr)
-    return EXIT_BAD_INPUT
+    from pathlib import Path
+
+    from kvmtest.plan import collect
+    from kvmtest.run import default_results_dir, new_job, resume_job, run_job
+
+    kcidb = Path(args.kcidb) if args.kcidb else None
+    if args.resume:
+        return resume_job(Path(args.resume), kcidb=kcidb).exit_code
+    parser, planner = planned
+    host = planner.local_host
+    plan = collect(parser, planner, keep=lambda t: t.hostname == host)
+    _warn(plan.warnings)
+    queues = plan.for_host(host)
+    if not queues:
+        print(f"error: no test of this selection runs on host {host}"
+              " (see --dry-run --all-hosts, or act as another host with --host)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    job = new_job(args.test_set or "", cmdline=sys.argv)
+    results = Path(args.results) if args.results else default_results_dir(args.test_set or "")
+    return run_job(queues, results, job, kcidb=kcidb).exit_code

@@ -27,6 +27,7 @@ __all__ = [
     "PlannedTest",
     "Planner",
     "QueuePlan",
+    "collect",
     "load",
     "make_parser",
     "iter_tests",
@@ -114,6 +115,32 @@ def iter_tests(parser, planner: Planner) -> Iterator[PlannedTest]:
         yield planner.add(params)
 
 
+def collect(
+    parser,
+    planner: Planner,
+    keep: Optional[Callable[[PlannedTest], bool]] = None,
+) -> Plan:
+    """Plan every dict of ``parser``; keep the tests ``keep`` accepts (default: all).
+
+    Validation always covers every test, kept or not: a clash with another
+    host's queue is found even when only this host's tests are kept.
+    """
+    plan = Plan(planner.local_host)
+    for test in iter_tests(parser, planner):
+        if keep is not None and not keep(test):
+            continue
+        key = (test.hostname, test.queue)
+        qp = plan.queue_plans.get(key)
+        if qp is None:
+            qp = plan.queue_plans[key] = QueuePlan(test.hostname, test.queue, test.env)
+        qp.tests.append(test)
+    plan.warnings = planner.finish()
+    for key, qp in plan.queue_plans.items():
+        qp.ranges = list(planner.pipelines[key].ranges)
+    plan.ranges = dict(planner.ranges)
+    return plan
+
+
 def load(
     config_files: Sequence[str],
     test_set: Optional[str] = None,
@@ -122,24 +149,9 @@ def load(
     only: Iterable[str] = (),
     no: Iterable[str] = (),
     local_host: Optional[str] = None,
-    on_test: Optional[Callable[[PlannedTest], None]] = None,
 ) -> Plan:
     """Parse, select, plan and validate; raises ``ParserError`` or ``PlanError``."""
     if isinstance(config_files, str):
         config_files = [config_files]
     parser = make_parser(config_files, test_set, extra, params, only, no)
-    planner = Planner(local_host or socket.gethostname())
-    plan = Plan(planner.local_host)
-    for test in iter_tests(parser, planner):
-        key = (test.hostname, test.queue)
-        qp = plan.queue_plans.get(key)
-        if qp is None:
-            qp = plan.queue_plans[key] = QueuePlan(test.hostname, test.queue, test.env)
-        qp.tests.append(test)
-        if on_test:
-            on_test(test)
-    plan.warnings = planner.finish()
-    for key, qp in plan.queue_plans.items():
-        qp.ranges = list(planner.pipelines[key].ranges)
-    plan.ranges = dict(planner.ranges)
-    return plan
+    return collect(parser, Planner(local_host or socket.gethostname()))
