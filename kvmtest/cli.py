@@ -8,7 +8,6 @@ A thin face: it parses arguments, calls the library (``kvmtest.plan``,
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import socket
 import sys
@@ -75,9 +74,18 @@ def format_addresses(addresses) -> str:
     return ", ".join(parts)
 
 
-def test_json(test) -> dict:
-    """One planned test as the dry run prints it: all params plus planning fields."""
-    d = {k: v for k, v in test.params.items() if k not in HIDDEN_KEYS}
+def test_json(test, in_place: bool = False) -> dict:
+    """One planned test as the dry run prints it: all params plus planning fields.
+
+    ``in_place`` reuses the test's own params dict (a streaming dry run drops
+    each test once printed, so copying 200+ keys per test would be waste).
+    """
+    if in_place:
+        d = test.params
+        for key in HIDDEN_KEYS:
+            d.pop(key, None)
+    else:
+        d = {k: v for k, v in test.params.items() if k not in HIDDEN_KEYS}
     d["hostname"] = test.hostname
     d["queue"] = test.queue
     d["env"] = test.env
@@ -94,11 +102,17 @@ def dry_run(args, parser, planner, out=None) -> int:
     local = planner.local_host
     wanted = (lambda t: True) if args.all_hosts else (lambda t: t.hostname == local)
     if args.format == "json":
-        write = out.write
+        from kvmtest.config.encode import LineEncoder
+
+        encode = LineEncoder().encode  # caches each "key":"value" fragment across tests
+        buf: List[str] = []
         for test in iter_tests(parser, planner):
             if wanted(test):
-                write(json.dumps(test_json(test), sort_keys=True, separators=(",", ":"),
-                                 ensure_ascii=False) + "\n")
+                buf.append(encode(test_json(test, in_place=True)))
+                if len(buf) >= 256:
+                    out.write("".join(buf))
+                    buf.clear()
+        out.write("".join(buf))
         _warn(planner.finish())
         return EXIT_OK
     rows = [
