@@ -14,7 +14,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from kvmtest.results.records import (
     ERROR,
@@ -186,7 +186,7 @@ class ResultsStore:
         self.data = data
         self._lock = threading.Lock()
         self._on_write = on_write  # e.g. rewrite results.xml alongside
-        self._cache: Dict[tuple, str] = {}
+        self._cache: Dict[int, Tuple[TestResult, str]] = {}
 
     def add(self, result: TestResult) -> None:
         """Record a result, replacing (and keeping as superseded) an earlier attempt."""
@@ -237,8 +237,8 @@ class ResultsStore:
         return head[:-2] + ",\n" + ",\n".join(lists) + "\n}\n"
 
     def _encoded(self, r: TestResult) -> str:
-        key = (r.id, r.attempt, r.status, r.end)
-        text = self._cache.get(key)
-        if text is None:
-            text = self._cache[key] = json.dumps(r.to_json())
-        return text
+        """Records are not changed once added, so one encoding per record object is enough."""
+        hit = self._cache.get(id(r))
+        if hit is None or hit[0] is not r:
+            hit = self._cache[id(r)] = (r, json.dumps(r.to_json()))
+        return hit[1]

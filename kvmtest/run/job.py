@@ -13,6 +13,7 @@ Results directory layout (see docs/results.md)::
 from __future__ import annotations
 
 import datetime
+import fcntl
 import logging
 import os
 import shutil
@@ -56,6 +57,8 @@ from kvmtest.run.signals import StopOnSignals
 from kvmtest.vm import ENV_JOB
 
 log = logging.getLogger("kvmtest.run")
+
+LOCK_FILE = ".lock"
 
 
 @dataclass
@@ -125,7 +128,7 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     written. ``stop`` lets an embedding program stop the job like a signal.
     """
     options = options or RunOptions()
-    results_dir = Path(results_dir)
+    results_dir = Path(results_dir).absolute()  # tests get absolute logdirs whatever their cwd
     if resume:
         queues, job, data = _load_for_resume(results_dir)
     else:
@@ -139,12 +142,21 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     schedules = schedule(queues, data.final_ids())  # raises PlanError before any side effect
     data.planned = len(all_test_ids(queues))
     results_dir.mkdir(parents=True, exist_ok=True)
-    if not resume:
-        job.start = time.time()
-        save_plan(results_dir / PLAN_JSON, job, queues)
+    lock = _lock_results_dir(results_dir)
+    try:
+        if not resume:
+            job.start = time.time()
+            save_plan(results_dir / PLAN_JSON, job, queues)
+        return _run_locked(results_dir, job, data, schedules, resume, kcidb, progress, options,
+                           backend or default_backend(), stop or threading.Event())
+    finally:
+        lock.close()
 
-    backend = backend or default_backend()
-    stop = stop or threading.Event()
+
+def _run_locked(results_dir: Path, job: JobInfo, data: ResultsFile, schedules: list,
+                resume: bool, kcidb: Optional[Path],
+                progress: Optional[Callable[[ProgressEvent], None]], options: RunOptions,
+                backend: Backend, stop: threading.Event) -> JobSummary:
     store = ResultsStore(results_dir, data)
     workdir = Path(options.workdir_base or tempfile.gettempdir()) / f"kvmtest-{job.job_id}"
     rt = JobRuntime(job_id=job.job_id, results_dir=results_dir, workdir=workdir, store=store,
@@ -196,6 +208,17 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     if options.print_summary:
         print(text, flush=True)
     return JobSummary(results_dir, store.data, text, interrupted, list(rt.abandoned))
+
+
+def _lock_results_dir(results_dir: Path):
+    """One run per results directory at a time; the kernel drops the lock if we are killed."""
+    f = open(results_dir / LOCK_FILE, "a")
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise FileExistsError(f"another kvmtest run is using {results_dir}") from None
+    return f
 
 
 def _load_for_resume(results_dir: Path):

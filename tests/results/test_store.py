@@ -154,3 +154,20 @@ def test_newer_schema_is_refused_with_a_clear_message():
 def test_current_version_passes_through_upgrade_unchanged():
     d = ResultsFile(JobInfo("j"), [r("a")]).to_json()
     assert upgrade(json.loads(json.dumps(d))) == d
+
+
+def test_results_cli_prints_summary_and_writes_exports(tmp_path, capsys):
+    import xml.etree.ElementTree as ET
+
+    import kcidb_io
+
+    from kvmtest.results.__main__ import main
+
+    (tmp_path / "results.json").write_text(json.dumps(AVOCADO_V1))
+    rc = main([str(tmp_path), "--junit", str(tmp_path / "j.xml"),
+               "--kcidb", str(tmp_path / "k.json")])
+    out = capsys.readouterr().out
+    assert rc == 1 and "localhost/default" in out
+    assert ET.parse(tmp_path / "j.xml").getroot().get("tests") == "3"
+    kcidb_io.schema.LATEST.validate(json.loads((tmp_path / "k.json").read_text()))
+    assert main([str(tmp_path / "nope")]) == 2

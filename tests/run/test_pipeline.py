@@ -246,3 +246,24 @@ def test_second_signal_cuts_grace_short(tmp_path):
     assert "again" in err
     r = load_results(tmp_path / "r").tests[0]
     assert r.status == "INTERRUPTED" and "abandoned" in r.fail_reason
+
+
+def test_one_run_per_results_dir(tmp_path):
+    started, release = threading.Event(), threading.Event()
+
+    def block(ctx):
+        started.set()
+        release.wait(60)
+
+    b = ScriptedBackend({"block": block})
+    first = threading.Thread(target=run, args=([queue("q1", t("a.x", do="block"))], tmp_path, b))
+    first.start()
+    try:
+        assert started.wait(60)
+        with pytest.raises(FileExistsError, match="another kvmtest run"):
+            run_job(None, tmp_path / "r", resume=True, progress=lambda e: None, options=opts(),
+                    backend=b.backend())
+    finally:
+        release.set()
+        first.join(60)
+    assert load_results(tmp_path / "r").tests[0].status == "PASS"
