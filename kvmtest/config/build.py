@@ -98,6 +98,8 @@ def needs_exact(root: object) -> bool:
 
 
 _PREFIX_DEPTH = 3  # application-order prefixes whose states are kept
+_MAX_STATES = 64
+_MAX_BLOCKS = 20000
 
 
 class FastBuilder:
@@ -167,6 +169,8 @@ class FastBuilder:
                 key = node.uid
             steps = blocks.get(key)
             if steps is None:
+                if len(blocks) >= _MAX_BLOCKS:  # bound memory on huge matrices
+                    blocks.clear()
                 steps = blocks[key] = self._compile(node, unpacked)
             keys.append((key, steps))
         states = self.states
@@ -176,8 +180,9 @@ class FastBuilder:
         if d is None:
             d = {}
             self._apply(d, keys[:depth])
-            if len(states) < 4096:
-                states[prefix] = d
+            if len(states) >= _MAX_STATES:
+                states.clear()
+            states[prefix] = d
         d = d.copy()
         self._apply(d, keys[depth:])
         return d

@@ -12,6 +12,7 @@ import json
 from typing import IO, Dict, Iterable
 
 _MAP_KEYS = ("_name_map_file", "_short_name_map_file")
+_PER_KEY = 512  # keys with more distinct values (name, shortname...) are not cached
 
 
 class LineEncoder:
@@ -29,8 +30,10 @@ class LineEncoder:
             if type(value) is str:
                 frag = per_key.get(value)
                 if frag is None:
-                    frag = per_key[value] = "%s:%s" % (
-                        json.dumps(key, ensure_ascii=False), json.dumps(value, ensure_ascii=False))
+                    frag = "%s:%s" % (json.dumps(key, ensure_ascii=False),
+                                      json.dumps(value, ensure_ascii=False))
+                    if len(per_key) < _PER_KEY:
+                        per_key[value] = frag
             else:
                 frag = "%s:%s" % (json.dumps(key, ensure_ascii=False),
                                   json.dumps(value, ensure_ascii=False, sort_keys=True,

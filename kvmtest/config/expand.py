@@ -139,6 +139,12 @@ class Walker:
                 keep.append(item)
         return True
 
+    def _remember_dead(self, key: tuple) -> None:
+        if len(self._dead) >= 100000:  # bound memory; it is only a cache
+            self._dead.clear()
+            self._relevant.clear()
+        self._dead.add(key)
+
     def _dead_key(self, node: Node, ctx: tuple, pending: tuple) -> tuple:
         """Key under which a subtree's emptiness can be remembered.
 
@@ -224,7 +230,7 @@ class Walker:
                     if child.default and count:
                         break
                 if memo_key is not None and not count:
-                    self._dead.add(memo_key)
+                    self._remember_dead(memo_key)
             else:
                 count = 0
                 for child in children:
@@ -232,7 +238,7 @@ class Walker:
                         count += 1
                         yield leaf
                 if memo_key is not None and not count:
-                    self._dead.add(memo_key)
+                    self._remember_dead(memo_key)
         finally:
             self.path.pop()
             self.unpacked.difference_update(unpacked)

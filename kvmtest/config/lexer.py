@@ -168,28 +168,36 @@ class Reader:
 
     def __init__(self, text: str, filename: str = "<string>") -> None:
         self.filename = filename
-        lines = []
-        for num, raw in enumerate(text.splitlines(), 1):
-            raw = raw.rstrip().expandtabs()
-            stripped = raw.lstrip()
-            if not stripped or stripped[0] == "#" or stripped.startswith("//"):
-                continue
-            lines.append((stripped, len(raw) - len(stripped), num))
-        self.lines = lines
-        self.index = 0
+        self.raw = text.splitlines()  # lines are prepared lazily: less memory at once
+        self.pos = 0
+        self.peeked: Optional[Tuple[str, int, int]] = None
         self.stored: Optional[Tuple[str, int, int]] = None
+
+    def _peek(self) -> Optional[Tuple[str, int, int]]:
+        if self.peeked is None:
+            raw = self.raw
+            while self.pos < len(raw):
+                line = raw[self.pos].rstrip().expandtabs()
+                raw[self.pos] = ""
+                self.pos += 1
+                stripped = line.lstrip()
+                if stripped and stripped[0] != "#" and not stripped.startswith("//"):
+                    self.peeked = (stripped, len(line) - len(stripped), self.pos)
+                    break
+        return self.peeked
 
     def next_line(self, prev_indent: int) -> Tuple[Optional[str], int, int]:
         if self.stored:
             ret, self.stored = self.stored, None
             return ret
-        if self.index >= len(self.lines):
+        nxt = self._peek()
+        if nxt is None:
             return None, -1, -1
-        line, indent, num = self.lines[self.index]
+        line, indent, num = nxt
         if indent <= prev_indent:
             return None, indent, num
-        self.index += 1
-        return line, indent, num
+        self.peeked = None
+        return nxt
 
     def push_line(self, line: str, indent: int, num: int) -> None:
         """Make the next read return ``line`` (the text after a condition's colon)."""
