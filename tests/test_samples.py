@@ -1,0 +1,36 @@
+"""The shipped samples work as the docs say: the control file and the demo plan."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_demo_plan_gives_each_queue_its_own_range():
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "-c", "samples/demo/kvm_hosts.cfg", "--set", "smoke",
+         "--dry-run", "--format", "json"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout
+    tests = [json.loads(line) for line in out.splitlines()]
+    by_queue = {}
+    for t in tests:
+        by_queue.setdefault(t["queue"], set()).update(a["mac"] for a in t["addresses"])
+    assert set(by_queue) == {"1", "2"}
+    assert not by_queue["1"] & by_queue["2"]
+    ping = [t for t in tests if t["type"] == "ping"]
+    assert ping and len(ping[0]["addresses"]) == 2
+
+
+@pytest.mark.guest
+def test_control_file_plans_and_runs(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "samples" / "control")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results_line = [ln for ln in proc.stdout.splitlines() if ln.startswith("results: ")]
+    results = json.loads((Path(results_line[-1].split(": ", 1)[1]) / "results.json").read_text())
+    assert [t["status"] for t in results["tests"]] == ["PASS"] * 3
