@@ -160,3 +160,16 @@ def test_all_passed_needs_every_planned_test():
     assert all_passed(ResultsFile(JobInfo("j"), [ok], planned=1))
     assert not all_passed(ResultsFile(JobInfo("j"), [ok], planned=2))
     assert not all_passed(ResultsFile(JobInfo("j"), [], planned=0))
+
+
+def test_junit_survives_console_garbage_in_reasons(tmp_path):
+    from kvmtest.results.junit import write_junit
+
+    nasty = "login failed: \x1b[31mERROR\x1b[0m \x00\x07 <prompt> & \"quotes\" \ud800 ok"
+    data = ResultsFile(JobInfo("j", set="s", start=1.0), [
+        TestResult("h/q/1-a", "a.<b>", "b", "FAIL", "h", "q", 1.0, 2.0, fail_reason=nasty)])
+    write_junit(data, tmp_path / "r.xml")
+    case = ET.parse(tmp_path / "r.xml").getroot().find("testsuite/testcase")
+    msg = case.find("failure").get("message")
+    assert msg.startswith("login failed: [31mERROR[0m") and "<prompt> & \"quotes\"" in msg
+    assert case.get("name") == "a.<b>"
