@@ -28,6 +28,7 @@ from .tree import (
     Op,
     PreDict,
     SuffixOp,
+    block_labels,
 )
 
 _BLOCK_ALLOWED = (lx.Variants, lx.Ident, lx.Only, lx.No, lx.Include, lx.Del, lx.Not,
@@ -445,8 +446,7 @@ class TreeBuilder:
                 block.children.insert(0, variant)
             else:
                 block.children.append(variant)
-            block.labels.update(variant.labels)
-            block.labels.update(variant.name)
+        block.labels = block_labels(block.children)
         if defaults_meta:  # reported at the block's first entry (avocado-vt: end of block)
             raise ParserError("Missing default variant %s" % (
                 [["." if t is _DOT else str(t) for t in wd] for wd in defaults_meta],),

@@ -193,6 +193,56 @@ class Node:
         self.su: frozenset = frozenset()
 
 
+class SharedLabels:
+    """Labels below a variants block: its own labels plus one shared big set.
+
+    Each ``variants:`` block sits on top of the whole tree parsed before it,
+    so its label set would copy that (large) set again; sharing it keeps
+    memory flat.  Supports what the walk needs: ``in`` and ``isdisjoint``.
+    """
+
+    __slots__ = ("own", "base")
+
+    def __init__(self, own: Set[int], base: object) -> None:
+        self.own = own
+        self.base = base
+
+    def __contains__(self, x: int) -> bool:
+        return x in self.own or x in self.base
+
+    def isdisjoint(self, other: Set[int]) -> bool:
+        return self.own.isdisjoint(other) and self.base.isdisjoint(other)
+
+    def __len__(self) -> int:
+        return len(self.own) + len(self.base)
+
+
+_SHARE_MIN = 256
+
+
+def block_labels(children: List[Node]) -> object:
+    """Labels below a variants block with these variant nodes as children."""
+    base = None
+    for child in children:
+        lab = child.labels
+        cand = lab.base if type(lab) is SharedLabels else lab
+        if len(cand) >= _SHARE_MIN and (base is None or len(cand) > len(base)):
+            base = cand
+    own: Set[int] = set()
+    for child in children:
+        own.update(child.name)
+        lab = child.labels
+        if type(lab) is SharedLabels:
+            if lab.base is not base:
+                own.update(lab.base)
+            own.update(lab.own)
+        elif lab is not base:
+            own.update(lab)
+    if base is None:
+        return own
+    return SharedLabels(own, base)
+
+
 # ---------------------------------------------------------------- matching
 
 
@@ -240,7 +290,7 @@ def might_match(words: tuple, ctx: Tuple[int, ...], ctx_set: Set[int], below: Se
         for block in word:
             m = match_adjacent(block, ctx, ctx_set)
             for fs in block[m:]:
-                if fs.isdisjoint(below):
+                if below.isdisjoint(fs):
                     break
             else:
                 continue
@@ -280,7 +330,7 @@ def impossible(item: Filter, ctx_set: Set[int], below: Set[int]) -> bool:
     for word in item.words:
         for block in word:
             for fs in block:
-                if fs.isdisjoint(ctx_set) and fs.isdisjoint(below):
+                if fs.isdisjoint(ctx_set) and below.isdisjoint(fs):
                     break
             else:
                 continue
