@@ -8,6 +8,7 @@ run is left behind.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -51,6 +52,8 @@ pytestmark = [
 
 SCRIPT = REPO_ROOT / "scripts" / "libvirtd.sh"
 URI = "qemu:///system"
+LOCK = Path("/run/libvirt/kvmtest-pytest.lock")
+MARK = Path("/run/libvirt/kvmtest-pytest-started")  # a fixture (not a person) started the daemon
 
 
 def _script(action: str) -> str:
@@ -101,7 +104,13 @@ def libvirtd():
     from kvmtest.vm.tinyguest import ensure_built
 
     ensure_built()
-    started = _script("start") == "started"
+    # Several pytest sessions (other engineers, CI) may share the daemon: each holds a shared
+    # lock while it uses it; the last one out stops it, and only if a fixture started it.
+    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    lock = open(LOCK, "a")  # noqa: SIM115 - held for the whole module
+    fcntl.flock(lock, fcntl.LOCK_SH)
+    if _script("start") == "started":
+        MARK.touch()
     yield
     # Whatever a failed test left: remove it, then prove nothing is left.
     conn = libvirt.open(URI)
@@ -119,8 +128,15 @@ def libvirtd():
     left_qemu = _our_qemus()
     left_br = _our_bridges()
     close_all()
-    if started:
-        _script("stop")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if MARK.exists():
+            MARK.unlink()
+            _script("stop")
+    except BlockingIOError:
+        pass  # another session still uses the daemon; it stops it when done
+    finally:
+        lock.close()
     assert not leaked, f"domains left after the tests by jobs {leaked}"
     assert not left_qemu, f"qemu processes left: {left_qemu}"
     assert not left_br, f"bridges left: {left_br}"
