@@ -147,6 +147,8 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
         if not resume:
             job.start = time.time()
             save_plan(results_dir / PLAN_JSON, job, queues)
+        for stale in results_dir.glob(".*.tmp"):  # half-written by a run that was killed
+            stale.unlink(missing_ok=True)
         return _run_locked(results_dir, job, data, schedules, resume, kcidb, progress, options,
                            backend or default_backend(), stop or threading.Event())
     finally:
