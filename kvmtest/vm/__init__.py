@@ -8,12 +8,15 @@ them with psutil, so it works even after the process that started them died.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
 from typing import Callable, List, Optional
 
 import psutil
+
+log = logging.getLogger("kvmtest.vm")
 
 ENV_JOB = "KVMTEST_JOB"
 ENV_QUEUE = "KVMTEST_QUEUE"
@@ -119,7 +122,10 @@ def kill_guests(job_id: str, queue: Optional[str] = None, sig: int = signal.SIGK
     count = len(procs)
     _load_libvirt_hook()
     for hook in list(_KILL_HOOKS):
-        count += hook(job_id, queue, sig)
+        try:
+            count += hook(job_id, queue, sig)
+        except Exception as exc:  # one backend failing must not stop the others' cleanup
+            log.warning("kill hook %s failed for job %s: %s", getattr(hook, "__name__", hook), job_id, exc)
     if procs and _wait_dead(procs, 3.0 if sig == signal.SIGKILL else 1.0):
         return count
     if not find_guest_processes(job_id, queue):
