@@ -12,7 +12,14 @@ from kvmtest.testtypes import execute
 from kvmtest.testtypes.errors import TestFail
 from kvmtest.vm.env import Env
 from kvmtest.vm.params import REPO_ROOT
-from tests.vm.guestkit import cleanup_job, context, have_guest_tools, job_id, leftover_guests, tiny_params
+from tests.vm.guestkit import (
+    cleanup_job,
+    context,
+    have_guest_tools,
+    job_id,
+    leftover_guests,
+    tiny_params,
+)
 
 pytestmark = [
     pytest.mark.guest,
@@ -107,3 +114,16 @@ def test_ping_over_tap_in_namespace(tmp_path, job):
     assert netns.list_namespaces(job) == [netns.ns_name(job, "q1")]
     cleanup_job(job)  # queue end
     assert netns.list_namespaces(job) == []
+
+
+def test_stop_flag_interrupts_boot(tmp_path, job):
+    import threading
+
+    from kvmtest.testtypes.errors import TestError
+
+    params = tiny_params(type="boot")
+    test = context(tmp_path, params, job)
+    threading.Timer(1.0, test.stop.set).start()
+    with pytest.raises(TestError, match="stopped while waiting for login"):
+        execute(test, Env.load(tmp_path / "env"))
+    assert not leftover_guests()
