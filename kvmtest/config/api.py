@@ -44,7 +44,6 @@ class Parser:
         self.no_filters: List[str] = []
         self.assignments: List[str] = []
         self._first_get = True
-        self._has_suffix = False
         if filename:
             self.parse_file(filename)
 
@@ -92,10 +91,14 @@ class Parser:
         self._first_get = False
         t = self._tree
         names, longs = t.table.names, t.table.longs
-        exact = ExactBuilder(names, longs, True)
+        suffixed = t.has_suffix
+        drop = drop and suffixed  # without suffixes flattening changes nothing
+        exact = ExactBuilder(names, longs, suffixed)
         walker = self._walker()
         leaves = walker.leaves()  # prepares the tree
-        fast = None if needs_exact(t.node) else FastBuilder(names, longs, True)
+        fast = None
+        if not needs_exact(t.node):
+            fast = FastBuilder(names, longs, suffixed, set(t.postfix_keys))
         for leaf in leaves:
             if fast is not None and type(leaf) is Leaf:
                 d = fast.build(leaf, maps)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator, List
+from typing import Iterator, List, Optional
 
 from .errors import ParserError
 from .expand import JoinedLeaf, JoinPart, Leaf
@@ -113,10 +113,12 @@ class FastBuilder:
     kept, so a leaf costs one dict copy plus its remaining blocks.
     """
 
-    def __init__(self, names: List[str], longs: List[str], suffixed: bool) -> None:
+    def __init__(self, names: List[str], longs: List[str], suffixed: bool,
+                 postfix_keys: Optional[set] = None) -> None:
         self.names = names
         self.longs = longs
         self.suffixed = suffixed
+        self.postfix_keys = postfix_keys
         self.blocks: dict = {}
         self.conds: dict = {}
         self.states: dict = {}
@@ -221,7 +223,7 @@ class FastBuilder:
             else:
                 del d["_name_map_file"]
                 d.pop("_short_name_map_file", None)
-        postfix_parse(d)
+        postfix_parse(d, None, self.postfix_keys)
         return d
 
 

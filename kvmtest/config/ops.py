@@ -144,13 +144,22 @@ def compare_string(a: str, b: str) -> int:
     return -1 if va < vb else (0 if va == vb else 1)
 
 
-def postfix_parse(d: dict, where: Optional[str] = None) -> None:
-    """Apply ``X_max``/``X_min``/``X_fixed`` keys to ``X``."""
+def postfix_parse(d: dict, where: Optional[str] = None, keys: Optional[set] = None) -> None:
+    """Apply ``X_max``/``X_min``/``X_fixed`` keys to ``X``.
+
+    ``keys``: every such name the config can assign (a superset is fine); lets
+    a dict be handled without testing each of its keys' endings.
+    """
+    if keys is not None:
+        present = d.keys() & keys
+        if not present:
+            return
+        order = [k for k in d if k in present] if len(present) > 1 else list(present)
+    else:
+        order = [k for k in d if type(k) is not tuple]
     tmp = {}
     try:
-        for key in d:
-            if type(key) is tuple:
-                continue
+        for key in order:
             if key.endswith("_max"):
                 base = key.split("_max")[0]
                 if base not in d or compare_string(d[base], d[key]) > 0:

@@ -126,6 +126,8 @@ class TreeBuilder:
         self.table = LabelTable()
         self.defaults = defaults
         self.expand_defaults = list(expand_defaults)
+        self.has_suffix = False  # without `suffix`, keys never become tuples
+        self.postfix_keys: set = set()  # assigned names ending in _max/_min/_fixed
 
     # ------------------------------------------------------------ entry points
 
@@ -295,6 +297,7 @@ class TreeBuilder:
                 val = lexer.check_next((lx.Ident,))
                 lexer.check_next((lx.EndL,))
                 suffix = SuffixOp(str(val), lexer.filename, lexer.linenum)
+                self.has_suffix = True
 
             elif typ is lx.Include:
                 node, pre = self._include(lexer, node, pre, prev_indent)
@@ -320,6 +323,8 @@ class TreeBuilder:
         """One assignment; returns the (possibly new) pending pre-dict."""
         if value and (value[0] == value[-1] == '"' or value[0] == value[-1] == "'"):
             value = value[1:-1]
+        if name.endswith(("_max", "_min", "_fixed")):
+            self.postfix_keys.add(name)
         op = Op(kind, name, value, lexer.filename, lexer.linenum)
         plain = not op.dollar
         if kind == "=" and plain:
@@ -418,6 +423,8 @@ class TreeBuilder:
             inner.labels = node.labels
             names = [str(n) for n in name]
             if var_name:
+                if var_name.endswith(("_max", "_min", "_fixed")):
+                    self.postfix_keys.add(var_name)
                 inner.content.append(Op("=", var_name, ".".join(names), lexer.filename,
                                         lexer.linenum))
             variant = self._parse(lexer, inner, indent)
