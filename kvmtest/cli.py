@@ -2,7 +2,8 @@
 
 A thin face: it parses arguments, calls the library (``kvmtest.plan``,
 ``kvmtest.run``) and prints. Exit codes: 0 all passed (or a clean dry run),
-1 some test did not pass, 2 bad config or plan, 130 interrupted.
+1 some test did not pass, 2 bad config or plan, 128 + signal number when
+interrupted (130 for SIGINT, 143 for SIGTERM).
 """
 
 from __future__ import annotations
