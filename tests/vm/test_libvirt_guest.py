@@ -127,6 +127,9 @@ def libvirtd():
         cleanup_domains(job)
     left_qemu = _our_qemus()
     left_br = _our_bridges()
+    virsh = subprocess.run(["virsh", "-c", URI, "list", "--all", "--name"], capture_output=True,
+                           text=True, check=True).stdout.split()
+    left_virsh = [n for n in virsh if n.startswith("kvmtest-" + JOB_PREFIX.replace("-", "_"))]
     close_all()
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -140,6 +143,7 @@ def libvirtd():
     assert not leaked, f"domains left after the tests by jobs {leaked}"
     assert not left_qemu, f"qemu processes left: {left_qemu}"
     assert not left_br, f"bridges left: {left_br}"
+    assert not left_virsh, f"virsh list --all still shows {left_virsh}"
 
 
 @pytest.fixture
