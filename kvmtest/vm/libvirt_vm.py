@@ -74,17 +74,25 @@ class PtyChannel:
             self.fd = -1
 
 
+# virDomainShutoffReason names -> what a test report should say.
 _SHUTOFF_WHY = {
-    0: "shut off",
-    1: "guest powered off",
-    2: "destroyed (killed from the host)",
-    3: "qemu crashed or was killed",
-    4: "migrated away",
-    5: "saved",
-    6: "failed to start",
-    7: "restored from a snapshot",
-    8: "daemon restarted without it",
+    "VIR_DOMAIN_SHUTOFF_UNKNOWN": "shut off",
+    "VIR_DOMAIN_SHUTOFF_SHUTDOWN": "guest powered off",
+    "VIR_DOMAIN_SHUTOFF_DESTROYED": "destroyed (killed from the host)",
+    "VIR_DOMAIN_SHUTOFF_CRASHED": "qemu crashed or was killed",
+    "VIR_DOMAIN_SHUTOFF_MIGRATED": "migrated away",
+    "VIR_DOMAIN_SHUTOFF_SAVED": "saved",
+    "VIR_DOMAIN_SHUTOFF_FAILED": "failed to start",
+    "VIR_DOMAIN_SHUTOFF_FROM_SNAPSHOT": "restored from a snapshot",
+    "VIR_DOMAIN_SHUTOFF_DAEMON": "daemon restarted without it",
 }
+
+
+def _shutoff_why(lv: Any, code: int) -> str:
+    for name, text in _SHUTOFF_WHY.items():
+        if getattr(lv, name, None) == code:
+            return text
+    return f"shut off (reason {code})"
 
 
 def _domain_type(accel: str) -> str:
@@ -258,7 +266,7 @@ class LibvirtVM(VM):
             self._last_state = f"unknown ({exc})"
             return False
         if state == lv.VIR_DOMAIN_SHUTOFF:
-            self._last_state = _SHUTOFF_WHY.get(why, f"shut off (reason {why})")
+            self._last_state = _shutoff_why(lv, why)
             return False
         if state == lv.VIR_DOMAIN_CRASHED:
             self._last_state = "crashed"
@@ -309,10 +317,10 @@ class LibvirtVM(VM):
 
     def destroy(self, gracefully: bool = True) -> None:
         """Stop the domain (SIGTERM to qemu first when graceful), undefine it, drop overlays."""
-        lv = require_libvirt()
         try:
             dom = self._lookup() if self.uuid else None
             if dom is not None:
+                lv = require_libvirt()
                 if gracefully and self.is_alive():
                     try:
                         dom.destroyFlags(lv.VIR_DOMAIN_DESTROY_GRACEFUL)

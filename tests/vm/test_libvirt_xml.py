@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -135,3 +137,65 @@ def test_bridge_names_fit_ifnamsiz(job, queue, netdst):
     name = bridge_name(job, queue, netdst)
     assert len(name) <= 15 and name.startswith("kvt") and name.isalnum()
     assert bridge_name(job, queue + "x", netdst) != name
+
+
+# --- LibvirtVM.make_spec: params -> DomainSpec, no daemon (overlays are real qemu-img files) ---
+
+libvirt_vm = pytest.importorskip("kvmtest.vm.libvirt_vm")
+
+
+def _vm(tmp_path, **overrides):
+    from kvmtest.plan.model import Address
+    from tests.vm.guestkit import context, tiny_params
+
+    params = tiny_params(vm_type="libvirt", **overrides)
+    addr = Address("vm1", "nic1", "02:99:00:00:04:01", "10.99.4.1")
+    test = context(tmp_path, params, "unit-job", addresses=[addr])
+    return libvirt_vm.LibvirtVM("vm1", params, test)
+
+
+@pytest.fixture
+def tiny_built():
+    if not shutil.which("qemu-img"):
+        pytest.skip("qemu-img not installed")
+    from kvmtest.vm.tinyguest import ensure_built
+
+    ensure_built()
+
+
+def test_make_spec_follows_the_qemu_backend_params(tmp_path, tiny_built):
+    vm = _vm(tmp_path, mem="320", smp="2", accel="tcg")
+    spec = vm.make_spec()
+    assert spec.domain_type == "qemu" and spec.cpu_model is None
+    assert (spec.memory_mib, spec.vcpus) == (320, 2)
+    assert spec.kernel.endswith("images/tiny/vmlinuz") and spec.initrd.endswith("images/tiny/initrd.img")
+    assert "kt.net=02:99:00:00:04:01,10.99.4.1/24" in spec.cmdline and "kt.name=vm1" in spec.cmdline
+    assert [n.mac for n in spec.nics] == ["02:99:00:00:04:01"] and spec.nics[0].bridge is None
+    (disk,) = spec.disks
+    assert disk.path == str((tmp_path / "work" / "vm1-data-overlay.qcow2").resolve())
+    assert Path(disk.path).is_file() and disk.fmt == "qcow2"
+    assert spec.metadata == {"job": "unit-job", "queue": "q1", "vm": "vm1"}
+    vm.destroy()  # never started: only removes the overlay, needs no daemon
+    assert not Path(disk.path).exists()
+
+
+def test_accel_kvm_means_a_kvm_domain_with_the_host_cpu(tmp_path, tiny_built):
+    spec = _vm(tmp_path, accel="kvm").make_spec()
+    assert spec.domain_type == "kvm" and spec.cpu_model == "host"
+    root = ET.fromstring(domain_xml(spec))
+    assert root.get("type") == "kvm" and root.find("cpu").get("mode") == "host-passthrough"
+
+
+@pytest.mark.parametrize(
+    "kw, needle",
+    [
+        ({"nic_mode": "tap"}, "needs netdst"),
+        ({"nic_mode": "vde"}, "is not user or tap"),
+        ({"accel": "hvf"}, "accel"),
+    ],
+)
+def test_bad_params_are_vm_errors(tmp_path, tiny_built, kw, needle):
+    from kvmtest.vm.base import VMError
+
+    with pytest.raises(VMError, match=needle):
+        _vm(tmp_path, **kw).make_spec()
