@@ -5,8 +5,9 @@ Each repetition boots once through kvmtest (QemuVM.create + wait_for_login:
 argv building, overlay creation, console connection, login) and once by hand
 (the very argv kvmtest saved, started with Popen, pexpect on the same serial
 socket, same login answers), alternating so both see the same machine load.
-Prints both series, their medians and kvmtest's overhead; exits 1 when the
-overhead exceeds --max-overhead percent (default 10).
+Prints both series, medians and minima, and kvmtest's overhead as the median
+of the per-repetition (paired) differences; exits 1 when that exceeds
+--max-overhead percent (default 10).
 
     python3 bench/boot_bench.py [--reps 5] [--accel tcg]
 """
@@ -78,6 +79,7 @@ def boot_by_hand(argv: list, params: dict, tmp: Path) -> float:
                 s.close()
                 time.sleep(0.02)
         child = pexpect.fdpexpect.fdspawn(s.fileno(), encoding="utf-8", codec_errors="replace", timeout=120)
+        child.delaybeforesend = None  # no artificial 50 ms per send in the baseline either
         child.expect(params["login_prompt"])
         child.send(params["username"] + "\n")
         child.expect("Password:")
@@ -110,11 +112,14 @@ def main() -> int:
             hand.append(h)
             print(f"rep {rep + 1}: kvmtest {k:.2f} s, by hand {h:.2f} s", flush=True)
     mk, mh = statistics.median(kt), statistics.median(hand)
-    overhead = (mk - mh) / mh * 100
-    print(f"kvmtest boot-to-prompt: median {mk:.2f} s  {[round(x, 2) for x in kt]}")
-    print(f"by hand boot-to-prompt: median {mh:.2f} s  {[round(x, 2) for x in hand]}")
-    print(f"overhead: {overhead:+.1f} % (limit {args.max_overhead:g} %)")
-    return 0 if overhead <= args.max_overhead else 1
+    paired = statistics.median((k - h) / h * 100 for k, h in zip(kt, hand))
+    print(f"kvmtest boot-to-prompt: median {mk:.2f} s, min {min(kt):.2f} s  {[round(x, 2) for x in kt]}")
+    print(f"by hand boot-to-prompt: median {mh:.2f} s, min {min(hand):.2f} s  {[round(x, 2) for x in hand]}")
+    print(f"overhead of medians {(mk - mh) / mh * 100:+.1f} %, of minima {(min(kt) - min(hand)) / min(hand) * 100:+.1f} %")
+    # Gate on the paired figure: each kvmtest boot is compared with the by-hand boot
+    # right after it, so load from other processes on a shared machine mostly cancels.
+    print(f"overhead (median of paired reps): {paired:+.1f} % (limit {args.max_overhead:g} %)")
+    return 0 if paired <= args.max_overhead else 1
 
 
 if __name__ == "__main__":
