@@ -13,8 +13,9 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, List
 
+from kvmtest.fsutil import atomic_write
 from kvmtest.results.records import ERROR, FAIL, INTERRUPTED, SKIP, TestResult
-from kvmtest.results.store import ResultsFile, atomic_write
+from kvmtest.results.store import ResultsFile
 
 
 def _iso(ts: float) -> str:

@@ -17,8 +17,9 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List
 
+from kvmtest.fsutil import atomic_write
 from kvmtest.results.records import INTERRUPTED, STOPPED_CLASS, TestResult
-from kvmtest.results.store import ResultsFile, atomic_write
+from kvmtest.results.store import ResultsFile
 
 ORIGIN = "kvmtest"
 KCIDB_VERSION = {"major": 5, "minor": 0}

@@ -9,13 +9,12 @@ The layout is documented in docs/results.md; tests check the two agree.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
+from kvmtest.fsutil import atomic_write
 from kvmtest.results.records import (
     ERROR,
     FAIL,
@@ -32,24 +31,6 @@ RESULTS_JSON = "results.json"
 RESULTS_XML = "results.xml"
 PLAN_JSON = "plan.json"
 JOB_LOG = "job.log"
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` so readers (and a crash) see the old or the new file, never half of one."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 @dataclass

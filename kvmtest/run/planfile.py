@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
+from kvmtest.fsutil import atomic_write
 from kvmtest.plan.model import PlannedTest, QueuePlan
 from kvmtest.results.records import JobInfo
-from kvmtest.results.store import atomic_write
 
 PLAN_VERSION = 1
 

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
+from kvmtest.fsutil import atomic_write
 from kvmtest.vm import ENV_JOB, ENV_QUEUE, kill_tree
 
 log = logging.getLogger("kvmtest.vm.accel")
@@ -80,9 +81,7 @@ def cached_probe(qemu: str, timeout: float, cache: Path = CACHE) -> Tuple[str, s
         verdict = ("kvm", f"KVM probe booted the tiny guest: {detail}") if ok else (
             "tcg", f"/dev/kvm exists but the KVM probe failed: {detail}")
         data[key] = {"accel": verdict[0], "why": verdict[1], "time": time.time()}
-        tmp = cache.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1))
-        os.replace(tmp, cache)
+        atomic_write(cache, json.dumps(data, indent=1), fsync=False)
         return verdict
 
 

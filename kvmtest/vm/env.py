@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
 import psutil
+
+from kvmtest.fsutil import atomic_write
 
 log = logging.getLogger("kvmtest.vm.env")
 
@@ -135,19 +135,7 @@ class Env:
             "guests": {n: g.to_json() for n, g in sorted(self.guests.items())},
             "data": self.data,
         }
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(doc, fh, indent=1, sort_keys=True)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+        atomic_write(self.path, json.dumps(doc, indent=1, sort_keys=True))
 
     def get_guest(self, name: str) -> Optional[GuestRecord]:
         return self.guests.get(name)

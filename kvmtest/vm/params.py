@@ -13,24 +13,12 @@ import shlex
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
+from kvmtest.plan.params import object_params  # one definition, shared with planning
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 _TRUE = {"yes", "true", "on", "1", "y"}
 _FALSE = {"no", "false", "off", "0", "n", ""}
-
-
-def object_params(params: Mapping[str, str], name: str) -> Dict[str, str]:
-    """The params as seen by one object (a vm, nic or image) called ``name``.
-
-    Every ``key_<name>`` overrides ``key``: ``mem_vm2 = 512`` makes ``mem`` 512
-    for vm2 only. The suffixed keys stay in the result, like avocado-vt.
-    """
-    out = dict(params)
-    suffix = "_" + name
-    for key, value in params.items():
-        if key.endswith(suffix) and len(key) > len(suffix):
-            out[key[: -len(suffix)]] = value
-    return out
 
 
 def get_list(params: Mapping[str, str], key: str, default: str = "") -> List[str]:

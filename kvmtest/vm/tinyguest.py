@@ -30,6 +30,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from kvmtest.fsutil import atomic_write
 from kvmtest.vm.params import REPO_ROOT
 
 BUILDER_VERSION = 3
@@ -264,19 +265,13 @@ def build(out: Path = DEFAULT_OUT, force: bool = False) -> Dict[str, str]:
         except ValueError:
             pass
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(arts["kernel"], kernel.read_bytes())
-    _atomic_write(arts["initrd"], build_initrd(busybox, modules))
+    atomic_write(arts["kernel"], kernel.read_bytes())
+    atomic_write(arts["initrd"], build_initrd(busybox, modules))
     build_data_disk(arts["data"])
     meta = {"digest": digest, "kernel": str(kernel), "release": release, "busybox": str(busybox),
             "modules": [m.name for m in modules]}
-    _atomic_write(stamp, json.dumps(meta, indent=1).encode())
+    atomic_write(stamp, json.dumps(meta, indent=1).encode())
     return result
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def ensure_built(out: Optional[Path] = None) -> Dict[str, str]:
