@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv sysdeps guest test lint demo dry-demo bench clean
+.PHONY: venv sysdeps guest test lint demo demo-libvirt dry-demo bench clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,10 @@ lint: venv
 
 demo: venv guest
 	$(PY) ./run.py -c samples/demo/kvm_hosts.cfg --set smoke
+
+demo-libvirt: venv guest
+	scripts/libvirtd.sh start
+	$(PY) ./run.py -c samples/demo/kvm_hosts.cfg --set smoke_libvirt
 
 dry-demo: venv
 	$(PY) ./run.py -c samples/kvm_hosts.cfg --set nightly --dry-run --all-hosts
