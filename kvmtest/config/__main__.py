@@ -14,7 +14,7 @@ import sys
 from typing import List, Optional
 
 from .api import Parser
-from .encode import write_json_lines
+from .encode import write_lines
 from .errors import ParserError
 
 
@@ -53,11 +53,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         p.parse_file(args.file)
         for s in args.strings:
             p.parse_string(s)
-        dicts = p.get_dicts(maps=not args.json)
         if args.json:
-            write_json_lines(dicts, out)
+            write_lines(p.json_lines(), out)
         else:
-            _print_listing(dicts, out, args)
+            _print_listing(p.get_dicts(), out, args)
         out.flush()
     except ParserError as exc:
         if args.json:

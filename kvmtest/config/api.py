@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from typing import Iterator, List, Optional
 
 from .build import ExactBuilder, FastBuilder, finish, needs_exact
+from .emit import json_lines
+from .encode import LineEncoder
 from .expand import Leaf, Walker
 from .parser import TreeBuilder
+from .walk import StackWalker
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ class Parser:
 
     def _walker(self, **kw: object) -> Walker:
         t = self._tree
+        if not kw and not t.has_join:
+            return StackWalker(t.node, t.table.longs, self.defaults, self.expand_defaults)
         return Walker(t.node, t.table.longs, self.defaults, self.expand_defaults, **kw)
 
     def get_dicts(self, maps: bool = True) -> Iterator[dict]:
@@ -108,6 +113,19 @@ class Parser:
                     d.pop("_name_map_file", None)
                     d.pop("_short_name_map_file", None)
             yield finish(d, drop)
+
+    def json_lines(self) -> Iterator[str]:
+        """Canonical JSON lines of get_dicts(maps=False), byte for byte, but faster.
+
+        ``json.dumps(d, sort_keys=True, separators=(",", ":"),
+        ensure_ascii=False) + "\\n"`` per dict; see ``emit`` for how.
+        """
+        t = self._tree
+        if t.has_join or t.has_suffix or needs_exact(t.node):
+            enc = LineEncoder().encode
+            return (enc(d) for d in self.get_dicts(maps=False))
+        self._first_get = False
+        return json_lines(t, self.defaults, self.expand_defaults)
 
     def explain(self, pattern: str) -> Iterator[Candidate]:
         """Leaves that would exist without only/no filters, whose name matches.

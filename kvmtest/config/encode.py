@@ -62,3 +62,21 @@ def write_json_lines(dicts: Iterable[dict], out: IO[str], chunk: int = 1 << 20) 
     if buf:
         out.write("".join(buf))
     return count
+
+
+def write_lines(lines: Iterable[str], out: IO[str], chunk: int = 1 << 20) -> int:
+    """Write lines in big chunks (one write per ~``chunk`` characters); returns the count."""
+    buf = []
+    size = 0
+    count = 0
+    for line in lines:
+        buf.append(line)
+        size += len(line)
+        count += 1
+        if size >= chunk:
+            out.write("".join(buf))
+            buf = []
+            size = 0
+    if buf:
+        out.write("".join(buf))
+    return count

@@ -44,17 +44,18 @@ def _lost_any(uni: frozenset, parent_below: set, below: set) -> bool:
 class Leaf:
     """What the walk knows at a leaf; the builder turns it into a dict."""
 
-    __slots__ = ("path", "unpacked", "ctx", "shortname", "dep", "removed_by")
+    __slots__ = ("path", "unpacked", "ctx", "shortname", "dep", "removed_by", "frames")
 
     def __init__(self, path: List[Node], unpacked: Set[int], ctx: Tuple[int, ...],
                  shortname: Tuple[int, ...], dep: list,
-                 removed_by: Optional[Filter] = None) -> None:
+                 removed_by: Optional[Filter] = None, frames: Optional[list] = None) -> None:
         self.path = path
         self.unpacked = unpacked
         self.ctx = ctx
         self.shortname = shortname
         self.dep = dep
         self.removed_by = removed_by  # explain mode: first filter that failed on the path
+        self.frames = frames  # walk.StackWalker: the live stack of walk.Frame records
 
 
 # Called for a removal: (filter that failed, node, ctx) -> None.  Used by explain.

@@ -144,8 +144,8 @@ def compare_string(a: str, b: str) -> int:
     return -1 if va < vb else (0 if va == vb else 1)
 
 
-def postfix_parse(d: dict, where: Optional[str] = None, keys: Optional[set] = None) -> None:
-    """Apply ``X_max``/``X_min``/``X_fixed`` keys to ``X``.
+def postfix_parse(d: dict, where: Optional[str] = None, keys: Optional[set] = None) -> dict:
+    """Apply ``X_max``/``X_min``/``X_fixed`` keys to ``X``; returns what it set.
 
     ``keys``: every such name the config can assign (a superset is fine); lets
     a dict be handled without testing each of its keys' endings.
@@ -153,7 +153,7 @@ def postfix_parse(d: dict, where: Optional[str] = None, keys: Optional[set] = No
     if keys is not None:
         present = d.keys() & keys
         if not present:
-            return
+            return {}
         order = [k for k in d if k in present] if len(present) > 1 else list(present)
     else:
         order = [k for k in d if type(k) is not tuple]
@@ -174,3 +174,4 @@ def postfix_parse(d: dict, where: Optional[str] = None, keys: Optional[set] = No
         raise ParserError("Cannot compare %r values (%s) in %s" % (key, exc, where or d.get("name"))
                           ) from exc
     d.update(tmp)
+    return tmp

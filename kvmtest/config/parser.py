@@ -128,6 +128,7 @@ class TreeBuilder:
         self.expand_defaults = list(expand_defaults)
         self.has_suffix = False  # without `suffix`, keys never become tuples
         self.postfix_keys: set = set()  # assigned names ending in _max/_min/_fixed
+        self.has_join = False  # `join` needs the recursive walker
 
     # ------------------------------------------------------------ entry points
 
@@ -288,6 +289,8 @@ class TreeBuilder:
                     raise self._err(lexer, "'join' is not allowed inside a conditional block")
                 pre = self._flush(lexer, node, pre)
                 kind = ONLY if typ is lx.Only else NO if typ is lx.No else JOIN
+                if kind == JOIN:
+                    self.has_join = True
                 node.content.append(Filter(kind, words, lexer.line, lexer.filename,
                                            lexer.linenum))
 

@@ -1,0 +1,373 @@
+# ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
+"""Canonical JSON lines straight from the walk (``python -m kvmtest.config --json``).
+
+Byte-identical to ``json.dumps(d, sort_keys=True, separators=(",", ":"),
+ensure_ascii=False)`` of each dict get_dicts() yields (map-file keys
+removed), but most of the work is shared between leaves:
+
+* a leaf's ops are its path's node contents, deepest node first.  The walk
+  stack is cut at an anchor frame T (the deepest node with many leaves
+  below: in a test matrix, the top of the test list).  Everything from T up
+  to the root is merged once per T into ``Comp`` (runs of plain sets become
+  one dict), and so is, per frame, everything between that frame and T.
+* the first two blocks of a leaf (base config, machine) give a memoized
+  state S.  A leaf is ``S.copy()``, the merged steps below T, then T's.
+* the keys T's merged steps set last (``fixed``) have the same value for
+  every leaf under T, so ``S + fixed`` is encoded once (sorted keys and
+  ``"key":"value"`` fragments); a leaf patches only the keys touched below T
+  (plus name, shortname, dep and post-processing) and joins the fragments.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect
+from itertools import count
+from json.encoder import encode_basestring
+from typing import Dict, Iterator, List, Optional
+
+from .ops import apply_op, postfix_parse, regex_for
+from .tree import COND, NOTCOND, RESERVED, FileMap, Op, PreDict
+from .walk import Frame, StackWalker
+
+ANCHOR_MIN = 1 << 16  # an anchor has at least this many leaf paths below (before filters)
+_REGEX_OPS = ("?=", "?+=", "?<=", "del")
+_MAX_STATES = 64
+_MAX_BASES = 256
+_PER_KEY = 512
+_serial = count(1)
+
+
+class Comp:
+    """Merged steps of a run of frames, and what they set for good."""
+
+    __slots__ = ("steps", "keys", "fixed", "serial", "has_ops")
+
+    def __init__(self, steps: list) -> None:
+        self.steps = steps
+        keys = set()
+        has_ops = False
+        for step in self.steps:
+            if type(step) is dict:
+                keys.update(step)
+            else:
+                has_ops = True
+                if step.op not in _REGEX_OPS:
+                    keys.add(step.name)
+        self.keys = frozenset(keys)
+        self.has_ops = has_ops
+        self.fixed: Optional[dict] = None
+        self.serial = next(_serial)
+
+    def compute_fixed(self) -> dict:
+        """Keys whose last writer is a plain set no later op can touch."""
+        if self.fixed is None:
+            fixed: dict = {}
+            blocked = set()
+            exps = []
+            for step in reversed(self.steps):
+                if type(step) is dict:
+                    for k, v in step.items():
+                        if k in fixed or k in blocked:
+                            continue
+                        if exps and any(e.match(k) for e in exps):
+                            continue
+                        fixed[k] = v
+                elif step.op in _REGEX_OPS:
+                    exps.append(regex_for(step))
+                else:
+                    blocked.add(step.name)
+            self.fixed = fixed
+        return self.fixed
+
+
+def merge(first: list, then: list) -> list:
+    """Steps ``first`` followed by ``then``, adjacent plain-set dicts merged."""
+    if not first:
+        return then
+    if not then:
+        return first
+    a, b = first[-1], then[0]
+    if type(a) is dict and type(b) is dict:
+        m = a.copy()
+        m.update(b)
+        return first[:-1] + [m] + then[1:]
+    return first + then
+
+
+class Base:
+    """An encoded dict: sorted keys, fragments, key -> index."""
+
+    __slots__ = ("keys", "parts", "pos", "slots")
+
+    def __init__(self, keys: list, parts: list) -> None:
+        self.keys = keys
+        self.parts = parts
+        self.pos = {k: i for i, k in enumerate(keys)}
+
+
+def _pending_conds(keep: tuple) -> tuple:
+    """Uids of the conditions (and nested ones) still pending: they may unpack below."""
+    out = []
+    stack = [it for it in keep if it.kind in (COND, NOTCOND)]
+    while stack:
+        it = stack.pop()
+        out.append(it.uid)
+        stack.extend(x for x in it.content if x.is_filter)
+    return tuple(out)
+
+
+class JsonEmitter:
+    """Encodes the leaves of a StackWalker as canonical JSON lines."""
+
+    def __init__(self, root: object, names: List[str], longs: List[str],
+                 postfix_keys: set) -> None:
+        self.names = names
+        self.longs = longs
+        self.postfix_keys = postfix_keys
+        self.blocks: dict = {}
+        self.conds: dict = {}
+        self.states: dict = {}
+        self.bases: dict = {}
+        self.frags: Dict[str, Dict[str, str]] = {}
+
+    # -- steps of one node, given the leaf's unpacked conditions ----------
+
+    def _block(self, node: object, unpacked: set) -> tuple:
+        conds = self.conds.get(node.uid)
+        if conds is None:
+            found = []
+            items = list(reversed(node.content))
+            while items:
+                it = items.pop()
+                if it.is_filter and it.content:
+                    found.append(it.uid)
+                    items.extend(reversed(it.content))
+            conds = self.conds[node.uid] = tuple(found)
+        key = (node.uid, tuple([c for c in conds if c in unpacked])) if conds else node.uid
+        steps = self.blocks.get(key)
+        if steps is None:
+            steps = self.blocks[key] = _compile(node.content, unpacked)
+        return key, steps
+
+    def _rc(self, frames: List[Frame], low: int, high: int, unpacked: set) -> Comp:
+        """Merged steps of frames low, low-1, ..., high (cached on frame ``low``)."""
+        f = frames[low]
+        cache = f.data
+        if cache is None:
+            cache = f.data = ({}, _pending_conds(f.keep))
+        comps, pc = cache
+        key = (high, tuple([u for u in pc if u in unpacked])) if pc else high
+        comp = comps.get(key)
+        if comp is None:
+            steps: list = []
+            run: Optional[dict] = None
+            block = self._block
+            for i in range(low, high - 1, -1):
+                for step in block(frames[i].node, unpacked)[1]:
+                    if type(step) is dict:
+                        if run is None:
+                            run = step.copy()
+                            steps.append(run)
+                        else:
+                            run.update(step)
+                    else:
+                        run = None
+                        steps.append(step)
+            comp = comps[key] = Comp(steps)
+        return comp
+
+    def _state(self, frames: List[Frame], leaf: int, k: int, unpacked: set) -> tuple:
+        keys = []
+        blocks = []
+        for i in range(leaf, leaf - k, -1):
+            key, steps = self._block(frames[i].node, unpacked)
+            keys.append(key)
+            blocks.append(steps)
+        skey = tuple(keys)
+        d = self.states.get(skey)
+        if d is None:
+            d = {}
+            for steps in blocks:
+                for step in steps:
+                    if type(step) is dict:
+                        d.update(step)
+                    else:
+                        apply_op(step, d, False)
+            if len(self.states) >= _MAX_STATES:
+                self.states.clear()
+            self.states[skey] = d
+        return skey, d
+
+    def _base(self, skey: tuple, state: dict, comp: Comp) -> Base:
+        bkey = (skey, comp.serial)
+        base = self.bases.get(bkey)
+        if base is None:
+            e = state.copy()
+            e.update(comp.compute_fixed())
+            for k in ("name", "shortname", "dep"):
+                e[k] = None
+            keys = sorted(e)
+            frag = self._frag
+            base = Base(keys, [frag(k, e[k]) for k in keys])
+            if len(self.bases) >= _MAX_BASES:
+                self.bases.clear()
+            self.bases[bkey] = base
+        return base
+
+    def _frag(self, key: str, value: object) -> str:
+        if value is None:
+            return ""
+        per_key = self.frags.get(key)
+        if per_key is None:
+            per_key = self.frags[key] = {}
+        if type(value) is str:
+            frag = per_key.get(value)
+            if frag is None:
+                frag = "%s:%s" % (encode_basestring(key), encode_basestring(value))
+                if len(per_key) < _PER_KEY:
+                    per_key[value] = frag
+            return frag
+        return "%s:%s" % (encode_basestring(key), json.dumps(
+            value, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
+
+    # -- one leaf ---------------------------------------------------------
+
+    def line(self, leaf: object) -> str:
+        frames = leaf.frames
+        unpacked = leaf.unpacked
+        last = len(frames) - 1
+        anchor = frames[last].anchor
+        if anchor == last and last:  # the leaf itself is never the anchor
+            anchor = last - 1
+        below = last - anchor
+        k = 2 if below >= 2 else below
+        if k:
+            skey, state = self._state(frames, last, k, unpacked)
+        else:
+            skey, state = (), {}
+        d = state.copy()
+        touched = set()
+        if below > k:
+            _apply(self._rc(frames, last - k, anchor + 1, unpacked), d, touched, True)
+        top = self._rc(frames, anchor, 0, unpacked)
+        if top.has_ops:
+            _apply(top, d, touched, False)
+        else:
+            for step in top.steps:
+                d.update(step)
+        base = self._base(skey, state, top)
+        fixed = top.fixed
+        parts = base.parts[:]
+        pos = base.pos
+        longs = self.longs
+        names = self.names
+        d["name"] = name = ".".join([longs[i] for i in leaf.ctx])
+        d["shortname"] = short = ".".join([names[i] for i in leaf.shortname])
+        d["dep"] = dep = leaf.dep
+        parts[pos["name"]] = '"name":' + encode_basestring(name)
+        parts[pos["shortname"]] = '"shortname":' + encode_basestring(short)
+        parts[pos["dep"]] = '"dep":[%s]' % ",".join([encode_basestring(x) for x in dep])
+        if self.postfix_keys:
+            tmp = postfix_parse(d, None, self.postfix_keys)
+            if tmp:
+                touched.update(tmp)
+                fixed = {}  # post-processing may change fixed keys too
+        new = None
+        gone = False
+        frag = self._frag
+        frags = self.frags
+        for key in touched:
+            if key in fixed:
+                continue
+            i = pos.get(key)
+            if key in d:
+                if i is None:
+                    if new is None:
+                        new = []
+                    new.append(key)
+                else:
+                    value = d[key]
+                    per_key = frags.get(key)
+                    f = per_key.get(value) if per_key is not None else None
+                    parts[i] = f if f is not None else frag(key, value)
+            elif i is not None:
+                parts[i] = ""
+                gone = True
+        if new:
+            keys = base.keys[:]
+            for key in new:
+                i = bisect(keys, key)
+                keys.insert(i, key)
+                parts.insert(i, frag(key, d[key]))
+        if gone:
+            parts = [p for p in parts if p]
+        return "{%s}\n" % ",".join(parts)
+
+
+def _apply(comp: Comp, d: dict, touched: set, sets_too: bool) -> None:
+    """Apply merged steps to ``d``, adding the keys they may change to ``touched``.
+
+    For the anchor's steps (``sets_too`` false) plain sets are not recorded
+    (the encoded base has them, or they are blocked by a later op), only
+    what the ops change.
+    """
+    if sets_too:
+        touched.update(comp.keys)
+    for step in comp.steps:
+        if type(step) is dict:
+            d.update(step)
+            continue
+        if step.op in _REGEX_OPS:
+            exp = regex_for(step)
+            touched.update([k for k in d if k not in RESERVED and exp.match(k)])
+        elif not sets_too:
+            touched.add(step.name)
+        apply_op(step, d, False)
+
+
+def _compile(content: list, unpacked: set) -> list:
+    """A node's content as steps: dicts of plain sets and single ops (maps dropped)."""
+    steps: list = []
+    run: dict = {}
+    stack = [iter(content)]
+    while stack:
+        for op in stack[-1]:
+            if op.is_filter:
+                if op.uid in unpacked and op.content:
+                    stack.append(iter(op.content))
+                    break
+                continue
+            cls = type(op)
+            if cls is PreDict:
+                run.update(op.values)
+                continue
+            if cls is FileMap:
+                continue
+            if cls is Op and op.op == "=" and not op.dollar:
+                if op.name not in RESERVED:
+                    run[op.name] = op.value
+                continue
+            if run:
+                steps.append(run)
+                run = {}
+            steps.append(op)
+        else:
+            stack.pop()
+    if run:
+        steps.append(run)
+    return steps
+
+
+def json_lines(tree: object, defaults: bool, expand_defaults: List[str]) -> Iterator[str]:
+    """Canonical JSON lines of ``tree`` (a parser.TreeBuilder), in get_dicts() order."""
+    walker = StackWalker(tree.node, tree.table.longs, defaults, expand_defaults, ANCHOR_MIN)
+    leaves = walker.leaves()
+    emitter = JsonEmitter(tree.node, tree.table.names, tree.table.longs,
+                          set(tree.postfix_keys))
+    line = emitter.line
+    for leaf in leaves:
+        yield line(leaf)
+
+
+__all__ = ["JsonEmitter", "json_lines", "Comp", "merge"]

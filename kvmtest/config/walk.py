@@ -1,0 +1,170 @@
+"""The variant walk without nested generators (same leaves, same order as expand.Walker).
+
+``expand.Walker`` recurses with one generator per tree level, so every leaf
+is passed up through ~50 generator frames.  This walker keeps an explicit
+stack of ``Frame`` records and yields each leaf once.  It covers the common
+case only: no ``join`` in the tree and filters honoured (not explain mode);
+``api.Parser`` falls back to ``expand.Walker`` otherwise.
+
+Each frame also records the content steps of its node (filled in by the
+builder), so a leaf's dict can be built from the stack.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Iterator, List, Optional
+
+from .expand import Leaf, Walker
+from .tree import NO, Node, impossible, matches, prepare
+
+
+class Frame:
+    """One node on the walk's stack: what its children inherit, and the loop state."""
+
+    __slots__ = ("node", "ctx", "ctx_set", "keep", "shortname", "dep", "below", "i", "entry",
+                 "memo_key", "unpacked", "stop_at_default", "data", "anchor")
+
+    def __init__(self, node: Node, ctx: tuple, ctx_set: frozenset, keep: tuple,
+                 shortname: tuple, dep: list, below: object, entry: int,
+                 memo_key: Optional[tuple], unpacked: list, stop_at_default: bool) -> None:
+        self.node = node
+        self.ctx = ctx
+        self.ctx_set = ctx_set
+        self.keep = keep
+        self.shortname = shortname
+        self.dep = dep
+        self.below = below
+        self.i = 0
+        self.entry = entry
+        self.memo_key = memo_key
+        self.unpacked = unpacked
+        self.stop_at_default = stop_at_default
+        self.data: object = None  # the builder's per-frame cache
+        self.anchor = 0  # index of the deepest frame above with >= anchor_min leaf paths
+
+
+class StackWalker(Walker):
+    """Yields Leaf records (with ``frames``: the live stack) in avocado-vt's order."""
+
+    def __init__(self, root: Node, longs: List[str], defaults: bool,
+                 expand_defaults: List[str], anchor_min: int = 0) -> None:
+        super().__init__(root, longs, defaults, expand_defaults)
+        self.frames: List[Frame] = []
+        self.count = 0  # leaves yielded so far
+        self.anchor_min = anchor_min
+        self.potential: Dict[int, int] = {}
+
+    def leaves(self) -> Iterator[Leaf]:
+        prepare(self.root)
+        if self.anchor_min:
+            self.potential = potentials(self.root)
+        return self._walk()
+
+    def _enter(self, node: Node, ctx: tuple, ctx_set: frozenset, pending: tuple,
+               shortname: tuple, dep: list, parent_below: object) -> Optional[Frame]:
+        """Decide the filters at ``node``; a Frame if the walk goes on below it."""
+        if node.dep:
+            longs = self.longs
+            prefix = [longs[i] for i in ctx]
+            for word in node.dep:
+                for block in word:
+                    dep = dep + [".".join(prefix + [e.text for e in block])]
+        parent_ctx = ctx
+        name = node.name
+        if name:
+            ctx = ctx + tuple(name)
+            ctx_set = ctx_set.union(name)
+        below = node.labels
+        for item in node.hoist:
+            if item.kind == NO:
+                if matches(item.words, ctx, ctx_set):
+                    return None
+            elif impossible(item, ctx_set, below):
+                return None
+        children = node.children
+        memo_key = None
+        if len(children) > 1:
+            memo_key = self._dead_key(node, ctx, pending)
+            if memo_key in self._dead:
+                return None
+        keep: list = []
+        unpacked: list = []
+        if not (self._process(node.content, ctx, ctx_set, below, keep, unpacked, node)
+                and self._pending(pending, node, parent_ctx, ctx, ctx_set, below,
+                                  parent_below, keep, unpacked)):
+            return None
+        if node.append_to_shortname:
+            shortname = shortname + tuple(name)
+        stop = self.defaults and node.var_name not in self.expand_defaults
+        return Frame(node, ctx, ctx_set, tuple(keep), shortname, dep, below, self.count,
+                     memo_key, unpacked, stop)
+
+    def _walk(self) -> Iterator[Leaf]:
+        frames = self.frames
+        path = self.path
+        unpacked = self.unpacked
+        enter = self._enter
+        top = enter(self.root, (), frozenset(), (), (), [], None)
+        if top is None:
+            return
+        frames.append(top)
+        path.append(top.node)
+        unpacked.update(top.unpacked)
+        if not top.node.children:
+            self.count += 1
+            yield Leaf(path, unpacked, top.ctx, top.shortname, top.dep, None, frames)
+        while frames:
+            f = frames[-1]
+            children = f.node.children
+            i = f.i
+            if i < len(children) and not (i and f.stop_at_default and children[i - 1].default
+                                          and self.count > f.entry):
+                f.i = i + 1
+                child = enter(children[i], f.ctx, f.ctx_set, f.keep, f.shortname, f.dep,
+                              f.below)
+                if child is None:
+                    continue
+                if self.potential.get(child.node.uid, 0) >= self.anchor_min:
+                    child.anchor = len(frames)
+                else:
+                    child.anchor = f.anchor
+                frames.append(child)
+                path.append(child.node)
+                if child.unpacked:
+                    unpacked.update(child.unpacked)
+                if child.node.children:
+                    continue
+                self.count += 1
+                yield Leaf(path, unpacked, child.ctx, child.shortname, child.dep, None, frames)
+                f = child
+            # done with f
+            if f.memo_key is not None and self.count == f.entry:
+                self._remember_dead(f.memo_key)
+            frames.pop()
+            path.pop()
+            if f.unpacked:
+                unpacked.difference_update(f.unpacked)
+
+
+def potentials(root: Node) -> Dict[int, int]:
+    """Leaf paths below each node (before filters; capped at 2**30)."""
+    pot: Dict[int, int] = {}
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if node.uid in pot:
+            continue
+        if done:
+            total = 0
+            for c in node.children:
+                total += pot[c.uid]
+            pot[node.uid] = min(total, 1 << 30) if node.children else 1
+            continue
+        stack.append((node, True))
+        for c in node.children:
+            if c.uid not in pot:
+                stack.append((c, False))
+    return pot
+
+
+__all__ = ["StackWalker", "Frame", "potentials"]
