@@ -27,7 +27,7 @@ from json.encoder import encode_basestring
 from typing import Dict, Iterator, List, Optional
 
 from .ops import apply_op, postfix_parse, regex_for
-from .tree import COND, NOTCOND, RESERVED, FileMap, Op, PreDict
+from .tree import COND, NOTCOND, RESERVED, SUBST_RE, FileMap, Op, PreDict
 from .walk import Frame, StackWalker
 
 ANCHOR_MIN = 1 << 16  # an anchor has at least this many leaf paths below (before filters)
@@ -36,12 +36,13 @@ _MAX_STATES = 64
 _MAX_BASES = 256
 _PER_KEY = 512
 _serial = count(1)
+_EMPTY: dict = {}
 
 
 class Comp:
     """Merged steps of a run of frames, and what they set for good."""
 
-    __slots__ = ("steps", "keys", "fixed", "serial", "has_ops")
+    __slots__ = ("steps", "keys", "fixed", "serial", "has_ops", "reads", "exps")
 
     def __init__(self, steps: list) -> None:
         self.steps = steps
@@ -58,6 +59,24 @@ class Comp:
         self.has_ops = has_ops
         self.fixed: Optional[dict] = None
         self.serial = next(_serial)
+        self.reads: Optional[frozenset] = None
+        self.exps: list = []
+
+    def compute_reads(self) -> frozenset:
+        """Keys the ops read (own key, ``${refs}``); regex ops go to ``exps``."""
+        if self.reads is None:
+            reads = set()
+            for step in self.steps:
+                if type(step) is dict:
+                    continue
+                if step.dollar:
+                    reads.update(m.group(1) for m in SUBST_RE.finditer(step.value))
+                if step.op in _REGEX_OPS:
+                    self.exps.append(regex_for(step))
+                elif step.op != "=":
+                    reads.add(step.name)
+            self.reads = frozenset(reads)
+        return self.reads
 
     def compute_fixed(self) -> dict:
         """Keys whose last writer is a plain set no later op can touch."""
@@ -98,12 +117,13 @@ def merge(first: list, then: list) -> list:
 class Base:
     """An encoded dict: sorted keys, fragments, key -> index."""
 
-    __slots__ = ("keys", "parts", "pos", "slots")
+    __slots__ = ("keys", "parts", "pos", "postfix")
 
     def __init__(self, keys: list, parts: list) -> None:
         self.keys = keys
         self.parts = parts
         self.pos = {k: i for i, k in enumerate(keys)}
+        self.postfix = False  # has X_max/_min/_fixed keys: leaves need the general case
 
 
 def _pending_conds(keep: tuple) -> tuple:
@@ -233,6 +253,30 @@ class JsonEmitter:
 
     # -- one leaf ---------------------------------------------------------
 
+    def _full_base(self, skey: tuple, state: dict, top: Comp) -> Base:
+        """The encoded ``state`` with the anchor's steps applied (no name/shortname/dep)."""
+        bkey = (skey, -top.serial)
+        base = self.bases.get(bkey)
+        if base is None:
+            e = state.copy()
+            for step in top.steps:
+                if type(step) is dict:
+                    e.update(step)
+                else:
+                    apply_op(step, e, False)
+            pk = self.postfix_keys
+            pf = bool(pk) and not pk.isdisjoint(e)
+            for k in ("name", "shortname", "dep"):
+                e[k] = None
+            keys = sorted(e)
+            frag = self._frag
+            base = Base(keys, [frag(k, e[k]) for k in keys])
+            base.postfix = pf
+            if len(self.bases) >= _MAX_BASES:
+                self.bases.clear()
+            self.bases[bkey] = base
+        return base
+
     def line(self, leaf: object) -> str:
         frames = leaf.frames
         unpacked = leaf.unpacked
@@ -251,28 +295,40 @@ class JsonEmitter:
         if below > k:
             _apply(self._rc(frames, last - k, anchor + 1, unpacked), d, touched, True)
         top = self._rc(frames, anchor, 0, unpacked)
-        if top.has_ops:
-            _apply(top, d, touched, False)
-        else:
-            for step in top.steps:
-                d.update(step)
-        base = self._base(skey, state, top)
-        fixed = top.fixed
+        # Fast case: the anchor's ops read nothing the leaf's own steps changed,
+        # so "state + anchor steps" is the same for all leaves: encoded once.
+        base = None
+        if not top.has_ops or (touched.isdisjoint(top.compute_reads())
+                               and not (top.exps and _any_match(top.exps, touched))):
+            base = self._full_base(skey, state, top)
+            pk = self.postfix_keys
+            if base.postfix or (pk and not pk.isdisjoint(touched)):
+                base = None
+            else:
+                touched.difference_update(top.keys)
+                fixed = _EMPTY
+        if base is None:  # the general case: apply the anchor's steps to this leaf
+            if top.has_ops:
+                _apply(top, d, touched, False)
+            else:
+                for step in top.steps:
+                    d.update(step)
+            base = self._base(skey, state, top)
+            fixed = top.fixed
+            if self.postfix_keys:
+                tmp = postfix_parse(d, None, self.postfix_keys)
+                if tmp:
+                    touched.update(tmp)
+                    fixed = _EMPTY  # post-processing may change fixed keys too
         parts = base.parts[:]
         pos = base.pos
         longs = self.longs
         names = self.names
-        d["name"] = name = ".".join([longs[i] for i in leaf.ctx])
-        d["shortname"] = short = ".".join([names[i] for i in leaf.shortname])
-        d["dep"] = dep = leaf.dep
-        parts[pos["name"]] = '"name":' + encode_basestring(name)
-        parts[pos["shortname"]] = '"shortname":' + encode_basestring(short)
-        parts[pos["dep"]] = '"dep":[%s]' % ",".join([encode_basestring(x) for x in dep])
-        if self.postfix_keys:
-            tmp = postfix_parse(d, None, self.postfix_keys)
-            if tmp:
-                touched.update(tmp)
-                fixed = {}  # post-processing may change fixed keys too
+        parts[pos["name"]] = '"name":' + encode_basestring(
+            ".".join([longs[i] for i in leaf.ctx]))
+        parts[pos["shortname"]] = '"shortname":' + encode_basestring(
+            ".".join([names[i] for i in leaf.shortname]))
+        parts[pos["dep"]] = '"dep":[%s]' % ",".join([encode_basestring(x) for x in leaf.dep])
         new = None
         gone = False
         frag = self._frag
@@ -303,6 +359,14 @@ class JsonEmitter:
         if gone:
             parts = [p for p in parts if p]
         return "{%s}\n" % ",".join(parts)
+
+
+def _any_match(exps: list, keys: set) -> bool:
+    for k in keys:
+        for e in exps:
+            if e.match(k):
+                return True
+    return False
 
 
 def _apply(comp: Comp, d: dict, touched: set, sets_too: bool) -> None:
