@@ -199,6 +199,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_OK
 
 
+def _echo_notices() -> None:
+    """Show on the terminal the one-line notices a person must see (which accelerator, and why)."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("kvmtest: %(message)s"))
+    notices = logging.getLogger("kvmtest.vm.accel")
+    notices.addHandler(handler)
+    notices.setLevel(logging.INFO)
+
+
 def _run(args, planned) -> int:
     from pathlib import Path
 
@@ -217,6 +228,7 @@ def _run(args, planned) -> int:
         print(f"error: no test of this selection runs on host {host}"
               " (see --dry-run --all-hosts, or act as another host with --host)", file=sys.stderr)
         return EXIT_BAD_INPUT
+    _echo_notices()
     job = new_job(args.test_set or "", cmdline=sys.argv)
     results = Path(args.results) if args.results else default_results_dir(args.test_set or "")
     return run_job(queues, results, job, kcidb=kcidb).exit_code
