@@ -33,7 +33,7 @@ from .walk import Frame, StackWalker
 ANCHOR_MIN = 1 << 16  # an anchor has at least this many leaf paths below (before filters)
 _REGEX_OPS = ("?=", "?+=", "?<=", "del")
 _MAX_STATES = 64
-_MAX_BASES = 256
+_MAX_BASES = 64
 _PER_KEY = 512
 _serial = count(1)
 _EMPTY: dict = {}

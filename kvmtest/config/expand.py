@@ -156,20 +156,18 @@ class Walker:
         """
         pkey = tuple([it.uid for it in pending if it.failcap])
         rkey = (node.uid, pkey)
-        rel = self._relevant.get(rkey)
-        if rel is None:
-            rel = node.su
+        extra = self._relevant.get(rkey)
+        rel = node.su
+        if extra is None:  # kept apart from su (no big union per key: memory)
             extra = set()
             for it in pending:
                 if it.failcap and not it.deep <= rel:
                     extra |= it.deep
-            if extra:
-                rel = rel | extra
-            self._relevant[rkey] = rel
+            extra = self._relevant[rkey] = frozenset(extra - rel)
         proj = []
         other = False
         for x in ctx:
-            if x in rel:
+            if x in rel or x in extra:
                 proj.append(x)
                 other = False
             elif not other:

@@ -17,12 +17,15 @@ from typing import Dict, Iterator, List, Optional
 from .expand import Leaf, Walker
 from .tree import NO, Node, impossible, matches, prepare
 
+_MAX_RECORDS = 300000  # bounds the replay memo's memory (one small tuple per frame)
+
 
 class Frame:
     """One node on the walk's stack: what its children inherit, and the loop state."""
 
     __slots__ = ("node", "ctx", "ctx_set", "keep", "shortname", "dep", "below", "i", "entry",
-                 "memo_key", "unpacked", "stop_at_default", "data", "anchor")
+                 "memo_key", "unpacked", "stop_at_default", "data", "anchor", "recs", "rec",
+                 "replay_key")
 
     def __init__(self, node: Node, ctx: tuple, ctx_set: frozenset, keep: tuple,
                  shortname: tuple, dep: list, below: object, entry: int,
@@ -41,6 +44,9 @@ class Frame:
         self.stop_at_default = stop_at_default
         self.data: object = None  # the builder's per-frame cache
         self.anchor = 0  # index of the deepest frame above with >= anchor_min leaf paths
+        self.recs: Optional[list] = None  # replaying: the recorded children
+        self.rec: Optional[list] = None  # recording: where children's records go
+        self.replay_key: Optional[tuple] = None  # recording root: its key in the replay memo
 
 
 class StackWalker(Walker):
@@ -53,6 +59,11 @@ class StackWalker(Walker):
         self.count = 0  # leaves yielded so far
         self.anchor_min = anchor_min
         self.potential: Dict[int, int] = {}
+        # replay memo: subtrees right below an anchor, walked once per distinct key
+        self._replay: Optional[dict] = {} if anchor_min else None
+        self._rel: dict = {}
+        self._keeps: dict = {}
+        self._recorded = 0
 
     def leaves(self) -> Iterator[Leaf]:
         prepare(self.root)
@@ -99,11 +110,59 @@ class StackWalker(Walker):
         return Frame(node, ctx, ctx_set, tuple(keep), shortname, dep, below, self.count,
                      memo_key, unpacked, stop)
 
+    def _replay_key(self, node: Node, ctx: tuple, keep: tuple) -> tuple:
+        """What a subtree's walk depends on: its node, the pending filters and
+        the context labels any filter in it can test (see ``_dead_key``)."""
+        pkey = tuple([it.uid for it in keep])
+        rkey = (node.uid, pkey)
+        extra = self._rel.get(rkey)
+        rel = node.su
+        if extra is None:  # kept apart from su (no big union per key: memory)
+            extra = set()
+            for it in keep:
+                if not it.deep <= rel:
+                    extra |= it.deep
+            extra = self._rel[rkey] = frozenset(extra - rel)
+        proj = []
+        other = False
+        for x in ctx:
+            if x in rel or x in extra:
+                proj.append(x)
+                other = False
+            elif not other:
+                proj.append(-1)
+                other = True
+        return (rkey, tuple(proj))
+
+    def _from_rec(self, f: Frame, rec: tuple) -> Frame:
+        """A frame replayed from a record: no filters to decide, same result."""
+        node, unp, keep, sub = rec
+        ctx = f.ctx
+        dep = f.dep
+        if node.dep:
+            longs = self.longs
+            prefix = [longs[i] for i in ctx]
+            for word in node.dep:
+                for block in word:
+                    dep = dep + [".".join(prefix + [e.text for e in block])]
+        shortname = f.shortname
+        if node.name:
+            ctx = ctx + tuple(node.name)
+            if node.append_to_shortname:
+                shortname = shortname + tuple(node.name)
+        fr = Frame(node, ctx, None, keep, shortname, dep, None, self.count, None, unp, False)
+        fr.recs = sub
+        fr.anchor = f.anchor
+        return fr
+
     def _walk(self) -> Iterator[Leaf]:
         frames = self.frames
         path = self.path
         unpacked = self.unpacked
         enter = self._enter
+        potential = self.potential
+        anchor_min = self.anchor_min
+        memo = self._replay
         top = enter(self.root, (), frozenset(), (), (), [], None)
         if top is None:
             return
@@ -115,19 +174,45 @@ class StackWalker(Walker):
             yield Leaf(path, unpacked, top.ctx, top.shortname, top.dep, None, frames)
         while frames:
             f = frames[-1]
-            children = f.node.children
-            i = f.i
-            if i < len(children) and not (i and f.stop_at_default and children[i - 1].default
-                                          and self.count > f.entry):
-                f.i = i + 1
-                child = enter(children[i], f.ctx, f.ctx_set, f.keep, f.shortname, f.dep,
-                              f.below)
-                if child is None:
-                    continue
-                if self.potential.get(child.node.uid, 0) >= self.anchor_min:
-                    child.anchor = len(frames)
-                else:
-                    child.anchor = f.anchor
+            child = None
+            recs = f.recs
+            if recs is not None:
+                i = f.i
+                if i < len(recs):
+                    f.i = i + 1
+                    child = self._from_rec(f, recs[i])
+            else:
+                children = f.node.children
+                i = f.i
+                if i < len(children) and not (i and f.stop_at_default
+                                              and children[i - 1].default
+                                              and self.count > f.entry):
+                    f.i = i + 1
+                    child = enter(children[i], f.ctx, f.ctx_set, f.keep, f.shortname, f.dep,
+                                  f.below)
+                    if child is None:
+                        continue
+                    node = child.node
+                    if potential.get(node.uid, 0) >= anchor_min:
+                        child.anchor = len(frames)
+                    else:
+                        child.anchor = f.anchor
+                        if f.anchor == len(frames) - 1 and node.children and memo is not None:
+                            # the top of a subtree below an anchor: replay or record it
+                            key = self._replay_key(node, child.ctx, child.keep)
+                            got = memo.get(key)
+                            if got is not None:
+                                child.recs = got
+                            elif self._recorded < _MAX_RECORDS:
+                                child.rec = []
+                                child.replay_key = key
+                    if f.rec is not None:
+                        sub = [] if node.children else None
+                        keep = self._keeps.setdefault(child.keep, child.keep)
+                        f.rec.append((node, tuple(child.unpacked), keep, sub))
+                        child.rec = sub
+                        self._recorded += 1
+            if child is not None:
                 frames.append(child)
                 path.append(child.node)
                 if child.unpacked:
@@ -138,12 +223,17 @@ class StackWalker(Walker):
                 yield Leaf(path, unpacked, child.ctx, child.shortname, child.dep, None, frames)
                 f = child
             # done with f
-            if f.memo_key is not None and self.count == f.entry:
-                self._remember_dead(f.memo_key)
             frames.pop()
             path.pop()
             if f.unpacked:
                 unpacked.difference_update(f.unpacked)
+            if self.count == f.entry:
+                if f.memo_key is not None:
+                    self._remember_dead(f.memo_key)
+                if f.rec is not None and frames and frames[-1].rec is not None:
+                    frames[-1].rec.pop()  # nothing below: no need to replay it
+            if f.replay_key is not None:
+                memo[f.replay_key] = f.rec
 
 
 def potentials(root: Node) -> Dict[int, int]:
