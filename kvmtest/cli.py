@@ -23,8 +23,9 @@ def build_arg_parser() -> argparse.ArgumentParser:
         prog="run.py",
         description="Expand Cartesian config files into a plan of hosts, queues and tests, and run it.",
     )
-    ap.add_argument("-c", "--config", action="append", required=True, metavar="FILE",
-                    help="config file (repeatable; parsed in order, e.g. kvm_hosts.cfg)")
+    ap.add_argument("-c", "--config", action="append", default=[], metavar="FILE",
+                    help="config file (repeatable; parsed in order, e.g. kvm_hosts.cfg);"
+                         " not needed with --resume, which reads the saved plan")
     ap.add_argument("--set", dest="test_set", metavar="NAME",
                     help="test set to select (same as a final 'only NAME')")
     ap.add_argument("--only", action="append", default=[], metavar="FILTER",
@@ -171,7 +172,10 @@ def config_error_line(exc: Exception) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_arg_parser().parse_args(argv)
+    ap = build_arg_parser()
+    args = ap.parse_args(argv)
+    if not args.config and not args.resume:
+        ap.error("-c/--config is required (unless --resume DIR)")
     from kvmtest.config import MissingIncludeError, ParserError
     from kvmtest.plan import PlanError, Planner, make_parser
 
