@@ -1,0 +1,57 @@
+"""./run.py end to end without guests: two queues, SIGTERM mid-run, --resume finishes the job."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CFG = """\
+variants:
+    - quick:
+        type = host_cmd
+        host_cmd = sh -c 'echo ran >> {tmp}/quick.count'
+    - gated:
+        type = host_cmd
+        host_cmd = sh -c 'test -e {tmp}/go || sleep 60'
+variants:
+    - @q1:
+        queue = 1
+        env = env1
+        only quick
+    - @q2:
+        queue = 2
+        env = env2
+        only gated
+variants:
+    - @here:
+        hostname = localhost
+"""
+
+
+def test_sigterm_then_resume(tmp_path):
+    cfg = tmp_path / "hosts.cfg"
+    cfg.write_text(CFG.format(tmp=tmp_path))
+    results = tmp_path / "results"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "-c", str(cfg), "--results", str(results)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 30
+    while time.time() < deadline and not (tmp_path / "quick.count").exists():
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, out
+    statuses = {t["shortname"]: t["status"] for t in json.loads((results / "results.json").read_text())["tests"]}
+    assert statuses == {"quick": "PASS", "gated": "INTERRUPTED"}
+
+    (tmp_path / "go").touch()
+    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "--resume", str(results)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    statuses = {t["shortname"]: t["status"] for t in json.loads((results / "results.json").read_text())["tests"]}
+    assert statuses == {"quick": "PASS", "gated": "PASS"}
+    assert (tmp_path / "quick.count").read_text() == "ran\n"  # the finished test was not run again
