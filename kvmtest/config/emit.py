@@ -42,7 +42,7 @@ _EMPTY: dict = {}
 class Comp:
     """Merged steps of a run of frames, and what they set for good."""
 
-    __slots__ = ("steps", "keys", "fixed", "serial", "has_ops", "reads", "exps")
+    __slots__ = ("steps", "keys", "fixed", "serial", "has_ops", "reads", "exps", "matched")
 
     def __init__(self, steps: list) -> None:
         self.steps = steps
@@ -61,6 +61,18 @@ class Comp:
         self.serial = next(_serial)
         self.reads: Optional[frozenset] = None
         self.exps: list = []
+        self.matched: Dict[str, bool] = {}
+
+    def any_match(self, keys: set) -> bool:
+        """Does a regex op of these steps match one of ``keys``? (cached per key)"""
+        matched = self.matched
+        for k in keys:
+            m = matched.get(k)
+            if m is None:
+                m = matched[k] = any(e.match(k) for e in self.exps)
+            if m:
+                return True
+        return False
 
     def compute_reads(self) -> frozenset:
         """Keys the ops read (own key, ``${refs}``); regex ops go to ``exps``."""
@@ -299,7 +311,7 @@ class JsonEmitter:
         # so "state + anchor steps" is the same for all leaves: encoded once.
         base = None
         if not top.has_ops or (touched.isdisjoint(top.compute_reads())
-                               and not (top.exps and _any_match(top.exps, touched))):
+                               and not (top.exps and top.any_match(touched))):
             base = self._full_base(skey, state, top)
             pk = self.postfix_keys
             if base.postfix or (pk and not pk.isdisjoint(touched)):
@@ -355,18 +367,13 @@ class JsonEmitter:
             for key in new:
                 i = bisect(keys, key)
                 keys.insert(i, key)
-                parts.insert(i, frag(key, d[key]))
+                value = d[key]
+                per_key = frags.get(key)
+                f = per_key.get(value) if per_key is not None else None
+                parts.insert(i, f if f is not None else frag(key, value))
         if gone:
             parts = [p for p in parts if p]
         return "{%s}\n" % ",".join(parts)
-
-
-def _any_match(exps: list, keys: set) -> bool:
-    for k in keys:
-        for e in exps:
-            if e.match(k):
-                return True
-    return False
 
 
 def _apply(comp: Comp, d: dict, touched: set, sets_too: bool) -> None:

@@ -64,6 +64,7 @@ class StackWalker(Walker):
         self._rel: dict = {}
         self._keeps: dict = {}
         self._recorded = 0
+        self._seen: set = set()
 
     def leaves(self) -> Iterator[Leaf]:
         prepare(self.root)
@@ -203,6 +204,10 @@ class StackWalker(Walker):
                             got = memo.get(key)
                             if got is not None:
                                 child.recs = got
+                            elif key not in self._seen:
+                                # recorded when its key comes back: most never do
+                                if len(self._seen) < _MAX_RECORDS:
+                                    self._seen.add(key)
                             elif self._recorded < _MAX_RECORDS:
                                 child.rec = []
                                 child.replay_key = key
