@@ -135,7 +135,7 @@ class StackWalker(Walker):
                 other = True
         return (rkey, tuple(proj))
 
-    def _from_rec(self, f: Frame, rec: tuple) -> Frame:
+    def _from_rec(self, f: Frame, rec: tuple, index: int) -> Frame:
         """A frame replayed from a record: no filters to decide, same result."""
         node, unp, keep, sub = rec
         ctx = f.ctx
@@ -153,7 +153,7 @@ class StackWalker(Walker):
                 shortname = shortname + tuple(node.name)
         fr = Frame(node, ctx, None, keep, shortname, dep, None, self.count, None, unp, False)
         fr.recs = sub
-        fr.anchor = f.anchor
+        fr.anchor = index if self.potential.get(node.uid, 0) >= self.anchor_min else f.anchor
         return fr
 
     def _walk(self) -> Iterator[Leaf]:
@@ -181,7 +181,7 @@ class StackWalker(Walker):
                 i = f.i
                 if i < len(recs):
                     f.i = i + 1
-                    child = self._from_rec(f, recs[i])
+                    child = self._from_rec(f, recs[i], len(frames))
             else:
                 children = f.node.children
                 i = f.i
@@ -198,8 +198,8 @@ class StackWalker(Walker):
                         child.anchor = len(frames)
                     else:
                         child.anchor = f.anchor
-                        if f.anchor == len(frames) - 1 and node.children and memo is not None:
-                            # the top of a subtree below an anchor: replay or record it
+                        if child.memo_key is not None and memo is not None:
+                            # a subtree below an anchor: replay it, or record it
                             key = self._replay_key(node, child.ctx, child.keep)
                             got = memo.get(key)
                             if got is not None:
@@ -212,10 +212,13 @@ class StackWalker(Walker):
                                 child.rec = []
                                 child.replay_key = key
                     if f.rec is not None:
-                        sub = [] if node.children else None
+                        sub = child.recs
+                        if sub is None and node.children:
+                            if child.rec is None:
+                                child.rec = []
+                            sub = child.rec
                         keep = self._keeps.setdefault(child.keep, child.keep)
                         f.rec.append((node, tuple(child.unpacked), keep, sub))
-                        child.rec = sub
                         self._recorded += 1
             if child is not None:
                 frames.append(child)
