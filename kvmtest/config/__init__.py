@@ -7,8 +7,8 @@
         ...
 """
 
-from .api import Candidate, Parser, Statement
+from .api import Assignment, Candidate, Parser, Statement
 from .errors import LexerError, MissingIncludeError, ParserError
 
-__all__ = ["Parser", "ParserError", "LexerError", "MissingIncludeError", "Candidate",
-           "Statement"]
+__all__ = ["Parser", "ParserError", "LexerError", "MissingIncludeError", "Assignment",
+           "Candidate", "Statement"]

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import linecache
 import re
 from dataclasses import dataclass
 from typing import Iterator, List, Optional
 
 from .build import ExactBuilder, FastBuilder, finish, needs_exact
-from .emit import json_lines
+from .emit import json_lines, supports
 from .encode import LineEncoder
 from .expand import Leaf, Walker
 from .parser import TreeBuilder
@@ -19,6 +20,22 @@ from .walk import StackWalker
 class Statement:
     """Where a statement is: file, line number and its text."""
 
+    filename: str
+    linenum: int
+    line: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One statement that assigns a key: where it is, its operator and value.
+
+    ``value`` is the text as parsed (quotes stripped, ``${...}`` not
+    substituted).  A ``variants NAME:`` entry ``- x:`` counts as ``NAME = x``.
+    """
+
+    key: str
+    op: str
+    value: str
     filename: str
     linenum: int
     line: str
@@ -114,6 +131,20 @@ class Parser:
                     d.pop("_short_name_map_file", None)
             yield finish(d, drop)
 
+    def assignments_of(self, key: str) -> List[Assignment]:
+        """Every statement in the parsed texts that assigns ``key``, in parse order.
+
+        Any operator counts (``=``, ``+=``, ``?=`` ...; regex operators only
+        when written with this exact key), whether or not a dict ends up with
+        it: e.g. to warn about a declared host or queue no test uses.
+        """
+        out = []
+        for filename, linenum, op, value, line in self._tree.assignments(key):
+            if line is None:
+                line = linecache.getline(filename, linenum).strip()
+            out.append(Assignment(key, op, value, filename, linenum, line))
+        return out
+
     def json_lines(self) -> Iterator[str]:
         """Canonical JSON lines of get_dicts(maps=False), byte for byte, but faster.
 
@@ -121,7 +152,7 @@ class Parser:
         ensure_ascii=False) + "\\n"`` per dict; see ``emit`` for how.
         """
         t = self._tree
-        if t.has_join or t.has_suffix or needs_exact(t.node):
+        if not supports(t):
             enc = LineEncoder().encode
             return (enc(d) for d in self.get_dicts(maps=False))
         self._first_get = False
@@ -151,4 +182,4 @@ class Parser:
                             stmt)
 
 
-__all__ = ["Parser", "Candidate", "Statement"]
+__all__ = ["Parser", "Assignment", "Candidate", "Statement"]

@@ -53,7 +53,7 @@ class Comp:
                 keys.update(step)
             else:
                 has_ops = True
-                if step.op not in _REGEX_OPS:
+                if step.op not in _REGEX_OPS and step.name not in RESERVED:
                     keys.add(step.name)
         self.keys = frozenset(keys)
         self.has_ops = has_ops
@@ -392,7 +392,7 @@ def _apply(comp: Comp, d: dict, touched: set, sets_too: bool) -> None:
         if step.op in _REGEX_OPS:
             exp = regex_for(step)
             touched.update([k for k in d if k not in RESERVED and exp.match(k)])
-        elif not sets_too:
+        elif not sets_too and step.name not in RESERVED:
             touched.add(step.name)
         apply_op(step, d, False)
 
@@ -430,9 +430,34 @@ def _compile(content: list, unpacked: set) -> list:
     return steps
 
 
-def json_lines(tree: object, defaults: bool, expand_defaults: List[str]) -> Iterator[str]:
-    """Canonical JSON lines of ``tree`` (a parser.TreeBuilder), in get_dicts() order."""
-    walker = StackWalker(tree.node, tree.table.longs, defaults, expand_defaults, ANCHOR_MIN)
+def supports(tree: object) -> bool:
+    """Can the emitter handle this tree? (else: get_dicts() and json.dumps)
+
+    Not with ``join`` or ``suffix``, values substituting ``${name}`` and
+    friends, or post-processed reserved keys (``name_max``...): those need
+    the leaf's own name while ops run.
+    """
+    from .build import needs_exact
+
+    if tree.has_join or tree.has_suffix:
+        return False
+    for key in tree.postfix_keys:
+        for end in ("_max", "_min", "_fixed"):
+            if key.endswith(end) and key.split(end)[0] in RESERVED:
+                return False
+    return not needs_exact(tree.node)
+
+
+def json_lines(tree: object, defaults: bool, expand_defaults: List[str],
+               anchor_min: int = ANCHOR_MIN, walker: Optional[StackWalker] = None
+               ) -> Iterator[str]:
+    """Canonical JSON lines of ``tree`` (a parser.TreeBuilder), in get_dicts() order.
+
+    ``anchor_min`` (tests vary it) and ``walker`` (tests inspect it) are for tests.
+    """
+    if walker is None:
+        walker = StackWalker(tree.node, tree.table.longs, defaults, expand_defaults,
+                             anchor_min)
     leaves = walker.leaves()
     emitter = JsonEmitter(tree.node, tree.table.names, tree.table.longs,
                           set(tree.postfix_keys))

@@ -38,6 +38,7 @@ _IDENT_ENDS = (lx.Oper, lx.Colon, lx.EndL)
 _VARIANTS_IN = (lx.LBracket, lx.Colon, lx.Ident, lx.EndL)
 _INDENTS = (lx.Indent, lx.EndBlock)
 _DOT = object()  # stands for a '.' token inside [default=...] comparisons
+_OPS = {op: op for op in ("=", "+=", "<=", "~=", "?=", "?+=", "?<=")}  # one string each
 
 
 def parse_filter(lexer: lx.Lexer, tokens: List[object], table: LabelTable) -> list:
@@ -129,6 +130,12 @@ class TreeBuilder:
         self.has_suffix = False  # without `suffix`, keys never become tuples
         self.postfix_keys: set = set()  # assigned names ending in _max/_min/_fixed
         self.has_join = False  # `join` needs the recursive walker
+        # key -> flat [where, op, value, line, where, op, ...] of every statement
+        # assigning it (where = file index << 32 | line number; line only for
+        # texts not in a file, else re-read on demand): small, there are many
+        self.assigned: Dict[str, list] = {}
+        self.files: List[str] = []
+        self._file_ids: Dict[str, int] = {}
 
     # ------------------------------------------------------------ entry points
 
@@ -155,6 +162,23 @@ class TreeBuilder:
     def _flush(lexer: lx.Lexer, node: object, pre: Dict[str, str]) -> Dict[str, str]:
         node.content.append(PreDict(pre, lexer.filename, lexer.linenum))
         return {}
+
+    def _record(self, name: str, lexer: lx.Lexer, op: str, value: str, linenum: int) -> None:
+        fid = self._file_ids.get(lexer.filename)
+        if fid is None:
+            fid = self._file_ids[lexer.filename] = len(self.files)
+            self.files.append(lexer.filename)
+        got = self.assigned.get(name)
+        if got is None:
+            got = self.assigned[name] = []
+        got += (fid << 32 | linenum, op, value, None if lexer.is_file else lexer.line)
+
+    def assignments(self, name: str) -> List[tuple]:
+        """(filename, linenum, op, value, line or None) of each statement assigning ``name``."""
+        got = self.assigned.get(name, ())
+        files = self.files
+        return [(files[got[i] >> 32], got[i] & 0xFFFFFFFF, got[i + 1], got[i + 2], got[i + 3])
+                for i in range(0, len(got), 4)]
 
     def _err(self, lexer: lx.Lexer, msg: str) -> ParserError:
         return ParserError(msg, lexer.line, lexer.filename, lexer.linenum)
@@ -328,6 +352,7 @@ class TreeBuilder:
             value = value[1:-1]
         if name.endswith(("_max", "_min", "_fixed")):
             self.postfix_keys.add(name)
+        self._record(name, lexer, _OPS.get(kind, kind), value, lexer.linenum)
         op = Op(kind, name, value, lexer.filename, lexer.linenum)
         plain = not op.dollar
         if kind == "=" and plain:
@@ -430,6 +455,7 @@ class TreeBuilder:
                     self.postfix_keys.add(var_name)
                 inner.content.append(Op("=", var_name, ".".join(names), lexer.filename,
                                         lexer.linenum))
+                self._record(var_name, lexer, "=", ".".join(names), linenum)
             variant = self._parse(lexer, inner, indent)
             if var_name:
                 variant.var_name = var_name

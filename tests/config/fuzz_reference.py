@@ -48,6 +48,25 @@ def ours(path):
         return type(e).__name__
 
 
+def ours_json(path):
+    """The --json path (its own walker and encoder), or the error name."""
+    import itertools
+
+    try:
+        p = Parser()
+        p.parse_file(path)
+        return list(itertools.islice(p.json_lines(), LIMIT))
+    except ParserError as e:
+        return type(e).__name__
+
+
+def canonical(d):
+    d = dict(d)
+    d.pop("_name_map_file", None)
+    d.pop("_short_name_map_file", None)
+    return json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
 def main():
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else 1
@@ -73,6 +92,11 @@ def main():
                     bad += 1
                 continue
             accepted += 1
+            got_json = ours_json(path)
+            if not isinstance(got, str) and got_json != [canonical(d) for d in want]:
+                bad += 1
+                print("JSON DIFF %s" % path)
+                print(open(path).read())
             if got != want:
                 bad += 1
                 print("DIFF %s" % path)

@@ -1,0 +1,263 @@
+# ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
+"""The fast JSON path (stack walker, replay memo, structural emitter) against the plain one.
+
+The plain path is the recursive ``expand.Walker`` with ``build.ExactBuilder``
+(replays every op of every leaf on a fresh dict) and ``json.dumps``: slow and
+simple.  The fast path must give the same bytes for any config, wherever the
+anchors fall, so the anchor threshold is varied too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kvmtest.config import Parser, ParserError
+from kvmtest.config.build import ExactBuilder, finish
+from kvmtest.config.emit import json_lines, supports
+from kvmtest.config.walk import StackWalker
+
+from .cases import CASES
+from .gen import random_config
+from .test_language import EXPECTED, parse_case
+
+MAX_DICTS = 300
+ANCHORS = (1, 2, 3, 5, 1 << 16)
+
+
+def canonical(d: dict) -> str:
+    d = dict(d)
+    d.pop("_name_map_file", None)
+    d.pop("_short_name_map_file", None)
+    return json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+def plain_lines(p: Parser, limit: int = MAX_DICTS) -> list:
+    t = p._tree
+    exact = ExactBuilder(t.table.names, t.table.longs, t.has_suffix)
+    leaves = p._walker(on_fail=None).leaves()  # any keyword: the recursive walker
+    return [canonical(finish(exact.build(leaf), t.has_suffix))
+            for leaf in itertools.islice(leaves, limit)]
+
+
+def fast_lines(p: Parser, anchor_min: int, limit: int = MAX_DICTS) -> list:
+    t = p._tree
+    return list(itertools.islice(json_lines(t, p.defaults, p.expand_defaults, anchor_min),
+                                 limit))
+
+
+def usable(p: Parser) -> bool:
+    return supports(p._tree)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_cases_json_lines_match_avocado_vt(tmp_path, name):
+    p = parse_case(tmp_path, CASES[name])
+    want = [canonical(d) for d in EXPECTED[name]]
+    assert list(p.json_lines()) == want
+    if usable(p):
+        for anchor_min in ANCHORS:
+            assert fast_lines(p, anchor_min, 10 ** 6) == want, anchor_min
+
+
+def _compare(text: str) -> bool:
+    """True if the fast path ran (and agreed) on ``text``."""
+    p = Parser()
+    try:
+        p.parse_string(text)
+    except ParserError:
+        return False
+    if not usable(p):
+        return False
+    try:
+        want = plain_lines(p)
+    except ParserError:
+        for anchor_min in ANCHORS:
+            with pytest.raises(ParserError):
+                fast_lines(p, anchor_min)
+        return False
+    for anchor_min in ANCHORS:
+        got = fast_lines(p, anchor_min)
+        assert got == want, (anchor_min, text)
+    return True
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.randoms(use_true_random=False))
+def test_random_configs_same_bytes(rnd):
+    _compare(random_config(rnd))
+
+
+# A matrix like the corpus: outer hardware blocks over a test list whose
+# subtrees repeat (same filters seen) and whose conditions look outside.
+MATRIX = """
+base = 1
+mem = 512
+variants:
+    - m1:
+        machine = one
+    - m2:
+        machine = two
+        mem += 0
+variants subtest:
+    - t1:
+        k = t1
+        variants:
+            - s1:
+                only m1
+            - s2:
+                fmt_a: k += -a
+            - s3:
+                no fmt_b
+                nic_x: extra = yes
+    - t2:
+        k = ${base}-${mem}
+        del machine
+    - t3:
+        kk ?= z
+        variants:
+            - u1:
+            - u2:
+                m2: kk = two
+variants:
+    - nic_x:
+        nic = x
+    - nic_y:
+        nic = y
+        k ?+= -y
+variants:
+    - fmt_a:
+        fmt = a
+    - fmt_b:
+        fmt = b
+        mem = 1024
+    - fmt_c:
+        fmt = c
+only m1, m2
+"""
+
+
+def test_matrix_replays_subtrees_and_agrees():
+    p = Parser()
+    p.parse_string(MATRIX)
+    want = plain_lines(p, 10 ** 6)
+    assert len(want) > 20
+    for anchor_min in ANCHORS:
+        t = p._tree
+        walker = StackWalker(t.node, t.table.longs, False, [], anchor_min)
+        got = list(json_lines(t, False, [], anchor_min, walker))
+        assert got == want, anchor_min
+        if anchor_min > 100:  # small thresholds make every node an anchor: no memo
+            assert walker._replay, "nothing was replayed: the memo is not exercised"
+
+
+def matrix_config(rng: random.Random) -> str:
+    """A random test matrix: variants blocks stacked over a nested test list,
+    with filters, conditions and ops that look at labels of other blocks."""
+    labels = []
+    keys = ["k", "kk", "mem", "img", "mem_max", "nic"]
+    ops = ["=", "+=", "<=", "~=", "?=", "?+=", "?<="]
+
+    def body(indent: int, depth: int) -> list:
+        pad = " " * indent
+        out = []
+        for _ in range(rng.randint(0, 3)):
+            r = rng.random()
+            if r < 0.5 or not labels:
+                val = rng.choice(["1", "2", "${k}", "x${mem}", "512", ""])
+                out.append("%s%s %s %s" % (pad, rng.choice(keys), rng.choice(ops), val))
+            elif r < 0.65:
+                out.append("%s%s %s" % (pad, rng.choice(["only", "no"]),
+                                        ", ".join(rng.sample(labels, min(2, len(labels))))))
+            elif r < 0.85:
+                out.append("%s%s:" % (pad, rng.choice(labels)))
+                out.append("%s    %s = c%d" % (pad, rng.choice(keys), rng.randint(0, 9)))
+            else:
+                out.append("%sdel %s" % (pad, rng.choice(keys)))
+        if depth and rng.random() < 0.6:
+            out.append("%svariants:" % pad)
+            for _ in range(rng.randint(1, 3)):
+                name = "n%d" % rng.randint(0, 30)
+                labels.append(name)
+                out.append("%s    - %s:" % (pad, name))
+                out.extend(body(indent + 8, depth - 1))
+        return out
+
+    lines = ["k = base", "mem = 256"]
+    for b in range(rng.randint(2, 4)):
+        lines.append("variants:")
+        for v in range(rng.randint(1, 3)):
+            name = "b%dv%d" % (b, v)
+            lines.append("    - %s:" % name)
+            lines.extend(body(8, 2 if b == 1 else 0))
+            labels.append(name)
+    if rng.random() < 0.5:
+        lines.append("only %s" % ", ".join(rng.sample(labels, min(3, len(labels)))))
+    return "\n".join(lines) + "\n"
+
+
+def test_random_matrices_same_bytes_and_replay():
+    """Random matrices agree with the plain path, and reach the replay memo."""
+    rng = random.Random(7)
+    ran = replayed = 0
+    for _ in range(250):
+        text = matrix_config(rng)
+        p = Parser()
+        try:
+            p.parse_string(text)
+        except ParserError:
+            continue
+        t = p._tree
+        try:
+            want = plain_lines(p)
+        except ParserError:
+            continue
+        for anchor_min in ANCHORS:
+            walker = StackWalker(t.node, t.table.longs, False, [], anchor_min)
+            got = list(itertools.islice(json_lines(t, False, [], anchor_min, walker),
+                                        MAX_DICTS))
+            assert got == want, (anchor_min, text)
+            if anchor_min > 100:
+                replayed += bool(walker._replay)
+        ran += 1
+    assert ran > 100 and replayed > 20, (ran, replayed)
+
+
+def test_defaults_mode_json(tmp_path):
+    text = ("variants:\n    - a:\n    - @b:\n        x = 1\n"
+            "variants:\n    - c:\n    - d:\n")
+    p = Parser(defaults=True)
+    p.parse_string(text)
+    assert list(p.json_lines()) == plain_lines(p)
+
+
+def test_assignments_of(tmp_path):
+    (tmp_path / "inc.cfg").write_text("hostname = h2\n")
+    (tmp_path / "main.cfg").write_text(
+        "hostname = h1\n"
+        "variants queue:\n"
+        "    - q1:\n"
+        "        hostname += x\n"
+        "    - q2:\n"
+        "include inc.cfg\n"
+        "a: hostname ?= 'h3'\n")
+    p = Parser()
+    p.parse_file(str(tmp_path / "main.cfg"))
+    p.parse_string("hostname <= pre")
+    got = [(a.op, a.value, a.filename.rsplit("/", 1)[-1], a.linenum, a.line)
+           for a in p.assignments_of("hostname")]
+    assert got == [
+        ("=", "h1", "main.cfg", 1, "hostname = h1"),
+        ("+=", "x", "main.cfg", 4, "hostname += x"),
+        ("=", "h2", "inc.cfg", 1, "hostname = h2"),
+        ("?=", "h3", "main.cfg", 7, "a: hostname ?= 'h3'"),
+        ("<=", "pre", "<string>", 1, "hostname <= pre"),
+    ]
+    queues = [(a.value, a.linenum, a.line) for a in p.assignments_of("queue")]
+    assert queues == [("q1", 3, "- q1:"), ("q2", 5, "- q2:")]
+    assert p.assignments_of("nothing") == []
