@@ -37,12 +37,14 @@ _MAX_BASES = 64
 _PER_KEY = 512
 _serial = count(1)
 _EMPTY: dict = {}
+_NO_STEPS: list = []
 
 
 class Comp:
     """Merged steps of a run of frames, and what they set for good."""
 
-    __slots__ = ("steps", "keys", "fixed", "serial", "has_ops", "reads", "exps", "matched")
+    __slots__ = ("steps", "keys", "fixed", "serial", "has_ops", "reads", "exps", "matched",
+                 "source")
 
     def __init__(self, steps: list) -> None:
         self.steps = steps
@@ -62,6 +64,7 @@ class Comp:
         self.reads: Optional[frozenset] = None
         self.exps: list = []
         self.matched: Dict[str, bool] = {}
+        self.source: Optional[list] = None  # the unmerged steps it was made from
 
     def any_match(self, keys: set) -> bool:
         """Does a regex op of these steps match one of ``keys``? (cached per key)"""
@@ -161,6 +164,8 @@ class JsonEmitter:
         self.conds: dict = {}
         self.states: dict = {}
         self.bases: dict = {}
+        self.tops: dict = {}
+        self.inert: set = set()  # uids of nodes whose content gives no steps
         self.frags: Dict[str, Dict[str, str]] = {}
 
     # -- steps of one node, given the leaf's unpacked conditions ----------
@@ -180,33 +185,56 @@ class JsonEmitter:
         steps = self.blocks.get(key)
         if steps is None:
             steps = self.blocks[key] = _compile(node.content, unpacked)
+            if not conds and not steps:
+                self.inert.add(node.uid)
         return key, steps
 
-    def _rc(self, frames: List[Frame], low: int, high: int, unpacked: set) -> Comp:
-        """Merged steps of frames low, low-1, ..., high (cached on frame ``low``)."""
+    def _chain(self, frames: List[Frame], low: int, high: int, unpacked: set) -> list:
+        """Steps of frames low, low-1, ..., high in application order.
+
+        Cached on each frame (a leaf's ancestors are shared with its
+        siblings), keyed by the still pending conditions unpacked below.
+        """
+        if low < high:
+            return _NO_STEPS
         f = frames[low]
+        if f.node.uid in self.inert:  # no steps, whatever is unpacked: skip it
+            return self._chain(frames, low - 1, high, unpacked)
         cache = f.data
         if cache is None:
             cache = f.data = ({}, _pending_conds(f.keep))
-        comps, pc = cache
+        chains, pc = cache
         key = (high, tuple([u for u in pc if u in unpacked])) if pc else high
-        comp = comps.get(key)
-        if comp is None:
-            steps: list = []
+        steps = chains.get(key)
+        if steps is None:
+            own = self._block(f.node, unpacked)[1]
+            rest = self._chain(frames, low - 1, high, unpacked)
+            steps = chains[key] = own + rest if own else rest
+        return steps
+
+    def _top(self, frames: List[Frame], anchor: int, unpacked: set) -> Comp:
+        """The anchor's merged steps (up to the root), as a Comp (cached on the frame)."""
+        steps = self._chain(frames, anchor, 0, unpacked)
+        tops = self.tops
+        comp = tops.get(id(steps))
+        if comp is None or comp.source is not steps:
+            merged: list = []
             run: Optional[dict] = None
-            block = self._block
-            for i in range(low, high - 1, -1):
-                for step in block(frames[i].node, unpacked)[1]:
-                    if type(step) is dict:
-                        if run is None:
-                            run = step.copy()
-                            steps.append(run)
-                        else:
-                            run.update(step)
+            for step in steps:
+                if type(step) is dict:
+                    if run is None:
+                        run = step.copy()
+                        merged.append(run)
                     else:
-                        run = None
-                        steps.append(step)
-            comp = comps[key] = Comp(steps)
+                        run.update(step)
+                else:
+                    run = None
+                    merged.append(step)
+            comp = Comp(merged)
+            comp.source = steps
+            if len(tops) >= _MAX_BASES:
+                tops.clear()
+            tops[id(steps)] = comp
         return comp
 
     def _state(self, frames: List[Frame], leaf: int, k: int, unpacked: set) -> tuple:
@@ -305,8 +333,18 @@ class JsonEmitter:
         d = state.copy()
         touched = set()
         if below > k:
-            _apply(self._rc(frames, last - k, anchor + 1, unpacked), d, touched, True)
-        top = self._rc(frames, anchor, 0, unpacked)
+            for step in self._chain(frames, last - k, anchor + 1, unpacked):
+                if type(step) is dict:
+                    d.update(step)
+                    touched.update(step)
+                    continue
+                if step.op in _REGEX_OPS:
+                    exp = regex_for(step)
+                    touched.update([k for k in d if k not in RESERVED and exp.match(k)])
+                elif step.name not in RESERVED:
+                    touched.add(step.name)
+                apply_op(step, d, False)
+        top = self._top(frames, anchor, unpacked)
         # Fast case: the anchor's ops read nothing the leaf's own steps changed,
         # so "state + anchor steps" is the same for all leaves: encoded once.
         base = None
@@ -321,7 +359,16 @@ class JsonEmitter:
                 fixed = _EMPTY
         if base is None:  # the general case: apply the anchor's steps to this leaf
             if top.has_ops:
-                _apply(top, d, touched, False)
+                for step in top.steps:
+                    if type(step) is dict:
+                        d.update(step)
+                        continue
+                    if step.op in _REGEX_OPS:
+                        exp = regex_for(step)
+                        touched.update([k for k in d if k not in RESERVED and exp.match(k)])
+                    elif step.name not in RESERVED:
+                        touched.add(step.name)
+                    apply_op(step, d, False)
             else:
                 for step in top.steps:
                     d.update(step)
@@ -374,27 +421,6 @@ class JsonEmitter:
         if gone:
             parts = [p for p in parts if p]
         return "{%s}\n" % ",".join(parts)
-
-
-def _apply(comp: Comp, d: dict, touched: set, sets_too: bool) -> None:
-    """Apply merged steps to ``d``, adding the keys they may change to ``touched``.
-
-    For the anchor's steps (``sets_too`` false) plain sets are not recorded
-    (the encoded base has them, or they are blocked by a later op), only
-    what the ops change.
-    """
-    if sets_too:
-        touched.update(comp.keys)
-    for step in comp.steps:
-        if type(step) is dict:
-            d.update(step)
-            continue
-        if step.op in _REGEX_OPS:
-            exp = regex_for(step)
-            touched.update([k for k in d if k not in RESERVED and exp.match(k)])
-        elif not sets_too and step.name not in RESERVED:
-            touched.add(step.name)
-        apply_op(step, d, False)
 
 
 def _compile(content: list, unpacked: set) -> list:
