@@ -173,6 +173,10 @@ class Reader:
         self.peeked: Optional[Tuple[str, int, int]] = None
         self.stored: Optional[Tuple[str, int, int]] = None
 
+    def peek(self) -> Optional[Tuple[str, int, int]]:
+        """The next non-blank line (text, indent, number) without taking it."""
+        return self._peek()
+
     def _peek(self) -> Optional[Tuple[str, int, int]]:
         if self.peeked is None:
             raw = self.raw

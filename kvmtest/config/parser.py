@@ -225,8 +225,24 @@ class TreeBuilder:
         lexer.fast = True
         table = self.table
         reader = lexer.reader
+        starts_with_keyword = lx.starts_with_keyword
+        fast_assignment = lx.fast_assignment
         while True:
             lexer.prev_indent = prev_indent
+            if (allowed is _BLOCK_ALLOWED and lexer.fast and reader.stored is None
+                    and not lexer.rest_as_string):
+                # fast lane: a plain assignment line, read without the token stream
+                # (which is between lines here, so it simply goes on after it)
+                nxt = reader.peeked or reader.peek()
+                if nxt is not None and nxt[1] > prev_indent:
+                    line = nxt[0]
+                    if not starts_with_keyword(line):
+                        fast = fast_assignment(line)
+                        if fast is not None:
+                            reader.peeked = None
+                            lexer.line, lexer.linenum = line, nxt[2]
+                            pre = self._assign(lexer, node, pre, fast[0], fast[1], fast[2])
+                            continue
             tok = lexer.check_next(_INDENTS)
             if type(tok) is lx.EndBlock:
                 if pre:
