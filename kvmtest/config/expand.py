@@ -132,6 +132,18 @@ class Walker:
         last = ctx[-1] if ctx else None
         for item in pending:
             uni = item.universe
+            if item.simple:
+                # "a, b, c": its verdict depends only on whether the context and
+                # the labels below meet its labels; it was KEEP (none in the
+                # context, some below), so only a new name or the last one
+                # gone from below can change that
+                if (name and not uni.isdisjoint(name)) or below.isdisjoint(uni):
+                    if not self._process((item,), new_ctx, ctx_set, below, keep, unpacked,
+                                         node):
+                        return False
+                else:
+                    keep.append(item)
+                continue
             if ((name and (last in uni or not uni.isdisjoint(name)))
                     or (not same_below and _lost_any(uni, parent_below, below))):
                 if not self._process((item,), new_ctx, ctx_set, below, keep, unpacked, node):
@@ -256,6 +268,7 @@ class Walker:
                 f.kind, f.words, f.texts = ONLY, (words,), [texts]
                 f.line, f.filename, f.linenum = j.line, j.filename, j.linenum
                 f.content, f.uid, f.universe = [], j.uid, frozenset()
+                f.simple = False
                 onlys.append(f)
         if not onlys:  # `join` with no words: avocado-vt treats it as absent
             yield from self._visit_plain(node, content, ctx, ctx_set, pending, shortname, dep,

@@ -133,7 +133,7 @@ class Filter:
     """
 
     __slots__ = ("kind", "words", "texts", "line", "filename", "linenum", "content", "uid",
-                 "universe", "deep", "failcap")
+                 "universe", "deep", "failcap", "simple")
     is_filter = True
 
     def __init__(self, kind: int, words: List[List[List[Elem]]], line: str,
@@ -149,6 +149,8 @@ class Filter:
         self.universe: frozenset = frozenset()
         self.deep: frozenset = frozenset()
         self.failcap = kind in (ONLY, NO)
+        # every word one label ("a, b, c"): no adjacency, no AND
+        self.simple = all(len(w) == 1 and len(w[0]) == 1 for w in self.words)
 
     def compute_universe(self) -> None:
         """All label ids this filter can match (labels are final after parsing).
