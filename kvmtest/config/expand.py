@@ -137,12 +137,16 @@ class Walker:
                 # the labels below meet its labels; it was KEEP (none in the
                 # context, some below), so only a new name or the last one
                 # gone from below can change that
-                if (name and not uni.isdisjoint(name)) or below.isdisjoint(uni):
-                    if not self._process((item,), new_ctx, ctx_set, below, keep, unpacked,
-                                         node):
-                        return False
+                if name and not uni.isdisjoint(name):
+                    pass  # it matches now: decide below
+                elif below.isdisjoint(uni):
+                    if item.kind in (NO, COND):
+                        continue  # can no longer match: dropped (the common case)
                 else:
                     keep.append(item)
+                    continue
+                if not self._process((item,), new_ctx, ctx_set, below, keep, unpacked, node):
+                    return False
                 continue
             if ((name and (last in uni or not uni.isdisjoint(name)))
                     or (not same_below and _lost_any(uni, parent_below, below))):
