@@ -150,7 +150,7 @@ class Filter:
         self.deep: frozenset = frozenset()
         self.failcap = kind in (ONLY, NO)
         # every word one label ("a, b, c"): no adjacency, no AND
-        self.simple = all(len(w) == 1 and len(w[0]) == 1 for w in self.words)
+        self.simple = kind != JOIN and all(len(w) == 1 and len(w[0]) == 1 for w in self.words)
 
     def compute_universe(self) -> None:
         """All label ids this filter can match (labels are final after parsing).
@@ -177,7 +177,8 @@ class Node:
     """A tree node: a variant (named) or a structural node (unnamed)."""
 
     __slots__ = ("var_name", "name", "dep", "content", "children", "labels",
-                 "append_to_shortname", "default", "uid", "filename", "linenum", "hoist", "su")
+                 "append_to_shortname", "default", "uid", "filename", "linenum", "hoist", "su",
+                 "filters")
 
     def __init__(self) -> None:
         self.var_name: object = None
@@ -193,6 +194,7 @@ class Node:
         self.linenum = 0
         self.hoist: tuple = ()
         self.su: frozenset = frozenset()
+        self.filters: tuple = ()  # the filters in content (set by prepare)
 
 
 class SharedLabels:
@@ -308,6 +310,13 @@ FAIL, DROP, KEEP, UNPACK = range(4)
 def decide(item: Filter, ctx: Tuple[int, ...], ctx_set: Set[int], below: Set[int]) -> int:
     """What avocado-vt's process_content does with a filter at a node."""
     kind = item.kind
+    if item.simple:  # one label per word: set tests say it all
+        uni = item.universe
+        if not uni.isdisjoint(ctx_set):  # matches (and so might match)
+            return (DROP, FAIL, UNPACK, DROP)[kind]
+        if below.isdisjoint(uni):  # cannot match any more
+            return (FAIL, DROP, DROP, UNPACK)[kind]
+        return KEEP
     words = item.words
     if kind == ONLY:
         if not might_match(words, ctx, ctx_set, below):
@@ -371,6 +380,7 @@ def prepare(root: Node) -> None:
             if child.uid not in seen:
                 stack.append((child, False))
     for node in order:  # children before parents
+        node.filters = tuple([it for it in node.content if it.is_filter])
         filters = []
         own_su: Set[int] = set()
         for item in node.content:

@@ -101,7 +101,7 @@ class StackWalker(Walker):
                 return None
         keep: list = []
         unpacked: list = []
-        if not (self._process(node.content, ctx, ctx_set, below, keep, unpacked, node)
+        if not (self._process(node.filters, ctx, ctx_set, below, keep, unpacked, node)
                 and self._pending(pending, node, parent_ctx, ctx, ctx_set, below,
                                   parent_below, keep, unpacked)):
             return None
