@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import socket
 import sys
 from typing import Iterable, List, Optional, Sequence, Tuple
 
@@ -99,7 +98,7 @@ def dry_run(args, parser, planner, out=None) -> int:
     out = out or sys.stdout
     from tabulate import tabulate
 
-    from kvmtest.plan import iter_tests
+    from kvmtest.plan import finish, iter_tests
 
     local = planner.local_host
     wanted = (lambda t: True) if args.all_hosts else (lambda t: t.hostname == local)
@@ -115,14 +114,14 @@ def dry_run(args, parser, planner, out=None) -> int:
                     out.write("".join(buf))
                     buf.clear()
         out.write("".join(buf))
-        _warn(planner.finish())
+        _warn(finish(parser, planner))
         return EXIT_OK
     rows = [
         (t.shortname, t.hostname, t.queue, t.env, format_addresses(t.addresses))
         for t in iter_tests(parser, planner)
         if wanted(t)
     ]
-    _warn(planner.finish())
+    _warn(finish(parser, planner))
     if rows:
         out.write(tabulate(rows, headers=("test", "host", "queue", "env", "addresses"),
                            disable_numparse=True) + "\n")
@@ -133,10 +132,10 @@ def dry_run(args, parser, planner, out=None) -> int:
 
 def explain(args, parser, planner, out=None) -> int:
     out = out or sys.stdout
-    from kvmtest.plan import iter_tests
+    from kvmtest.plan import finish, iter_tests
 
     placed = {t.name: t for t in iter_tests(parser, planner)}
-    _warn(planner.finish())
+    _warn(finish(parser, planner))
     pattern = re.compile(args.explain)
     count = 0
     for cand in parser.explain(args.explain):
@@ -177,14 +176,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.config and not args.resume:
         ap.error("-c/--config is required (unless --resume DIR)")
     from kvmtest.config import MissingIncludeError, ParserError
-    from kvmtest.plan import PlanError, Planner, make_parser
+    from kvmtest.plan import PlanError, make_parser, new_planner
 
     try:
         params = _params(args.param)
         if args.resume:
             return _run(args, None)
         parser = make_parser(args.config, args.test_set, params=params, only=args.only, no=args.no)
-        planner = Planner(args.host or socket.gethostname())
+        planner = new_planner(parser, args.host)
         if args.explain:
             return explain(args, parser, planner)
         if args.dry_run:

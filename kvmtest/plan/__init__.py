@@ -29,7 +29,9 @@ __all__ = [
     "QueuePlan",
     "collect",
     "load",
+    "finish",
     "make_parser",
+    "new_planner",
     "iter_tests",
 ]
 
@@ -109,6 +111,34 @@ def make_parser(
     return parser
 
 
+def new_planner(parser, local_host: Optional[str] = None) -> Planner:
+    """A Planner whose errors point at the config statement (file:line) at fault."""
+
+    def locate(key: str) -> Optional[str]:
+        found = parser.assignments_of(key)
+        return f"{found[-1].filename}:{found[-1].linenum}" if found else None
+
+    return Planner(local_host or socket.gethostname(), locate=locate)
+
+
+def finish(parser, planner: Planner) -> List[str]:
+    """Whole-plan checks and warnings, including declared hosts/queues left without tests."""
+    warnings = planner.finish()
+    used_hosts = {host for host, _ in planner.pipelines}
+    used_queues = {queue for _, queue in planner.pipelines}
+    for key, used, what in (("hostname", used_hosts, "host"), ("queue", used_queues, "queue")):
+        seen = set()
+        for a in parser.assignments_of(key):
+            value = a.value.strip()
+            if key == "hostname" and value in ("", "localhost"):
+                value = planner.local_host
+            if a.op != "=" or value in used or value in seen:
+                continue
+            seen.add(value)
+            warnings.append(f"{what} {value} ({a.filename}:{a.linenum}) has no test in this selection")
+    return warnings
+
+
 def iter_tests(parser, planner: Planner) -> Iterator[PlannedTest]:
     """Plan each dict the parser yields, lazily (a dry run streams through this)."""
     for params in parser.get_dicts():
@@ -134,7 +164,7 @@ def collect(
         if qp is None:
             qp = plan.queue_plans[key] = QueuePlan(test.hostname, test.queue, test.env)
         qp.tests.append(test)
-    plan.warnings = planner.finish()
+    plan.warnings = finish(parser, planner)
     for key, qp in plan.queue_plans.items():
         qp.ranges = list(planner.pipelines[key].ranges)
     plan.ranges = dict(planner.ranges)
@@ -154,4 +184,4 @@ def load(
     if isinstance(config_files, str):
         config_files = [config_files]
     parser = make_parser(config_files, test_set, extra, params, only, no)
-    return collect(parser, Planner(local_host or socket.gethostname()))
+    return collect(parser, new_planner(parser, local_host))

@@ -9,7 +9,7 @@ parties; warnings are collected as strings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 from kvmtest.plan.model import DEFAULT_QUEUE, Address, PlannedTest
 from kvmtest.plan.params import guest_nics
@@ -47,8 +47,9 @@ class Pipeline:
 class Planner:
     """Streaming planner: ``add`` each dict, then ``finish``."""
 
-    def __init__(self, local_host: str) -> None:
+    def __init__(self, local_host: str, locate: Optional[Callable[[str], Optional[str]]] = None) -> None:
         self.local_host = local_host
+        self.locate = locate  # key -> "file:line" of the statement that set it, when known
         self.pipelines: Dict[Tuple[str, str], Pipeline] = {}
         self.ranges: Dict[str, AddressRange] = {}
         self.warnings: List[str] = []
@@ -127,7 +128,8 @@ class Planner:
         try:
             rng = parse_range(params, name)
         except RangeError as exc:
-            raise PlanError(f"bad range: {exc}") from None
+            where = self.locate(exc.key) if (self.locate and exc.key) else None
+            raise PlanError(f"{where + ': ' if where else ''}bad range: {exc}") from None
         self._range_text[name] = text
         self.ranges[name] = rng
         if not rng.locally_administered_unicast:

@@ -20,7 +20,15 @@ _RANGE_KEY = re.compile(r"^(base_mac|base_ip|range_size)_(\w+)$")
 
 
 class RangeError(ValueError):
-    """A malformed range definition or an impossible allocation."""
+    """A malformed range definition or an impossible allocation.
+
+    ``key`` names the param at fault when there is one, so the planner can
+    point at the statement that set it.
+    """
+
+    def __init__(self, msg: str, key: Optional[str] = None) -> None:
+        super().__init__(msg)
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -79,14 +87,14 @@ def _parse_mac(text: str, key: str) -> int:
     try:
         return int(netaddr.EUI(text))
     except (netaddr.AddrFormatError, TypeError, ValueError) as exc:
-        raise RangeError(f"{key} = {text!r}: not a MAC address") from exc
+        raise RangeError(f"{key} = {text!r}: not a MAC address", key) from exc
 
 
 def _parse_ip(text: str, key: str) -> Tuple[int, int]:
     try:
         addr = netaddr.IPAddress(text)
     except (netaddr.AddrFormatError, TypeError, ValueError) as exc:
-        raise RangeError(f"{key} = {text!r}: not an IP address") from exc
+        raise RangeError(f"{key} = {text!r}: not an IP address", key) from exc
     return int(addr), addr.version
 
 
@@ -105,26 +113,26 @@ def parse_range(params: Mapping[str, str], name: str) -> AddressRange:
     """Build and validate range ``name`` from its ``base_mac_``/``base_ip_``/``range_size_`` keys."""
     mac_key, ip_key, size_key = f"base_mac_{name}", f"base_ip_{name}", f"range_size_{name}"
     if mac_key not in params:
-        raise RangeError(f"range {name}: {mac_key} is missing")
+        raise RangeError(f"range {name}: {mac_key} is missing", size_key)
     if size_key not in params:
-        raise RangeError(f"range {name}: {size_key} is missing")
+        raise RangeError(f"range {name}: {size_key} is missing", mac_key)
     base_mac = _parse_mac(params[mac_key], mac_key)
     try:
         size = int(params[size_key], 0)
     except ValueError as exc:
-        raise RangeError(f"{size_key} = {params[size_key]!r}: not a whole number") from exc
+        raise RangeError(f"{size_key} = {params[size_key]!r}: not a whole number", size_key) from exc
     if size <= 0:
-        raise RangeError(f"{size_key} = {params[size_key]!r}: must be at least 1")
+        raise RangeError(f"{size_key} = {params[size_key]!r}: must be at least 1", size_key)
     if base_mac + size > 1 << MAC_BITS:
-        raise RangeError(f"range {name}: {size} MACs from {params[mac_key]} run past ff:ff:ff:ff:ff:ff")
+        raise RangeError(f"range {name}: {size} MACs from {params[mac_key]} run past ff:ff:ff:ff:ff:ff", mac_key)
     if (base_mac >> 40) & 0x01:
-        raise RangeError(f"{mac_key} = {params[mac_key]!r}: a multicast MAC cannot address a NIC")
+        raise RangeError(f"{mac_key} = {params[mac_key]!r}: a multicast MAC cannot address a NIC", mac_key)
     base_ip, version = None, 4
     if params.get(ip_key):
         base_ip, version = _parse_ip(params[ip_key], ip_key)
         limit = 1 << (32 if version == 4 else 128)
         if base_ip + size > limit:
-            raise RangeError(f"range {name}: {size} addresses from {params[ip_key]} overflow IPv{version}")
+            raise RangeError(f"range {name}: {size} addresses from {params[ip_key]} overflow IPv{version}", ip_key)
     return AddressRange(name, base_mac, size, base_ip, version)
 
 

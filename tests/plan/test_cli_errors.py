@@ -79,7 +79,7 @@ def test_a_good_plan_passes(tmp_path):
     [
         ({"mac1": "02:00:00:00:00:08"}, ["MAC ranges overlap", "r0", "h1/1", "r1", "h2/2"]),
         ({"ip1": "10.40.0.10"}, ["IP ranges overlap", "r0", "h1/1", "r1", "h2/2"]),
-        ({"mac1": "02:00:00:00:00:zz"}, ["bad range", "base_mac_r1", "02:00:00:00:00:zz"]),
+        ({"mac1": "02:00:00:00:00:zz"}, ["kvm_hosts.cfg:5: bad range", "base_mac_r1", "02:00:00:00:00:zz"]),
         ({"size0": "1"}, ["range too small", "h1/1", "r0 hold 1 addresses, the test needs 2"]),
     ],
 )
@@ -118,3 +118,10 @@ def test_missing_include(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "run.py"), "-c", str(tmp_path / "kvm_hosts.cfg"), "--dry-run"],
                           capture_output=True, text=True)
     assert_one_line_error(proc, "kvm_hosts.cfg:1")
+
+
+def test_declared_host_and_queue_without_tests_are_warnings(tmp_path):
+    proc = run(tmp_path, "--set", "all", "--dry-run", "--all-hosts", "--only", "h1")
+    assert proc.returncode == 0, proc.stderr
+    assert "host h2 (" in proc.stderr and "kvm_hosts.cfg:22) has no test in this selection" in proc.stderr
+    assert "queue 2 (" in proc.stderr and "kvm_hosts.cfg:14) has no test in this selection" in proc.stderr
