@@ -38,6 +38,7 @@ _PER_KEY = 512
 _serial = count(1)
 _EMPTY: dict = {}
 _NO_STEPS: list = []
+_MISSING = object()
 
 
 class Comp:
@@ -132,7 +133,7 @@ def merge(first: list, then: list) -> list:
 class Base:
     """An encoded dict: sorted keys, fragments, key -> index."""
 
-    __slots__ = ("keys", "parts", "pos", "postfix")
+    __slots__ = ("keys", "parts", "pos", "postfix", "values")
 
     def __init__(self, keys: list, parts: list) -> None:
         self.keys = keys
@@ -164,6 +165,7 @@ class JsonEmitter:
         self.conds: dict = {}
         self.states: dict = {}
         self.bases: dict = {}
+        self.last_full: dict = {}  # state key -> the last base built on it (to derive from)
         self.tops: dict = {}
         self.inert: set = set()  # uids of nodes whose content gives no steps
         self.frags: Dict[str, Dict[str, str]] = {}
@@ -195,16 +197,17 @@ class JsonEmitter:
         Cached on each frame (a leaf's ancestors are shared with its
         siblings), keyed by the still pending conditions unpacked below.
         """
+        inert = self.inert
+        while low >= high and frames[low].node.uid in inert:
+            low -= 1  # no steps, whatever is unpacked: skip it
         if low < high:
             return _NO_STEPS
         f = frames[low]
-        if f.node.uid in self.inert:  # no steps, whatever is unpacked: skip it
-            return self._chain(frames, low - 1, high, unpacked)
         cache = f.data
         if cache is None:
             cache = f.data = ({}, _pending_conds(f.keep))
         chains, pc = cache
-        key = (high, tuple([u for u in pc if u in unpacked])) if pc else high
+        key = (high, frozenset(unpacked.intersection(pc))) if pc else high
         steps = chains.get(key)
         if steps is None:
             own = self._block(f.node, unpacked)[1]
@@ -308,14 +311,53 @@ class JsonEmitter:
             pf = bool(pk) and not pk.isdisjoint(e)
             for k in ("name", "shortname", "dep"):
                 e[k] = None
-            keys = sorted(e)
-            frag = self._frag
-            base = Base(keys, [frag(k, e[k]) for k in keys])
+            ref = self.last_full.get(skey)
+            base = self._derive(ref, e) if ref is not None else None
+            if base is None:
+                keys = sorted(e)
+                frag = self._frag
+                base = Base(keys, [frag(k, e[k]) for k in keys])
             base.postfix = pf
+            base.values = e
             if len(self.bases) >= _MAX_BASES:
                 self.bases.clear()
             self.bases[bkey] = base
+            self.last_full[skey] = base
         return base
+
+    def _derive(self, ref: Base, e: dict) -> Optional[Base]:
+        """``e`` encoded by patching ``ref`` (an encoded dict that differs a little)."""
+        old = ref.values
+        changed = [k for k, v in e.items() if old.get(k, _MISSING) is not v]
+        if len(changed) > 64:
+            return None  # not worth it
+        gone = old.keys() - e.keys()
+        parts = ref.parts[:]
+        pos = ref.pos
+        frag = self._frag
+        new = []
+        for k in changed:
+            i = pos.get(k)
+            if i is None:
+                new.append(k)
+            else:
+                parts[i] = frag(k, e[k])
+        if not new and not gone:
+            base = Base.__new__(Base)
+            base.keys, base.parts, base.pos = ref.keys, parts, pos
+            return base
+        for k in gone:
+            parts[pos[k]] = None
+        keys = ref.keys[:]
+        for k in new:
+            i = bisect(keys, k)
+            keys.insert(i, k)
+            parts.insert(i, frag(k, e[k]))
+        if gone:
+            keep = [i for i, p in enumerate(parts) if p is not None]
+            keys = [keys[i] for i in keep]
+            parts = [parts[i] for i in keep]
+        return Base(keys, parts)
 
     def line(self, leaf: object) -> str:
         frames = leaf.frames
