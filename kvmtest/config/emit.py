@@ -135,10 +135,10 @@ class Base:
 
     __slots__ = ("keys", "parts", "pos", "postfix", "values")
 
-    def __init__(self, keys: list, parts: list) -> None:
+    def __init__(self, keys: list, parts: list, pos: Optional[dict] = None) -> None:
         self.keys = keys
         self.parts = parts
-        self.pos = {k: i for i, k in enumerate(keys)}
+        self.pos = {k: i for i, k in enumerate(keys)} if pos is None else pos
         self.postfix = False  # has X_max/_min/_fixed keys: leaves need the general case
 
 
@@ -168,6 +168,7 @@ class JsonEmitter:
         self.last_full: dict = {}  # state key -> the last base built on it (to derive from)
         self.tops: dict = {}
         self.inert: set = set()  # uids of nodes whose content gives no steps
+        self.pconds: dict = {}  # pending filters -> uids of the conditions among them
         self.frags: Dict[str, Dict[str, str]] = {}
 
     # -- steps of one node, given the leaf's unpacked conditions ----------
@@ -205,7 +206,13 @@ class JsonEmitter:
         f = frames[low]
         cache = f.data
         if cache is None:
-            cache = f.data = ({}, _pending_conds(f.keep))
+            keep = f.keep
+            pc = self.pconds.get(keep)
+            if pc is None:
+                pc = _pending_conds(keep)
+                if len(self.pconds) < 4096:
+                    self.pconds[keep] = pc
+            cache = f.data = ({}, pc)
         chains, pc = cache
         key = (high, frozenset(unpacked.intersection(pc))) if pc else high
         steps = chains.get(key)
@@ -343,9 +350,7 @@ class JsonEmitter:
             else:
                 parts[i] = frag(k, e[k])
         if not new and not gone:
-            base = Base.__new__(Base)
-            base.keys, base.parts, base.pos = ref.keys, parts, pos
-            return base
+            return Base(ref.keys, parts, pos)
         for k in gone:
             parts[pos[k]] = None
         keys = ref.keys[:]
@@ -452,14 +457,22 @@ class JsonEmitter:
                 parts[i] = ""
                 gone = True
         if new:
-            keys = base.keys[:]
+            # merge the new keys in (sorted, each after the base keys below it)
+            bkeys = base.keys
+            new.sort()
+            out: list = []
+            prev = 0
             for key in new:
-                i = bisect(keys, key)
-                keys.insert(i, key)
+                i = bisect(bkeys, key, prev)
+                if i != prev:
+                    out += parts[prev:i]
+                    prev = i
                 value = d[key]
                 per_key = frags.get(key)
                 f = per_key.get(value) if per_key is not None else None
-                parts.insert(i, f if f is not None else frag(key, value))
+                out.append(f if f is not None else frag(key, value))
+            out += parts[prev:]
+            parts = out
         if gone:
             parts = [p for p in parts if p]
         return "{%s}\n" % ",".join(parts)
