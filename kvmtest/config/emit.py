@@ -142,7 +142,7 @@ class Base:
         self.postfix = False  # has X_max/_min/_fixed keys: leaves need the general case
 
 
-def _pending_conds(keep: tuple) -> tuple:
+def _pending_conds(keep: tuple) -> frozenset:
     """Uids of the conditions (and nested ones) still pending: they may unpack below."""
     out = []
     stack = [it for it in keep if it.kind in (COND, NOTCOND)]
@@ -150,7 +150,7 @@ def _pending_conds(keep: tuple) -> tuple:
         it = stack.pop()
         out.append(it.uid)
         stack.extend(x for x in it.content if x.is_filter)
-    return tuple(out)
+    return frozenset(out)
 
 
 class JsonEmitter:
@@ -217,7 +217,7 @@ class JsonEmitter:
                     self.pconds[keep] = pc
             cache = f.data = ({}, pc)
         chains, pc = cache
-        key = (high, frozenset(unpacked.intersection(pc))) if pc else high
+        key = (high, pc & unpacked) if pc else high
         steps = chains.get(key)
         if steps is None:
             own = self._block(f.node, unpacked)[1]
