@@ -170,8 +170,7 @@ class JsonEmitter:
         self.inert: set = set()  # uids of nodes whose content gives no steps
         self.pconds: dict = {}  # pending filters -> uids of the conditions among them
         self.root = root
-        self.universe: Optional[set] = None  # every key the config can set
-        self.matching: dict = {}  # regex op -> the keys of the universe it matches
+        self.matching: dict = {}  # regex pattern -> (keys it matches, keys checked)
         self.frags: Dict[str, Dict[str, str]] = {}
 
     # -- steps of one node, given the leaf's unpacked conditions ----------
@@ -309,17 +308,19 @@ class JsonEmitter:
     def _regex_op(self, op: Op, d: dict, touched: set) -> None:
         """``?=``, ``?+=``, ``?<=``, ``del``: like ops.apply_op, by set operations.
 
-        The keys the regex matches among every key the config can set are
-        found once per op; the keys of ``d`` it changes are then one set
-        intersection (instead of a regex match per key of every dict).
+        Which keys a pattern matches is remembered (per pattern, for every key
+        checked so far), so finding the keys of ``d`` it changes is mostly two
+        set operations instead of a regex match per key of every dict.
         """
-        matching = self.matching.get(op)
-        if matching is None:
-            if self.universe is None:
-                self.universe = _all_keys(self.root)
+        known = self.matching.get(op.name)
+        if known is None:
+            known = self.matching[op.name] = (set(), set())
+        matching, checked = known
+        unknown = d.keys() - checked
+        if unknown:
             exp = regex_for(op)
-            matching = self.matching[op] = frozenset(
-                [k for k in self.universe if k not in RESERVED and exp.match(k)])
+            matching.update([k for k in unknown if k not in RESERVED and exp.match(k)])
+            checked.update(unknown)
         hit = d.keys() & matching
         if not hit:
             return
@@ -513,29 +514,6 @@ class JsonEmitter:
         if gone:
             parts = [p for p in parts if p]
         return "{%s}\n" % ",".join(parts)
-
-
-def _all_keys(root: object) -> set:
-    """Every key an op or plain set anywhere in the tree can create."""
-    keys: set = set()
-    seen: set = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.uid in seen:
-            continue
-        seen.add(node.uid)
-        stack.extend(node.children)
-        items = list(node.content)
-        while items:
-            it = items.pop()
-            if it.is_filter:
-                items.extend(it.content)
-            elif type(it) is PreDict:
-                keys.update(it.values)
-            elif type(it) is Op and it.op not in _REGEX_OPS:
-                keys.add(it.name)
-    return keys
 
 
 def _compile(content: list, unpacked: set) -> list:
