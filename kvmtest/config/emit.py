@@ -513,7 +513,9 @@ class JsonEmitter:
             parts = out
         if gone:
             parts = [p for p in parts if p]
-        return "{%s}\n" % ",".join(parts)
+        parts[0] = "{" + parts[0]  # (never empty: name, shortname and dep are there)
+        parts[-1] += "}\n"
+        return ",".join(parts)
 
 
 def _compile(content: list, unpacked: set) -> list:
