@@ -88,6 +88,8 @@ CORPUS = [
     ("avocado-vt-selftest/test1.cfg", 465,
      "35a4451cd4a414748adc3a6e34f615e04f5bcfef5f6f1566c4d86a66685f4d00"),
     ("small.cfg", 4372, "823b1fb10b35cc7f515cc6a4f7b053afb2171e2f0af5c2db2f2e25c568e651d4"),
+    # medium reaches the replay memo and the anchored emitter on real data (~1.5 s)
+    ("medium.cfg", 8548, "330a5edb02a75ce232cfaadd9af0a715be57aa2e895f1febbb77e631ab3bce26"),
 ]
 
 
