@@ -25,7 +25,7 @@ class Frame:
 
     __slots__ = ("node", "ctx", "ctx_set", "keep", "shortname", "dep", "below", "i", "entry",
                  "memo_key", "unpacked", "stop_at_default", "data", "anchor", "recs", "rec",
-                 "replay_key")
+                 "replay_key", "spliced")
 
     def __init__(self, node: Node, ctx: tuple, ctx_set: frozenset, keep: tuple,
                  shortname: tuple, dep: list, below: object, entry: int,
@@ -47,6 +47,7 @@ class Frame:
         self.recs: Optional[list] = None  # replaying: the recorded children
         self.rec: Optional[list] = None  # recording: where children's records go
         self.replay_key: Optional[tuple] = None  # recording root: its key in the replay memo
+        self.spliced = False  # recording: children recorded in the parent's place
 
 
 class StackWalker(Walker):
@@ -213,13 +214,21 @@ class StackWalker(Walker):
                                 child.replay_key = key
                     if f.rec is not None:
                         sub = child.recs
-                        if sub is None and node.children:
-                            if child.rec is None:
-                                child.rec = []
-                            sub = child.rec
-                        keep = self._keeps.setdefault(child.keep, child.keep)
-                        f.rec.append((node, tuple(child.unpacked), keep, sub))
-                        self._recorded += 1
+                        if (sub is None and child.rec is None and node.children
+                                and not node.content and not node.name and not node.dep
+                                and not child.unpacked):
+                            # a bare structural node: its children are recorded in
+                            # its place (replay skips it; nothing depends on it)
+                            child.rec = f.rec
+                            child.spliced = True
+                        else:
+                            if sub is None and node.children:
+                                if child.rec is None:
+                                    child.rec = []
+                                sub = child.rec
+                            keep = self._keeps.setdefault(child.keep, child.keep)
+                            f.rec.append((node, tuple(child.unpacked), keep, sub))
+                            self._recorded += 1
             if child is not None:
                 frames.append(child)
                 path.append(child.node)
@@ -238,7 +247,8 @@ class StackWalker(Walker):
             if self.count == f.entry:
                 if f.memo_key is not None:
                     self._remember_dead(f.memo_key)
-                if f.rec is not None and frames and frames[-1].rec is not None:
+                if (f.rec is not None and not f.spliced and frames
+                        and frames[-1].rec is not None):
                     frames[-1].rec.pop()  # nothing below: no need to replay it
             if f.replay_key is not None:
                 memo[f.replay_key] = f.rec
