@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Iterator, List, Optional
 
 from .build import ExactBuilder, FastBuilder, finish, needs_exact
-from .emit import json_lines, supports
+from .emit import ANCHOR_MIN, json_lines, supports
 from .encode import LineEncoder
 from .expand import Leaf, Walker
 from .parser import TreeBuilder
@@ -100,7 +100,8 @@ class Parser:
     def _walker(self, **kw: object) -> Walker:
         t = self._tree
         if not kw and not t.has_join:
-            return StackWalker(t.node, t.table.longs, self.defaults, self.expand_defaults)
+            return StackWalker(t.node, t.table.longs, self.defaults, self.expand_defaults,
+                               ANCHOR_MIN)
         return Walker(t.node, t.table.longs, self.defaults, self.expand_defaults, **kw)
 
     def get_dicts(self, maps: bool = True) -> Iterator[dict]:

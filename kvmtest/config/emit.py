@@ -305,6 +305,22 @@ class JsonEmitter:
 
     # -- one leaf ---------------------------------------------------------
 
+    def _names(self, frames: List[Frame], i: int) -> tuple:
+        """(name, shortname) of frame i, built on its parent's (cached per frame)."""
+        f = frames[i]
+        got = f.names
+        if got is None:
+            name, short = self._names(frames, i - 1) if i else ("", "")
+            node = f.node
+            if node.name:
+                own = ".".join([self.longs[x] for x in node.name])
+                name = name + "." + own if name else own
+                if node.append_to_shortname:
+                    own = ".".join([self.names[x] for x in node.name])
+                    short = short + "." + own if short else own
+            got = f.names = (name, short)
+        return got
+
     def _regex_op(self, op: Op, d: dict, touched: set) -> None:
         """``?=``, ``?+=``, ``?<=``, ``del``: like ops.apply_op, by set operations.
 
@@ -466,13 +482,12 @@ class JsonEmitter:
                     fixed = _EMPTY  # post-processing may change fixed keys too
         parts = base.parts[:]
         pos = base.pos
-        longs = self.longs
-        names = self.names
-        parts[pos["name"]] = '"name":' + encode_basestring(
-            ".".join([longs[i] for i in leaf.ctx]))
-        parts[pos["shortname"]] = '"shortname":' + encode_basestring(
-            ".".join([names[i] for i in leaf.shortname]))
-        parts[pos["dep"]] = '"dep":[%s]' % ",".join([encode_basestring(x) for x in leaf.dep])
+        name, short = frames[last].names or self._names(frames, last)
+        parts[pos["name"]] = '"name":' + encode_basestring(name)
+        parts[pos["shortname"]] = '"shortname":' + encode_basestring(short)
+        dep = leaf.dep
+        parts[pos["dep"]] = ('"dep":[%s]' % ",".join([encode_basestring(x) for x in dep])
+                             if dep else '"dep":[]')
         new = None
         gone = False
         frag = self._frag

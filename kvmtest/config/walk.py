@@ -25,7 +25,7 @@ class Frame:
 
     __slots__ = ("node", "ctx", "ctx_set", "keep", "shortname", "dep", "below", "i", "entry",
                  "memo_key", "unpacked", "stop_at_default", "data", "anchor", "recs", "rec",
-                 "replay_key", "spliced")
+                 "replay_key", "spliced", "names")
 
     def __init__(self, node: Node, ctx: tuple, ctx_set: frozenset, keep: tuple,
                  shortname: tuple, dep: list, below: object, entry: int,
@@ -48,6 +48,7 @@ class Frame:
         self.rec: Optional[list] = None  # recording: where children's records go
         self.replay_key: Optional[tuple] = None  # recording root: its key in the replay memo
         self.spliced = False  # recording: children recorded in the parent's place
+        self.names: Optional[tuple] = None  # the emitter's (name, shortname) strings
 
 
 class StackWalker(Walker):
