@@ -224,6 +224,13 @@ def test_random_matrices_same_bytes_and_replay():
             assert got == want, (anchor_min, text)
             if anchor_min > 100:
                 replayed += bool(walker._replay)
+        # get_dicts() (stack walker with replay, memoizing builder) vs the plain path,
+        # map-file keys and key order included
+        exact = ExactBuilder(t.table.names, t.table.longs, t.has_suffix)
+        plain = [finish(exact.build(leaf), t.has_suffix)
+                 for leaf in itertools.islice(p._walker(on_fail=None).leaves(), MAX_DICTS)]
+        fast = list(itertools.islice(p.get_dicts(), MAX_DICTS))
+        assert fast == plain and [list(d) for d in fast] == [list(d) for d in plain], text
         ran += 1
     assert ran > 100 and replayed > 20, (ran, replayed)
 
