@@ -30,6 +30,7 @@ from .tree import (
     impossible,
     matches,
     prepare,
+    project,
 )
 
 
@@ -162,7 +163,8 @@ class Walker:
             self._relevant.clear()
         self._dead.add(key)
 
-    def _dead_key(self, node: Node, ctx: tuple, pending: tuple) -> tuple:
+    def _dead_key(self, node: Node, ctx: tuple, ctx_set: frozenset,
+                  pending: tuple) -> tuple:
         """Key under which a subtree's emptiness can be remembered.
 
         Whether a subtree yields anything depends on the pending filters that
@@ -180,16 +182,7 @@ class Walker:
                 if it.failcap and not it.deep <= rel:
                     extra |= it.deep
             extra = self._relevant[rkey] = frozenset(extra - rel)
-        proj = []
-        other = False
-        for x in ctx:
-            if x in rel or x in extra:
-                proj.append(x)
-                other = False
-            elif not other:
-                proj.append(-1)
-                other = True
-        return (rkey, tuple(proj))
+        return (rkey, project(ctx, ctx_set, rel, extra))
 
     def _visit_plain(self, node: Node, content: list, ctx: tuple, ctx_set: frozenset,
                      pending: tuple, shortname: tuple, dep: list,
@@ -214,7 +207,7 @@ class Walker:
                     return
         memo_key = None
         if len(node.children) > 1 and not self.ignore_filters:
-            memo_key = self._dead_key(node, ctx, pending)
+            memo_key = self._dead_key(node, ctx, ctx_set, pending)
             if memo_key in self._dead:
                 return
         keep: list = []

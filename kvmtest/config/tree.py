@@ -250,6 +250,39 @@ def block_labels(children: List[Node]) -> object:
 # ---------------------------------------------------------------- matching
 
 
+def project(ctx: Tuple[int, ...], ctx_set: frozenset, rel: frozenset, extra: frozenset) -> tuple:
+    """``ctx`` reduced to the labels in ``rel | extra``, each run of other labels
+    collapsed to one -1 (adjacency matching cannot tell such runs apart)."""
+    hits = ctx_set & rel
+    if extra:
+        hits = hits | (ctx_set & extra)
+    if not hits:
+        return (-1,) if ctx else ()
+    if len(ctx_set) != len(ctx):  # a label repeats: walk the context
+        proj = []
+        other = False
+        for x in ctx:
+            if x in hits:
+                proj.append(x)
+                other = False
+            elif not other:
+                proj.append(-1)
+                other = True
+        return tuple(proj)
+    index = ctx.index
+    where = sorted([index(x) for x in hits])
+    proj = [-1] if where[0] else []
+    prev = where[0] - 1
+    for i in where:
+        if i - prev > 1 and proj:
+            proj.append(-1)
+        proj.append(ctx[i])
+        prev = i
+    if prev < len(ctx) - 1:
+        proj.append(-1)
+    return tuple(proj)
+
+
 def match_adjacent(block: Tuple[Set[int], ...], ctx: Tuple[int, ...], ctx_set: Set[int]) -> int:
     """How many elements of ``block`` match adjacently in ``ctx`` (avocado-vt's rule)."""
     first = block[0]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Dict, Iterator, List, Optional
 
 from .expand import Leaf, Walker
-from .tree import NO, Node, impossible, matches, prepare
+from .tree import NO, Node, impossible, matches, prepare, project
 
 _MAX_RECORDS = 300000  # bounds the replay memo's memory (one small tuple per frame)
 
@@ -98,7 +98,7 @@ class StackWalker(Walker):
         children = node.children
         memo_key = None
         if len(children) > 1:
-            memo_key = self._dead_key(node, ctx, pending)
+            memo_key = self._dead_key(node, ctx, ctx_set, pending)
             if memo_key in self._dead:
                 return None
         keep: list = []
@@ -113,7 +113,8 @@ class StackWalker(Walker):
         return Frame(node, ctx, ctx_set, tuple(keep), shortname, dep, below, self.count,
                      memo_key, unpacked, stop)
 
-    def _replay_key(self, node: Node, ctx: tuple, keep: tuple) -> tuple:
+    def _replay_key(self, node: Node, ctx: tuple, ctx_set: frozenset,
+                    keep: tuple) -> tuple:
         """What a subtree's walk depends on: its node, the pending filters and
         the context labels any filter in it can test (see ``_dead_key``)."""
         pkey = tuple([it.uid for it in keep])
@@ -126,16 +127,7 @@ class StackWalker(Walker):
                 if not it.deep <= rel:
                     extra |= it.deep
             extra = self._rel[rkey] = frozenset(extra - rel)
-        proj = []
-        other = False
-        for x in ctx:
-            if x in rel or x in extra:
-                proj.append(x)
-                other = False
-            elif not other:
-                proj.append(-1)
-                other = True
-        return (rkey, tuple(proj))
+        return (rkey, project(ctx, ctx_set, rel, extra))
 
     def _from_rec(self, f: Frame, rec: tuple, index: int) -> Frame:
         """A frame replayed from a record: no filters to decide, same result."""
@@ -202,7 +194,8 @@ class StackWalker(Walker):
                         child.anchor = f.anchor
                         if child.memo_key is not None and memo is not None:
                             # a subtree below an anchor: replay it, or record it
-                            key = self._replay_key(node, child.ctx, child.keep)
+                            key = self._replay_key(node, child.ctx, child.ctx_set,
+                                                   child.keep)
                             got = memo.get(key)
                             if got is not None:
                                 child.recs = got
