@@ -6,16 +6,18 @@ ensure_ascii=False)`` of each dict get_dicts() yields (map-file keys
 removed), but most of the work is shared between leaves:
 
 * a leaf's ops are its path's node contents, deepest node first.  The walk
-  stack is cut at an anchor frame T (the deepest node with many leaves
-  below: in a test matrix, the top of the test list).  Everything from T up
-  to the root is merged once per T into ``Comp`` (runs of plain sets become
-  one dict), and so is, per frame, everything between that frame and T.
+  stack is cut at an anchor frame T (the deepest node with many leaf paths
+  below: in a test matrix, the top of the test list).  The steps of T up to
+  the root (``_top``) and of each frame up to T (``_chain``) are cached per
+  frame, keyed by the pending conditions the leaf unpacked below.
 * the first two blocks of a leaf (base config, machine) give a memoized
-  state S.  A leaf is ``S.copy()``, the merged steps below T, then T's.
-* the keys T's merged steps set last (``fixed``) have the same value for
-  every leaf under T, so ``S + fixed`` is encoded once (sorted keys and
-  ``"key":"value"`` fragments); a leaf patches only the keys touched below T
-  (plus name, shortname, dep and post-processing) and joins the fragments.
+  state S.  A leaf is ``S.copy()`` plus its steps below T.
+* when T's ops read nothing those steps changed, ``S + T's steps`` is the
+  same for every leaf under T: it is encoded once (sorted keys and
+  ``"key":"value"`` fragments, derived from the previous such base); a leaf
+  patches the keys touched below T, merges in its new keys, sets name,
+  shortname and dep, and joins the fragments.  Otherwise (rare) T's steps
+  are applied to the leaf and only the keys T sets for good are shared.
 """
 
 from __future__ import annotations
@@ -116,20 +118,6 @@ class Comp:
         return self.fixed
 
 
-def merge(first: list, then: list) -> list:
-    """Steps ``first`` followed by ``then``, adjacent plain-set dicts merged."""
-    if not first:
-        return then
-    if not then:
-        return first
-    a, b = first[-1], then[0]
-    if type(a) is dict and type(b) is dict:
-        m = a.copy()
-        m.update(b)
-        return first[:-1] + [m] + then[1:]
-    return first + then
-
-
 class Base:
     """An encoded dict: sorted keys, fragments, key -> index."""
 
@@ -169,7 +157,6 @@ class JsonEmitter:
         self.tops: dict = {}
         self.inert: set = set()  # uids of nodes whose content gives no steps
         self.pconds: dict = {}  # pending filters -> uids of the conditions among them
-        self.root = root
         self.matching: dict = {}  # regex pattern -> (keys it matches, keys checked)
         self.frags: Dict[str, Dict[str, str]] = {}
 
@@ -602,4 +589,4 @@ def json_lines(tree: object, defaults: bool, expand_defaults: List[str],
         yield line(leaf)
 
 
-__all__ = ["JsonEmitter", "json_lines", "Comp", "merge"]
+__all__ = ["JsonEmitter", "json_lines", "supports", "Comp", "ANCHOR_MIN"]
