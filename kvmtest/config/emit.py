@@ -157,6 +157,7 @@ class JsonEmitter:
         self.tops: dict = {}
         self.inert: set = set()  # uids of nodes whose content gives no steps
         self.pconds: dict = {}  # pending filters -> uids of the conditions among them
+        self.sortable = True  # fragments sort like keys (no odd characters in any key)
         self.matching: dict = {}  # regex pattern -> (keys it matches, keys checked)
         self.frags: Dict[str, Dict[str, str]] = {}
 
@@ -280,6 +281,10 @@ class JsonEmitter:
         per_key = self.frags.get(key)
         if per_key is None:
             per_key = self.frags[key] = {}
+            if not key or min(key) <= '"' or "\\" in key:
+                # '"key":...' fragments sort like the keys only if no key has a
+                # character below '"' or one JSON escapes
+                self.sortable = False
         if type(value) is str:
             frag = per_key.get(value)
             if frag is None:
@@ -496,6 +501,22 @@ class JsonEmitter:
             elif i is not None:
                 parts[i] = ""
                 gone = True
+        if new and self.sortable:
+            # fragments sort like their keys here (see _frag): append and sort
+            # (timsort merges the sorted base and the few new ones in C)
+            for key in new:
+                value = d[key]
+                per_key = frags.get(key)
+                f = per_key.get(value) if per_key is not None else None
+                parts.append(f if f is not None else frag(key, value))
+            if self.sortable:
+                parts.sort()
+                if gone:
+                    parts = parts[parts.count(""):]
+                    gone = False
+                new = None
+            else:  # a key just seen breaks the rule: merge by keys instead
+                del parts[-len(new):]
         if new:
             # merge the new keys in (sorted, each after the base keys below it)
             bkeys = base.keys

@@ -268,3 +268,17 @@ def test_assignments_of(tmp_path):
     queues = [(a.value, a.linenum, a.line) for a in p.assignments_of("queue")]
     assert queues == [("q1", 3, "- q1:"), ("q2", 5, "- q2:")]
     assert p.assignments_of("nothing") == []
+
+
+def test_odd_key_characters_keep_key_order():
+    """Keys with characters below '"' (or escaped ones) sort differently as
+    fragments: the emitter must notice and merge by key instead."""
+    text = ("a = 1\nab = 2\nvariants:\n    - x:\n        a b = 3\n        a!c = 4\n"
+            "        a\\\\d = 5\n        zz = 6\n    - y:\n        a#b = 7\n        q = 8\n"
+            "variants:\n    - m:\n    - n:\n        aa = 9\n")
+    p = Parser()
+    p.parse_string(text)
+    want = plain_lines(p)
+    assert any('"a b"' in line for line in want)
+    for anchor_min in ANCHORS:
+        assert fast_lines(p, anchor_min) == want, anchor_min
