@@ -189,28 +189,34 @@ class JsonEmitter:
         siblings), keyed by the still pending conditions unpacked below.
         """
         inert = self.inert
-        while low >= high and frames[low].node.uid in inert:
-            low -= 1  # no steps, whatever is unpacked: skip it
-        if low < high:
-            return _NO_STEPS
-        f = frames[low]
-        cache = f.data
-        if cache is None:
-            keep = f.keep
-            pc = self.pconds.get(keep)
-            if pc is None:
-                pc = _pending_conds(keep)
-                if len(self.pconds) < 4096:
-                    self.pconds[keep] = pc
-            cache = f.data = ({}, pc)
-        chains, pc = cache
-        key = (high, pc & unpacked) if pc else high
-        steps = chains.get(key)
-        if steps is None:
-            own = self._block(f.node, unpacked)[1]
-            rest = self._chain(frames, low - 1, high, unpacked)
-            steps = chains[key] = own + rest if own else rest
-        return steps
+        todo = []
+        rest = _NO_STEPS
+        i = low
+        while i >= high:
+            f = frames[i]
+            i -= 1
+            if f.node.uid in inert:  # no steps, whatever is unpacked: skip it
+                continue
+            cache = f.data
+            if cache is None:
+                keep = f.keep
+                pc = self.pconds.get(keep)
+                if pc is None:
+                    pc = _pending_conds(keep)
+                    if len(self.pconds) < 4096:
+                        self.pconds[keep] = pc
+                cache = f.data = ({}, pc)
+            chains, pc = cache
+            key = (high, pc & unpacked) if pc else high
+            got = chains.get(key)
+            if got is not None:
+                rest = got
+                break
+            todo.append((f.node, chains, key))
+        for node, chains, key in reversed(todo):
+            own = self._block(node, unpacked)[1]
+            rest = chains[key] = own + rest if own else rest
+        return rest
 
     def _top(self, frames: List[Frame], anchor: int, unpacked: set) -> Comp:
         """The anchor's merged steps (up to the root), as a Comp (cached on the frame)."""
@@ -299,19 +305,21 @@ class JsonEmitter:
 
     def _names(self, frames: List[Frame], i: int) -> tuple:
         """(name, shortname) of frame i, built on its parent's (cached per frame)."""
-        f = frames[i]
-        got = f.names
-        if got is None:
-            name, short = self._names(frames, i - 1) if i else ("", "")
+        j = i
+        while j >= 0 and frames[j].names is None:
+            j -= 1
+        name, short = frames[j].names if j >= 0 else ("", "")
+        longs, names = self.longs, self.names
+        for f in frames[j + 1:i + 1]:
             node = f.node
             if node.name:
-                own = ".".join([self.longs[x] for x in node.name])
+                own = ".".join([longs[x] for x in node.name])
                 name = name + "." + own if name else own
                 if node.append_to_shortname:
-                    own = ".".join([self.names[x] for x in node.name])
+                    own = ".".join([names[x] for x in node.name])
                     short = short + "." + own if short else own
-            got = f.names = (name, short)
-        return got
+            f.names = (name, short)
+        return name, short
 
     def _regex_op(self, op: Op, d: dict, touched: set) -> None:
         """``?=``, ``?+=``, ``?<=``, ``del``: like ops.apply_op, by set operations.
