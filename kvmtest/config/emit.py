@@ -40,6 +40,7 @@ _PER_KEY = 512
 _serial = count(1)
 _EMPTY: dict = {}
 _NO_STEPS: list = []
+_NO_CONDS: frozenset = frozenset()
 _MISSING = object()
 
 
@@ -182,13 +183,29 @@ class JsonEmitter:
                 self.inert.add(node.uid)
         return key, steps
 
+    def _pc(self, f: Frame) -> tuple:
+        """The emitter's data on a frame: (chains by key, pending conditions, by anchor)."""
+        cache = f.data
+        if cache is None:
+            keep = f.keep
+            pc = self.pconds.get(keep)
+            if pc is None:
+                pc = _pending_conds(keep)
+                if len(self.pconds) < 4096:
+                    self.pconds[keep] = pc
+            cache = f.data = ({}, pc, {})
+        return cache
+
     def _chain(self, frames: List[Frame], low: int, high: int, unpacked: set) -> list:
         """Steps of frames low, low-1, ..., high in application order.
 
         Cached on each frame (a leaf's ancestors are shared with its
-        siblings), keyed by the still pending conditions unpacked below.
+        siblings), keyed by the pending conditions declared in these frames
+        (not above ``high``: those belong to other steps) that the leaf
+        unpacked below.
         """
         inert = self.inert
+        excl = self._pc(frames[high - 1])[1] if high else _NO_CONDS
         todo = []
         rest = _NO_STEPS
         i = low
@@ -197,17 +214,14 @@ class JsonEmitter:
             i -= 1
             if f.node.uid in inert:  # no steps, whatever is unpacked: skip it
                 continue
-            cache = f.data
-            if cache is None:
-                keep = f.keep
-                pc = self.pconds.get(keep)
-                if pc is None:
-                    pc = _pending_conds(keep)
-                    if len(self.pconds) < 4096:
-                        self.pconds[keep] = pc
-                cache = f.data = ({}, pc)
-            chains, pc = cache
-            key = (high, pc & unpacked) if pc else high
+            chains, pc, rels = f.data or self._pc(f)
+            if pc:
+                rel = rels.get(high)
+                if rel is None:
+                    rel = rels[high] = pc - excl
+                key = (high, rel & unpacked) if rel else high
+            else:
+                key = high
             got = chains.get(key)
             if got is not None:
                 rest = got
