@@ -6,8 +6,15 @@ stack of ``Frame`` records and yields each leaf once.  It covers the common
 case only: no ``join`` in the tree and filters honoured (not explain mode);
 ``api.Parser`` falls back to ``expand.Walker`` otherwise.
 
-Each frame also records the content steps of its node (filled in by the
-builder), so a leaf's dict can be built from the stack.
+With ``anchor_min`` set, frames also carry an anchor (the deepest frame
+above with at least that many leaf paths below: see ``emit``), and below the
+anchors a replay memo applies: what a multi-child node's subtree yields
+depends only on the node, the pending filters and the context labels the
+filters there can see (``_replay_key``).  When such a key comes back, the
+walk under it is recorded as a tree of ``(node, unpacked, pending,
+children)`` tuples; from then on it is replayed (frames rebuilt, no filter
+decided).  In a test matrix that is the test list under each hardware
+combination.  Recordings are bounded (``_MAX_RECORDS`` tuples).
 """
 
 from __future__ import annotations
@@ -61,7 +68,7 @@ class StackWalker(Walker):
         self.count = 0  # leaves yielded so far
         self.anchor_min = anchor_min
         self.potential: Dict[int, int] = {}
-        # replay memo: subtrees right below an anchor, walked once per distinct key
+        # replay memo (below the anchors): key -> recorded children of the node
         self._replay: Optional[dict] = {} if anchor_min else None
         self._rel: dict = {}
         self._keeps: dict = {}
