@@ -59,6 +59,8 @@ class JsonEmitter:
         self.tops: dict = {}
         self.inert: set = set()  # uids of nodes whose content gives no steps
         self.pconds: dict = {}  # pending filters -> uids of the conditions among them
+        self.enc_longs: Optional[List[str]] = None  # labels JSON-escaped, no quotes
+        self.enc_names: Optional[List[str]] = None
         self.sortable = True  # fragments sort like keys (no odd characters in any key)
         self.matching: dict = {}  # regex pattern -> (keys it matches, keys checked)
         self.frags: Dict[str, Dict[str, str]] = {}
@@ -219,12 +221,16 @@ class JsonEmitter:
     # -- one leaf ---------------------------------------------------------
 
     def _names(self, frames: List[Frame], i: int) -> tuple:
-        """(name, shortname) of frame i, built on its parent's (cached per frame)."""
+        """(name, shortname) of frame i, JSON-escaped without the quotes, built on
+        its parent's (cached per frame: escaping is per character)."""
         j = i
         while j >= 0 and frames[j].names is None:
             j -= 1
         name, short = frames[j].names if j >= 0 else ("", "")
-        longs, names = self.longs, self.names
+        if self.enc_longs is None:
+            self.enc_longs = [encode_basestring(x)[1:-1] for x in self.longs]
+            self.enc_names = [encode_basestring(x)[1:-1] for x in self.names]
+        longs, names = self.enc_longs, self.enc_names
         for f in frames[j + 1:i + 1]:
             node = f.node
             if node.name:
@@ -398,8 +404,8 @@ class JsonEmitter:
         parts = base.parts[:]
         pos = base.pos
         name, short = frames[last].names or self._names(frames, last)
-        parts[pos["name"]] = '"name":' + encode_basestring(name)
-        parts[pos["shortname"]] = '"shortname":' + encode_basestring(short)
+        parts[pos["name"]] = '"name":"' + name + '"'
+        parts[pos["shortname"]] = '"shortname":"' + short + '"'
         dep = leaf.dep
         parts[pos["dep"]] = ('"dep":[%s]' % ",".join([encode_basestring(x) for x in dep])
                              if dep else '"dep":[]')
