@@ -59,7 +59,7 @@ class Planner:
         self._seen: Dict[str, Pipeline] = {}  # shortname -> first pipeline
         self._dups: List[str] = []
         self._names: Dict[str, Pipeline] = {}
-        self._deps: List[Tuple[PlannedTest, Pipeline]] = []
+        self._deps: List[Tuple[str, List[str], Pipeline]] = []  # never whole tests: their params are big
         self._scanned_ranges = False
 
     # -- per test -----------------------------------------------------------------
@@ -98,7 +98,7 @@ class Planner:
             self._dups.append(f"{shortname} ({first.key} and {pipe.key})")
         self._names[test.name] = pipe
         if test.dep:
-            self._deps.append((test, pipe))
+            self._deps.append((shortname, test.dep, pipe))
         return test
 
     def _new_pipeline(self, host: str, queue: str, env: str) -> Pipeline:
@@ -193,12 +193,12 @@ class Planner:
     # -- whole plan ---------------------------------------------------------------
     def finish(self) -> List[str]:
         """Checks over the whole plan; returns the warnings."""
-        for test, pipe in self._deps:
-            for dep in test.dep:
+        for shortname, deps, pipe in self._deps:
+            for dep in deps:
                 owner = self._names.get(dep)
                 if owner is not None and owner is not pipe:
                     raise PlanError(
-                        f"test {test.shortname} on {pipe.key} depends on {dep}, planned on"
+                        f"test {shortname} on {pipe.key} depends on {dep}, planned on"
                         f" {owner.key}: a dependency must run in the same queue"
                     )
         if self._dups:
