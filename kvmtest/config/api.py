@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Iterator, List, Optional
 
 from .build import ExactBuilder, FastBuilder, finish, needs_exact
-from .emit import ANCHOR_MIN, json_lines, supports
+from .emit import ANCHOR_MIN, json_lines, json_lines_with_params, supports
 from .encode import LineEncoder
 from .expand import Leaf, Walker
 from .parser import TreeBuilder
@@ -158,6 +158,19 @@ class Parser:
             return (enc(d) for d in self.get_dicts(maps=False))
         self._first_get = False
         return json_lines(t, self.defaults, self.expand_defaults)
+
+    def json_lines_with_params(self) -> Iterator[tuple]:
+        """(JSON line, params) per dict: the line as ``json_lines`` gives it, and a
+        read-only dict-like view of the same dict (``get``, ``in``, ``[]``) valid
+        until the next pair. For callers that read a few params of every dict and
+        print the rest (a dry run) without building every dict.
+        """
+        t = self._tree
+        if not supports(t):
+            enc = LineEncoder().encode
+            return ((enc(d), d) for d in self.get_dicts(maps=False))
+        self._first_get = False
+        return json_lines_with_params(t, self.defaults, self.expand_defaults)
 
     def explain(self, pattern: str) -> Iterator[Candidate]:
         """Leaves that would exist without only/no filters, whose name matches.

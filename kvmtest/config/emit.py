@@ -370,6 +370,7 @@ class JsonEmitter:
         # Fast case: the anchor's ops read nothing the leaf's own steps changed,
         # so "state + anchor steps" is the same for all leaves: encoded once.
         base = None
+        fast = False
         if not top.has_ops or (touched.isdisjoint(top.compute_reads())
                                and not (top.exps and top.any_match(touched))):
             base = self._full_base(skey, state, top)
@@ -379,6 +380,7 @@ class JsonEmitter:
             else:
                 touched.difference_update(top.keys)
                 fixed = _EMPTY
+                fast = True
         if base is None:  # the general case: apply the anchor's steps to this leaf
             if top.has_ops:
                 for step in top.steps:
@@ -401,6 +403,8 @@ class JsonEmitter:
                 if tmp:
                     touched.update(tmp)
                     fixed = _EMPTY  # post-processing may change fixed keys too
+        # what value() needs to answer for this leaf (no copies: plain references)
+        self._leaf = (d, touched, base.values if fast else None, leaf)
         parts = base.parts[:]
         pos = base.pos
         name, short = frames[last].names or self._names(frames, last)
@@ -470,6 +474,30 @@ class JsonEmitter:
         return ",".join(parts)
 
 
+    def value(self, key: str, default: object = None) -> object:
+        """The final value of ``key`` in the leaf last encoded by ``line`` (not name/shortname/dep).
+
+        For callers that need a few params of every leaf (the planner) without
+        building whole dicts: in the shared-base case a key the leaf did not
+        touch comes from the encoded base, otherwise from the leaf's own dict.
+        """
+        d, touched, base_values, _ = self._leaf
+        if base_values is None or key in touched:
+            return d.get(key, default)
+        value = base_values.get(key, _MISSING)
+        return default if value is _MISSING or value is None else value
+
+    def keys(self) -> set:
+        """Every key of the leaf last encoded (slow path: for a first look at a dict)."""
+        d, touched, base_values, _ = self._leaf
+        if base_values is None:
+            return set(d) - RESERVED
+        out = {k for k, v in base_values.items() if v is not None}
+        out.update(k for k in touched if k in d)
+        out.difference_update(k for k in touched if k not in d)
+        return out - RESERVED
+
+
 def json_lines(tree: object, defaults: bool, expand_defaults: List[str],
                anchor_min: int = ANCHOR_MIN, walker: Optional[StackWalker] = None
                ) -> Iterator[str]:
@@ -488,4 +516,69 @@ def json_lines(tree: object, defaults: bool, expand_defaults: List[str],
         yield line(leaf)
 
 
-__all__ = ["JsonEmitter", "json_lines", "supports", "Comp", "ANCHOR_MIN"]
+def json_lines_with_params(tree: object, defaults: bool, expand_defaults: List[str]
+                           ) -> Iterator[tuple]:
+    """(canonical JSON line, LeafParams) per leaf; the view is valid until the next one."""
+    walker = StackWalker(tree.node, tree.table.longs, defaults, expand_defaults, ANCHOR_MIN)
+    emitter = JsonEmitter(tree.node, tree.table.names, tree.table.longs, set(tree.postfix_keys))
+    line = emitter.line
+    for leaf in walker.leaves():
+        text = line(leaf)
+        yield text, LeafParams(emitter, leaf)
+
+
+_NAME_KEYS = frozenset(("name", "shortname", "dep"))
+
+
+class LeafParams:
+    """A read-only, dict-like view of the leaf an emitter just encoded."""
+
+    __slots__ = ("_emitter", "_leaf", "_names")
+
+    def __init__(self, emitter: JsonEmitter, leaf: object) -> None:
+        self._emitter = emitter
+        self._leaf = leaf
+        self._names: Optional[tuple] = None
+
+    def _name_pair(self) -> tuple:
+        if self._names is None:
+            frames = self._leaf.frames
+            name, short = frames[-1].names or self._emitter._names(frames, len(frames) - 1)
+            if "\\" in name or "\\" in short:
+                name, short = json.loads('"%s"' % name), json.loads('"%s"' % short)
+            self._names = (name, short)
+        return self._names
+
+    def get(self, key: str, default: object = None) -> object:
+        if key in _NAME_KEYS:
+            if key == "dep":
+                return list(self._leaf.dep)
+            return self._name_pair()[key == "shortname"]
+        # JsonEmitter.value, inlined: the planner asks ~15 keys of every leaf
+        d, touched, base_values, _ = self._emitter._leaf
+        if base_values is None or key in touched:
+            return d.get(key, default)
+        value = base_values.get(key, _MISSING)
+        return default if value is _MISSING or value is None else value
+
+    def __getitem__(self, key: str) -> object:
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key, _MISSING) is not _MISSING  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._emitter.keys() | {"name", "shortname", "dep"}))
+
+    def keys(self) -> list:
+        return list(self)
+
+    def items(self) -> list:
+        return [(k, self.get(k)) for k in self]
+
+
+__all__ = ["JsonEmitter", "LeafParams", "json_lines", "json_lines_with_params", "supports", "Comp",
+           "ANCHOR_MIN"]

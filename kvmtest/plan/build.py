@@ -80,18 +80,19 @@ class Planner:
         for rng in ranges:
             if rng.name not in pipe.ranges:
                 self._claim(pipe, rng)
-        shortname = params.get("shortname", params.get("name", ""))
+        name = params.get("name") or ""
+        shortname = params.get("shortname") or name
         addresses = self._addresses(params, shortname, pipe, range_list, ranges)
         dep = params.get("dep") or []
         test = PlannedTest(
-            name=params.get("name", shortname),
-            shortname=shortname,
-            params=params,  # type: ignore[arg-type]
-            hostname=host,
-            queue=queue,
-            env=pipe.env,
-            addresses=addresses,
-            dep=list(dep) if not isinstance(dep, str) else dep.split(),
+            name or shortname,
+            shortname,
+            params,  # type: ignore[arg-type]
+            host,
+            queue,
+            pipe.env,
+            addresses,
+            dep.split() if isinstance(dep, str) else dep,
         )
         first = self._seen.setdefault(shortname, pipe)
         if first is not pipe:

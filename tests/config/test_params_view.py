@@ -1,0 +1,40 @@
+"""Parser.json_lines_with_params: the fast lines plus a view equal to get_dicts(), key for key."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kvmtest.config import Parser
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "bench"
+
+CASES = [
+    (str(ROOT / "samples" / "kvm_hosts.cfg"), "only nightly"),
+    (str(ROOT / "samples" / "kvm_hosts.cfg"), "only weekly"),
+    (str(ROOT / "samples" / "demo" / "kvm_hosts.cfg"), "only smoke"),
+    (str(SHARED / "avocado-vt-selftest" / "test1.cfg"), None),
+]
+
+
+@pytest.mark.parametrize("path, extra", CASES)
+def test_view_equals_get_dicts(path, extra):
+    if not Path(path).exists():
+        pytest.skip(f"{path} not found (../shared/bench is beside the repo in CI)")
+    fast, slow = Parser(), Parser()
+    for p in (fast, slow):
+        p.parse_file(path)
+        if extra:
+            p.parse_string(extra)
+    count = 0
+    for (line, view), d in zip(fast.json_lines_with_params(), slow.get_dicts(maps=False), strict=True):
+        count += 1
+        assert json.loads(line) == d
+        assert set(view) == set(d)
+        for key, value in d.items():
+            assert view.get(key) == value and view[key] == value and key in view
+        assert view.get("no-such-key", "x") == "x" and "no-such-key" not in view
+        with pytest.raises(KeyError):
+            view["no-such-key"]
+    assert count > 0
