@@ -121,6 +121,8 @@ _PUNCT = {
 _OPER_PREFIX = {"": "=", "~": "~=", "+": "+=", "<": "<=", "?": "?=", "?+": "?+=", "?<": "?<="}
 _IDENT_EXTRA = "_-"
 _OPER_CHARS = "+<?~"
+_IDENT_RUN = re.compile(r"[\w-]+").match  # \w: str.isalnum() or "_"
+_WHITE_RUN = re.compile(r"\s+").match
 FAST_OPS = re.compile(r"=|\+=|<=|~=|\?=|\?\+=|\?<=")
 
 # keyword prefixes: (prefix, token class, position after the keyword, skip spaces)
@@ -283,12 +285,18 @@ class Lexer:
         yield EndL()
 
     def _chars(self, line: str, pos: int) -> Iterator[object]:
+        """avocado-vt's per-character tokenizer, with runs of identifier
+        characters and of whitespace taken whole (one regex match each)."""
         chars = ""
         oper = ""
-        chars_iter = enumerate(line[pos:], pos)
-        for pos, char in chars_iter:
+        n = len(line)
+        ident_run = _IDENT_RUN
+        while pos < n:
+            char = line[pos]
             if char.isalnum() or char in _IDENT_EXTRA:
-                chars += char
+                m = ident_run(line, pos)
+                chars += m.group()
+                pos = m.end()
                 continue
             if char in _OPER_CHARS:
                 if chars:
@@ -296,15 +304,22 @@ class Lexer:
                     oper = ""
                 chars = ""
                 oper += char
+                pos += 1
                 continue
             if chars:
                 yield Ident(chars)
                 chars = ""
             if char.isspace():
-                for pos, char in chars_iter:  # noqa: B007 (pos is read after the loop)
-                    if not char.isspace():
-                        yield White()
-                        break
+                end = _WHITE_RUN(line, pos).end()
+                if end < n:
+                    yield White()
+                    pos = end
+                    char = line[pos]
+                # else: trailing blanks (never after the reader's strip): the
+                # last one falls through to the error below, as in avocado-vt
+                else:
+                    pos = n - 1
+                    char = line[pos]
             token = None
             if char.isalnum() or char in _IDENT_EXTRA:
                 chars += char
@@ -322,8 +337,7 @@ class Lexer:
                 # avocado-vt keeps the quoted text in its identifier buffer
                 chars = line[pos + 1:end]
                 yield String(chars)
-                for _ in range(end - pos):
-                    pos, char = next(chars_iter)
+                pos = end
             elif char == "#":
                 break
             elif char in _OPER_CHARS:
@@ -339,6 +353,7 @@ class Lexer:
                 self.rest_as_string = False
                 yield String(line[pos + 1:].lstrip())
                 break
+            pos += 1
         if chars:
             yield Ident(chars)
         yield EndL()
