@@ -182,14 +182,21 @@ class Reader:
     def _peek(self) -> Optional[Tuple[str, int, int]]:
         if self.peeked is None:
             raw = self.raw
-            while self.pos < len(raw):
-                line = raw[self.pos].rstrip().expandtabs()
-                raw[self.pos] = ""
-                self.pos += 1
+            pos = self.pos
+            end = len(raw)
+            while pos < end:
+                line = raw[pos].rstrip()
+                raw[pos] = ""
+                pos += 1
+                if "\t" in line:
+                    line = line.expandtabs()
                 stripped = line.lstrip()
-                if stripped and stripped[0] != "#" and not stripped.startswith("//"):
-                    self.peeked = (stripped, len(line) - len(stripped), self.pos)
-                    break
+                if stripped:
+                    c = stripped[0]
+                    if c != "#" and (c != "/" or stripped[:2] != "//"):
+                        self.peeked = (stripped, len(line) - len(stripped), pos)
+                        break
+            self.pos = pos
         return self.peeked
 
     def next_line(self, prev_indent: int) -> Tuple[Optional[str], int, int]:

@@ -233,7 +233,7 @@ class TreeBuilder:
                     and not lexer.rest_as_string):
                 # fast lane: a plain assignment line, read without the token stream
                 # (which is between lines here, so it simply goes on after it)
-                nxt = reader.peeked or reader.peek()
+                nxt = reader.peeked or reader._peek()
                 if nxt is not None and nxt[1] > prev_indent:
                     line = nxt[0]
                     if not starts_with_keyword(line):
@@ -369,12 +369,12 @@ class TreeBuilder:
         if name.endswith(("_max", "_min", "_fixed")):
             self.postfix_keys.add(name)
         self._record(name, lexer, _OPS.get(kind, kind), value, lexer.linenum)
-        op = Op(kind, name, value, lexer.filename, lexer.linenum)
-        plain = not op.dollar
+        plain = "$" not in value  # (Op.dollar)
         if kind == "=" and plain:
             if name not in RESERVED:
                 pre[name] = value
         else:
+            op = Op(kind, name, value, lexer.filename, lexer.linenum)
             if pre:
                 if name in pre and plain:
                     self._apply_to_pre(op, pre)
