@@ -150,16 +150,12 @@ def fast_assignment(line: str) -> Optional[Tuple[str, str, str]]:
     return line[: m.start()].rstrip(), m.group(), line[m.end():].lstrip()
 
 
+# a line that starts with a keyword (the lexer's dispatch on its first characters)
+KEYWORD_START = re.compile(r"-|variants[: ]|only |no |include |del |suffix |join ").match
+
+
 def starts_with_keyword(line: str) -> bool:
-    c = line[0]
-    if c == "-":
-        return True
-    if c == "v":
-        return line.startswith("variants:") or line.startswith("variants ")
-    for prefix, _, _, _ in _KEYWORDS.get(c, ()):
-        if line.startswith(prefix):
-            return True
-    return False
+    return KEYWORD_START(line) is not None
 
 
 # ---------------------------------------------------------------- reader

@@ -225,7 +225,7 @@ class TreeBuilder:
         lexer.fast = True
         table = self.table
         reader = lexer.reader
-        starts_with_keyword = lx.starts_with_keyword
+        keyword_start = lx.KEYWORD_START
         fast_assignment = lx.fast_assignment
         while True:
             lexer.prev_indent = prev_indent
@@ -236,7 +236,7 @@ class TreeBuilder:
                 nxt = reader.peeked or reader._peek()
                 if nxt is not None and nxt[1] > prev_indent:
                     line = nxt[0]
-                    if not starts_with_keyword(line):
+                    if keyword_start(line) is None:
                         fast = fast_assignment(line)
                         if fast is not None:
                             reader.peeked = None
