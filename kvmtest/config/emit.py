@@ -64,6 +64,7 @@ class JsonEmitter:
         self.sortable = True  # fragments sort like keys (no odd characters in any key)
         self.matching: dict = {}  # regex pattern -> (keys it matches, keys checked)
         self.frags: Dict[str, Dict[str, str]] = {}
+        self.own_names: dict = {}  # node uid -> its escaped (name, shortname or None) parts
 
     # -- steps of one node, given the leaf's unpacked conditions ----------
 
@@ -230,17 +231,26 @@ class JsonEmitter:
         if self.enc_longs is None:
             self.enc_longs = [encode_basestring(x)[1:-1] for x in self.longs]
             self.enc_names = [encode_basestring(x)[1:-1] for x in self.names]
-        longs, names = self.enc_longs, self.enc_names
+        own_names = self.own_names
         for f in frames[j + 1:i + 1]:
             node = f.node
             if node.name:
-                own = ".".join([longs[x] for x in node.name])
-                name = name + "." + own if name else own
-                if node.append_to_shortname:
-                    own = ".".join([names[x] for x in node.name])
-                    short = short + "." + own if short else own
+                own = own_names.get(node.uid)
+                if own is None:
+                    own = own_names[node.uid] = self._own_names(node)
+                name = name + "." + own[0] if name else own[0]
+                if own[1] is not None:
+                    short = short + "." + own[1] if short else own[1]
             f.names = (name, short)
         return name, short
+
+    def _own_names(self, node: object) -> tuple:
+        """A node's own (name, shortname) parts, JSON-escaped (shortname None if
+        the node does not append to it)."""
+        own = ".".join([self.enc_longs[x] for x in node.name])
+        short = (".".join([self.enc_names[x] for x in node.name])
+                 if node.append_to_shortname else None)
+        return own, short
 
     def _regex_op(self, op: Op, d: dict, touched: set) -> None:
         """``?=``, ``?+=``, ``?<=``, ``del``: like ops.apply_op, by set operations.
