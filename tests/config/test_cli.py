@@ -119,3 +119,19 @@ def test_test1_against_its_own_oracle():
     p = Parser()
     p.parse_file(path)
     assert list(p.get_dicts()) == want
+
+
+def test_json_widens_its_stdout_pipe(tmp_path):
+    # --json writes 1 MiB chunks: a pipe that holds a whole chunk lets the reader
+    # drain it while the next one is encoded (bench: ~1 s of wall on large.cfg)
+    import fcntl
+    cfg = tmp_path / "t.cfg"
+    cfg.write_text("a = 1\nvariants:\n    - x:\n    - y:\n")
+    proc = subprocess.Popen([sys.executable, "-m", "kvmtest.config", "--json", str(cfg)],
+                            cwd=ROOT, stdout=subprocess.PIPE)
+    out = proc.stdout.read()
+    assert proc.wait() == 0
+    assert out.count(b"\n") == 2
+    size = fcntl.fcntl(proc.stdout.fileno(), getattr(fcntl, "F_GETPIPE_SZ", 1032))
+    proc.stdout.close()
+    assert size >= 1 << 20
