@@ -423,60 +423,55 @@ class JsonEmitter:
         dep = leaf.dep
         parts[pos["dep"]] = ('"dep":[%s]' % ",".join([encode_basestring(x) for x in dep])
                              if dep else '"dep":[]')
-        new = None
+        newf = None  # fragments of keys the base lacks (newk: their keys)
         gone = False
         frag = self._frag
         frags = self.frags
+        get = d.get
         for key in touched:
-            if key in fixed:
+            if fixed and key in fixed:
                 continue
+            value = get(key, _MISSING)
+            if value is _MISSING:
+                if key in pos:
+                    parts[pos[key]] = ""
+                    gone = True
+                continue
+            per_key = frags.get(key)
+            f = per_key.get(value) if per_key is not None else None
+            if f is None:
+                f = frag(key, value)
             i = pos.get(key)
-            if key in d:
-                if i is None:
-                    if new is None:
-                        new = []
-                    new.append(key)
-                else:
-                    value = d[key]
-                    per_key = frags.get(key)
-                    f = per_key.get(value) if per_key is not None else None
-                    parts[i] = f if f is not None else frag(key, value)
-            elif i is not None:
-                parts[i] = ""
-                gone = True
-        if new and self.sortable:
-            # fragments sort like their keys here (see _frag): append and sort
-            # (timsort merges the sorted base and the few new ones in C)
-            for key in new:
-                value = d[key]
-                per_key = frags.get(key)
-                f = per_key.get(value) if per_key is not None else None
-                parts.append(f if f is not None else frag(key, value))
+            if i is None:
+                if newf is None:
+                    newf = []
+                    newk = []
+                newf.append(f)
+                newk.append(key)
+            else:
+                parts[i] = f
+        if newf:
             if self.sortable:
+                # fragments sort like their keys here (see _frag): append and sort
+                # (timsort merges the sorted base and the few new ones in C)
+                parts += newf
                 parts.sort()
                 if gone:
                     parts = parts[parts.count(""):]
                     gone = False
-                new = None
-            else:  # a key just seen breaks the rule: merge by keys instead
-                del parts[-len(new):]
-        if new:
-            # merge the new keys in (sorted, each after the base keys below it)
-            bkeys = base.keys
-            new.sort()
-            out: list = []
-            prev = 0
-            for key in new:
-                i = bisect(bkeys, key, prev)
-                if i != prev:
-                    out += parts[prev:i]
-                    prev = i
-                value = d[key]
-                per_key = frags.get(key)
-                f = per_key.get(value) if per_key is not None else None
-                out.append(f if f is not None else frag(key, value))
-            out += parts[prev:]
-            parts = out
+            else:
+                # merge the new keys in (sorted, each after the base keys below it)
+                bkeys = base.keys
+                out: list = []
+                prev = 0
+                for key, f in sorted(zip(newk, newf)):
+                    i = bisect(bkeys, key, prev)
+                    if i != prev:
+                        out += parts[prev:i]
+                        prev = i
+                    out.append(f)
+                out += parts[prev:]
+                parts = out
         if gone:
             parts = [p for p in parts if p]
         parts[0] = "{" + parts[0]  # (never empty: name, shortname and dep are there)
