@@ -104,6 +104,7 @@ class VM(ABC):
         self.test = test
         self.nics = plan_nics(name, params, test)
         self.state = GuestState.DEFINED
+        self.session: Optional[ConsoleSession] = None
 
     # -- identity -----------------------------------------------------------------
     @property
@@ -132,8 +133,38 @@ class VM(ABC):
         """True while the guest's process/domain runs."""
 
     @abstractmethod
+    def _open_console(self) -> object:
+        """A fresh channel (a socket or a pty, anything with fileno()) to the serial console."""
+
+    @abstractmethod
+    def _on_hang(self, msg: str) -> None:
+        """The console saw no answer in time: stop the guest, saying why."""
+
+    def _session(self, channel: object) -> ConsoleSession:
+        from kvmtest.vm.console import ConsoleSession  # console.py imports this module's errors
+
+        return ConsoleSession(channel, self.name, logfile=self.console_log,  # type: ignore[arg-type]
+                              stop=self.test.stop, death_reason=self.death_reason,
+                              on_hang=self._on_hang)
+
     def wait_for_login(self, timeout: float = 60.0) -> ConsoleSession:
         """A logged-in shell on the serial console; raises VMHangError/VMDeadError."""
+        p = self.params
+        nudge = False
+        if self.session is None or self.session.closed:
+            if not self.is_alive():
+                raise VMDeadError(f"{self.name}: {self.death_reason()}")
+            self.session = self._session(self._open_console())
+            nudge = True  # an already-booted guest prints nothing until poked
+        elif self.session.shell_prompt:
+            return self.session
+        self.session.login(
+            p.get("shell_prompt", r"[\#\$]\s"), timeout,
+            login_prompt=p.get("login_prompt", ""), username=p.get("username", "root"),
+            password=p.get("password", ""), nudge=nudge,
+        )
+        self.state = GuestState.READY
+        return self.session
 
     @abstractmethod
     def destroy(self, gracefully: bool = True) -> None:
@@ -154,7 +185,9 @@ class VM(ABC):
 
     def close_sessions(self) -> None:
         """Drop console connections this object holds (the guest keeps running)."""
-        return None
+        if self.session is not None:
+            self.session.close()
+            self.session = None
 
 
 _REGISTRY: Dict[str, Type[VM]] = {}

@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from kvmtest.vm import register_kill_hook
-from kvmtest.vm.base import VM, GuestState, VMDeadError, VMError, register
-from kvmtest.vm.console import ConsoleSession
+from kvmtest.vm.base import VM, GuestState, VMError, register
 from kvmtest.vm.context import TestContext
 from kvmtest.vm.env import GuestRecord
 from kvmtest.vm.images import create_overlay, plan_drives
@@ -112,7 +111,6 @@ class LibvirtVM(VM):
         self.bridges: List[str] = []
         self.accel = ""
         self.accel_why = ""
-        self.session: Optional[ConsoleSession] = None
         self.xml_path = Path(test.logdir) / f"libvirt-{name}.xml"
         self.serial_log = Path(test.logdir) / f"serial-{name}.log"
         self._last_state = ""
@@ -244,10 +242,6 @@ class LibvirtVM(VM):
             log.warning("%s", exc)
         self._cleanup_files()
 
-    def _session(self, chan: PtyChannel) -> ConsoleSession:
-        return ConsoleSession(chan, self.name, logfile=self.console_log, stop=self.test.stop,  # type: ignore[arg-type]
-                              death_reason=self.death_reason, on_hang=self._on_hang)
-
     def _on_hang(self, msg: str) -> None:
         log.warning("%s; destroying the domain", msg)
         self.destroy(gracefully=False)
@@ -290,30 +284,10 @@ class LibvirtVM(VM):
         lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith(("LC_ALL=", "/usr/"))]
         return ("; qemu log: " + " | ".join(lines[-3:])) if lines else ""
 
-    def wait_for_login(self, timeout: float = 60.0) -> ConsoleSession:
-        p = self.params
-        nudge = False
-        if self.session is None or self.session.closed:
-            if not self.is_alive():
-                raise VMDeadError(f"{self.name}: {self.death_reason()}")
-            if not self.pty:
-                raise VMError(f"{self.name}: no serial pty known for domain {self.domain}")
-            self.session = self._session(PtyChannel(self.pty))
-            nudge = True  # an already-booted guest prints nothing until poked
-        elif self.session.shell_prompt:
-            return self.session
-        self.session.login(
-            p.get("shell_prompt", r"[\#\$]\s"), timeout,
-            login_prompt=p.get("login_prompt", ""), username=p.get("username", "root"),
-            password=p.get("password", ""), nudge=nudge,
-        )
-        self.state = GuestState.READY
-        return self.session
-
-    def close_sessions(self) -> None:
-        if self.session is not None:
-            self.session.close()
-            self.session = None
+    def _open_console(self) -> object:
+        if not self.pty:
+            raise VMError(f"{self.name}: no serial pty known for domain {self.domain}")
+        return PtyChannel(self.pty)
 
     def destroy(self, gracefully: bool = True) -> None:
         """Stop the domain (SIGTERM to qemu first when graceful), undefine it, drop overlays."""

@@ -25,7 +25,7 @@ import psutil
 
 from kvmtest.vm import ENV_JOB, ENV_QUEUE, kill_tree, netns
 from kvmtest.vm.base import VM, GuestState, VMDeadError, VMError, register
-from kvmtest.vm.console import ConsoleSession, connect_unix
+from kvmtest.vm.console import connect_unix
 from kvmtest.vm.context import TestContext
 from kvmtest.vm.env import GuestRecord
 from kvmtest.vm.images import drive_args, plan_drives
@@ -68,7 +68,6 @@ class QemuVM(VM):
         self.netns_name = ""
         self.taps: List[str] = []
         self.stderr_path = Path(test.logdir) / f"qemu-{name}.stderr"
-        self.session: Optional[ConsoleSession] = None
         self.accel = ""
         self.accel_why = ""
 
@@ -171,10 +170,6 @@ class QemuVM(VM):
         self.cmdline = proc.cmdline()
         self.session = self._session(sock)
 
-    def _session(self, sock) -> ConsoleSession:
-        return ConsoleSession(sock, self.name, logfile=self.console_log, stop=self.test.stop,
-                              death_reason=self.death_reason, on_hang=self._on_hang)
-
     def _on_hang(self, msg: str) -> None:
         log.warning("%s; killing the guest", msg)
         self.destroy(gracefully=False)
@@ -207,28 +202,8 @@ class QemuVM(VM):
             pass
         return f"qemu (pid {self.pid}) {what}{tail}"
 
-    def wait_for_login(self, timeout: float = 60.0) -> ConsoleSession:
-        p = self.params
-        nudge = False
-        if self.session is None or self.session.closed:
-            if not self.is_alive():
-                raise VMDeadError(f"{self.name}: {self.death_reason()}")
-            self.session = self._session(connect_unix(self.console_socket, 5, self.is_alive))
-            nudge = True  # an already-booted guest prints nothing until poked
-        elif self.session.shell_prompt:
-            return self.session
-        self.session.login(
-            p.get("shell_prompt", r"[\#\$]\s"), timeout,
-            login_prompt=p.get("login_prompt", ""), username=p.get("username", "root"),
-            password=p.get("password", ""), nudge=nudge,
-        )
-        self.state = GuestState.READY
-        return self.session
-
-    def close_sessions(self) -> None:
-        if self.session is not None:
-            self.session.close()
-            self.session = None
+    def _open_console(self) -> object:
+        return connect_unix(self.console_socket, 5, self.is_alive)
 
     def monitor(self, timeout: float = 5.0) -> QMP:
         return QMP(self.monitor_socket, timeout)
