@@ -22,9 +22,10 @@ from __future__ import annotations
 from typing import Dict, Iterator, List, Optional
 
 from .expand import Leaf, Walker
-from .tree import NO, Node, impossible, matches, prepare, project
+from .tree import NO, ONLY, Node, impossible, matches, prepare, project
 
 _MAX_RECORDS = 300000  # bounds the replay memo's memory (one small tuple per frame)
+_DOOM_MIN = 256  # nodes with at least this many leaf paths below get the doom check
 
 
 class Frame:
@@ -62,8 +63,11 @@ class StackWalker(Walker):
     """Yields Leaf records (with ``frames``: the live stack) in avocado-vt's order."""
 
     def __init__(self, root: Node, longs: List[str], defaults: bool,
-                 expand_defaults: List[str], anchor_min: int = 0) -> None:
+                 expand_defaults: List[str], anchor_min: int = 0,
+                 doom_min: int = _DOOM_MIN) -> None:
         super().__init__(root, longs, defaults, expand_defaults)
+        self.doom_min = doom_min  # tests set 0: the doom check at every node
+        self.doomed = 0  # subtrees skipped by the doom check
         self.frames: List[Frame] = []
         self.count = 0  # leaves yielded so far
         self.anchor_min = anchor_min
@@ -74,12 +78,50 @@ class StackWalker(Walker):
         self._keeps: dict = {}
         self._recorded = 0
         self._seen: set = set()
+        self._carriers: Dict[int, List[Node]] = {}
+        self._carriers_of: dict = {}
+        self._hard: dict = {}
 
     def leaves(self) -> Iterator[Leaf]:
         prepare(self.root)
-        if self.anchor_min:
-            self.potential = potentials(self.root)
+        self.potential = potentials(self.root, self._carriers)
         return self._walk()
+
+    def _doomed(self, keep: tuple, ctx_set: frozenset, below: object) -> bool:
+        """True if a pending ``only a, b`` can pass on no path below.
+
+        Such a filter passes only on a path through a node named a or b
+        (a carrier).  A carrier whose own ``only`` filters (or those of the
+        nodes that dominate its leaves) cannot match the context nor any
+        label below here is never passed.  When every carrier is blocked,
+        every leaf below fails: in a test matrix, a whole test list under a
+        guest architecture no machine type accepts (avocado-vt walks it and
+        drops each leaf).  Carriers anywhere in the tree count, below here or
+        not, so the answer errs on the side of walking.
+        """
+        for item in keep:
+            if item.kind != ONLY or not item.simple:
+                continue
+            nodes = self._carriers_of.get(item.uid)
+            if nodes is None:
+                found = {}
+                for lid in item.universe:
+                    for n in self._carriers.get(lid, ()):
+                        found[n.uid] = n
+                nodes = self._carriers_of[item.uid] = tuple(found.values())
+            for n in nodes:
+                hard = self._hard.get(n.uid)
+                if hard is None:
+                    hard = self._hard[n.uid] = tuple(
+                        [it for it in n.filters + n.hoist if it.kind == ONLY])
+                for g in hard:
+                    if impossible(g, ctx_set, below):
+                        break
+                else:
+                    break  # this carrier may pass: the filter may too
+            else:
+                return True
+        return False
 
     def _enter(self, node: Node, ctx: tuple, ctx_set: frozenset, pending: tuple,
                shortname: tuple, dep: list, parent_below: object) -> Optional[Frame]:
@@ -113,6 +155,10 @@ class StackWalker(Walker):
         if not (self._process(node.filters, ctx, ctx_set, below, keep, unpacked, node)
                 and self._pending(pending, node, parent_ctx, ctx, ctx_set, below,
                                   parent_below, keep, unpacked)):
+            return None
+        if (self.potential.get(node.uid, 0) >= self.doom_min and keep
+                and self._doomed(keep, ctx_set, below)):
+            self.doomed += 1
             return None
         if node.append_to_shortname:
             shortname = shortname + tuple(name)
@@ -255,8 +301,12 @@ class StackWalker(Walker):
                 memo[f.replay_key] = f.rec
 
 
-def potentials(root: Node) -> Dict[int, int]:
-    """Leaf paths below each node (before filters; capped at 2**30)."""
+def potentials(root: Node, carriers: Optional[Dict[int, List[Node]]] = None
+               ) -> Dict[int, int]:
+    """Leaf paths below each node (before filters; capped at 2**30).
+
+    ``carriers``, if given, is filled with label id -> the nodes named with it.
+    """
     pot: Dict[int, int] = {}
     stack = [(root, False)]
     while stack:
@@ -270,6 +320,13 @@ def potentials(root: Node) -> Dict[int, int]:
             pot[node.uid] = min(total, 1 << 30) if node.children else 1
             continue
         stack.append((node, True))
+        if carriers is not None and node.name:
+            for lid in node.name:
+                got = carriers.get(lid)
+                if got is None:
+                    carriers[lid] = [node]
+                elif got[-1] is not node:
+                    got.append(node)
         for c in node.children:
             if c.uid not in pot:
                 stack.append((c, False))

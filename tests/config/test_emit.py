@@ -189,22 +189,33 @@ def matrix_config(rng: random.Random) -> str:
         return out
 
     lines = ["k = base", "mem = 256"]
-    for b in range(rng.randint(2, 4)):
+    shape = [rng.randint(1, 3) for _ in range(rng.randint(2, 4))]
+    for b, count in enumerate(shape):
         lines.append("variants:")
-        for v in range(rng.randint(1, 3)):
+        for v in range(count):
             name = "b%dv%d" % (b, v)
             lines.append("    - %s:" % name)
+            if b == 0 and len(shape) > 2 and rng.random() < 0.4:
+                # a machine type that accepts some guest architectures (an outer
+                # block): with a final "only" on machine types, whole outer
+                # variants can be doomed
+                outer = ["b%dv%d" % (len(shape) - 1, i) for i in range(shape[-1])]
+                lines.append("        only %s" % ", ".join(rng.sample(outer, 1)))
             lines.extend(body(8, 2 if b == 1 else 0))
             labels.append(name)
-    if rng.random() < 0.5:
+    r = rng.random()
+    if r < 0.5:
         lines.append("only %s" % ", ".join(rng.sample(labels, min(3, len(labels)))))
+    elif r < 0.8:  # machine types only
+        machines = ["b0v%d" % i for i in range(shape[0])]
+        lines.append("only %s" % ", ".join(rng.sample(machines, rng.randint(1, len(machines)))))
     return "\n".join(lines) + "\n"
 
 
 def test_random_matrices_same_bytes_and_replay():
     """Random matrices agree with the plain path, and reach the replay memo."""
     rng = random.Random(7)
-    ran = replayed = 0
+    ran = replayed = doomed = 0
     for _ in range(250):
         text = matrix_config(rng)
         p = Parser()
@@ -224,6 +235,11 @@ def test_random_matrices_same_bytes_and_replay():
             assert got == want, (anchor_min, text)
             if anchor_min > 100:
                 replayed += bool(walker._replay)
+        # the doom check at every node (normally only high up): same bytes
+        walker = StackWalker(t.node, t.table.longs, False, [], ANCHORS[-1], doom_min=0)
+        got = list(itertools.islice(json_lines(t, False, [], ANCHORS[-1], walker), MAX_DICTS))
+        assert got == want, ("doom", text)
+        doomed += walker.doomed
         # get_dicts() (stack walker with replay, memoizing builder) vs the plain path,
         # map-file keys and key order included
         exact = ExactBuilder(t.table.names, t.table.longs, t.has_suffix)
@@ -232,7 +248,51 @@ def test_random_matrices_same_bytes_and_replay():
         fast = list(itertools.islice(p.get_dicts(), MAX_DICTS))
         assert fast == plain and [list(d) for d in fast] == [list(d) for d in plain], text
         ran += 1
-    assert ran > 100 and replayed > 20, (ran, replayed)
+    assert ran > 100 and replayed > 20 and doomed > 5, (ran, replayed, doomed)
+
+
+# Guest architectures over a test list over machine types: only x86 machines are
+# selected, and each machine accepts only its architectures, so everything under
+# the other architectures dies at the machine level.
+ARCH_MATRIX = """
+variants:
+    - pc:
+        only x86_64, i386
+        machine = pc
+    - virt:
+        only aarch64
+        machine = virt
+    - pseries:
+        only ppc64
+variants:
+    - t1:
+        variants:
+            - a:
+            - b:
+                only pseries
+    - t2:
+        x = 1
+variants:
+    - x86_64:
+    - aarch64:
+    - ppc64:
+    - i386:
+        no t2
+only pc
+"""
+
+
+def test_doomed_architectures_are_skipped_with_same_output():
+    p = Parser()
+    p.parse_string(ARCH_MATRIX)
+    want = plain_lines(p, 10 ** 6)
+    assert [json.loads(x)["name"] for x in want] == [
+        "x86_64.t1.a.pc", "x86_64.t2.pc", "i386.t1.a.pc"]
+    t = p._tree
+    walker = StackWalker(t.node, t.table.longs, False, [], 0, doom_min=0)
+    assert list(json_lines(t, False, [], 0, walker)) == want
+    # aarch64 and ppc64: no carrier of "pc" can pass; t1.b: "only pseries" cannot
+    assert walker.doomed >= 3, walker.doomed
 
 
 def test_defaults_mode_json(tmp_path):
