@@ -60,6 +60,9 @@ def _widen_pipe(out) -> None:
         pass  # not a real pipe, or not allowed: the default size works too
 
 
+_RETAINED: list = []
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = _args(argv)
     # The parsed tree is a few hundred thousand long-lived objects and the
@@ -79,6 +82,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         else:
             _print_listing(p.get_dicts(), out, args)
         out.flush()
+        _RETAINED.append(p)  # freed by os._exit below, not object by object
     except ParserError as exc:
         if args.json:
             print(json.dumps({"error": type(exc).__name__, "msg": exc.msg,
@@ -104,4 +108,12 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # A one-shot process whose heap is a big parsed tree: skip freeing it
+    # object by object at exit (~30 ms on the tp-qemu corpus).
+    try:
+        sys.stdout.flush()
+    except OSError:  # the reader went away: nothing more to say
+        status = status or 0
+    sys.stderr.flush()
+    os._exit(status)
