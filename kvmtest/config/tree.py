@@ -158,7 +158,12 @@ class Filter:
         ``deep`` adds what nested filters match; ``failcap`` says whether the
         item (or something inside it) can remove a leaf.
         """
-        self.universe = frozenset().union(*(fs for w in self.words for b in w for fs in b))
+        sets = [fs for w in self.words for b in w for fs in b]
+        self.universe = frozenset(sets[0]) if len(sets) == 1 else frozenset().union(*sets)
+        if not self.content:
+            self.deep = self.universe
+            self.failcap = self.kind in (ONLY, NO)
+            return
         deep = set(self.universe)
         failcap = self.kind in (ONLY, NO)
         for item in self.content:
@@ -413,15 +418,15 @@ def prepare(root: Node) -> None:
             if child.uid not in seen:
                 stack.append((child, False))
     for node in order:  # children before parents
-        node.filters = tuple([it for it in node.content if it.is_filter])
+        found = [it for it in node.content if it.is_filter]
+        node.filters = tuple(found)
         filters = []
         own_su: Set[int] = set()
-        for item in node.content:
-            if item.is_filter:
-                item.compute_universe()
-                own_su |= item.deep
-                if item.kind in (ONLY, NO):
-                    filters.append(item)
+        for item in found:
+            item.compute_universe()
+            own_su |= item.deep
+            if item.kind <= NO:  # ONLY or NO
+                filters.append(item)
         # share frozensets along chains: these sets can be large near the root
         su = None
         for child in node.children:
@@ -437,17 +442,22 @@ def prepare(root: Node) -> None:
             su = su | own_su
         node.su = su
         own[node.uid] = tuple(filters)
-        if node.children:
+        children = node.children
+        if len(children) == 1:  # the common case: extend the child's answer
+            child = children[0]
+            doms[node.uid] = doms[child.uid] | {node.uid}
+            node.hoist = own[child.uid] + child.hoist
+        elif children:
             common = None
-            for child in node.children:
+            for child in children:
                 dom = doms[child.uid]
                 common = dom if common is None else common & dom
             doms[node.uid] = common | {node.uid}
+            hoist = []
+            for uid in common:
+                hoist.extend(own[uid])
+            node.hoist = tuple(hoist)
         else:
             doms[node.uid] = frozenset((node.uid,))
-        hoist = []
-        for uid in doms[node.uid]:
-            if uid != node.uid:
-                hoist.extend(own[uid])
-        node.hoist = tuple(hoist)
+            node.hoist = ()
 
