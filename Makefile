@@ -38,5 +38,8 @@ demo-libvirt: venv guest
 dry-demo: venv
 	$(PY) ./run.py -c samples/kvm_hosts.cfg --set nightly --dry-run --all-hosts
 
+bench: venv
+	$(PY) bench/config_bench.py --files medium.cfg,large.cfg
+
 clean:
 	rm -rf $(VENV) images results .pytest_cache .ruff_cache

@@ -7,7 +7,10 @@
 
 The reference interpreter is $AVREF_PYTHON, else /opt/avref/bin/python if it
 has virttest, else bench/.venv-ref (git-ignored; avocado-vt 113.0 installed on
-first use).  Both tools run on the same files in the same run, one after the
+first use).  kvmtest runs from the project's venv (`make venv`) if there is
+one, else with this interpreter: both tools then start from a venv, with
+their modules byte-compiled (pip compiles avocado-vt at install; kvmtest's
+editable install is compiled here first).  Both tools run on the same files in the same run, one after the
 other; each writes canonical JSON lines (map-file keys removed) into a
 sha256, so the digests are compared too.  Prints, per file and tool: dicts,
 wall and CPU seconds (user+sys of the tool's process), the speed ratios
@@ -64,6 +67,15 @@ def ref_python() -> str:
     return py
 
 
+def ours_python() -> str:
+    """The interpreter for kvmtest (see the module docstring), its modules compiled."""
+    py = os.path.join(ROOT, ".venv", "bin", "python")
+    if not os.path.exists(py):
+        py = sys.executable
+    subprocess.run([py, "-m", "compileall", "-q", os.path.join(ROOT, "kvmtest")], check=True)
+    return py
+
+
 def run(argv: list) -> tuple:
     """Run argv, hash its stdout: (wall s, CPU s, sha256, lines, peak RSS MiB)."""
     h = hashlib.sha256()
@@ -93,13 +105,15 @@ def main() -> int:
     ap.add_argument("--no-ref", action="store_true", help="time kvmtest only")
     args = ap.parse_args()
     ref = None if args.no_ref else ref_python()
+    ours_py = ours_python()
+    print("kvmtest: %s\navocado-vt: %s" % (ours_py, ref or "-"))
     print("load average before: %s" % load())
     print("%-12s %-8s %8s %8s %8s %8s %8s %8s  %s" % (
         "file", "tool", "dicts", "wall s", "CPU s", "x wall", "x CPU", "RSS MiB", "sha256"))
     differ = False
     for name in args.files.split(","):
         path = os.path.join(args.corpus, name)
-        ours = [sys.executable, "-m", "kvmtest.config", "--json", path]
+        ours = [ours_py, "-m", "kvmtest.config", "--json", path]
         tools = [("kvmtest", ours)]
         if ref is not None:
             tools.append(("avocado", [ref, "-c", REF_DUMP, path]))
