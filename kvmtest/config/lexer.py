@@ -167,6 +167,7 @@ class Reader:
     def __init__(self, text: str, filename: str = "<string>") -> None:
         self.filename = filename
         self.raw = text.splitlines()  # lines are prepared lazily: less memory at once
+        self.has_tab = "\t" in text  # (a tab in a line keeps it off the parser's fast lane)
         self.pos = 0
         self.peeked: Optional[Tuple[str, int, int]] = None
         self.stored: Optional[Tuple[str, int, int]] = None
@@ -380,11 +381,18 @@ class Lexer:
         return [t for t in self.until(end_types) if type(t) is not White]
 
     def until_check(self, allowed: Tuple[type, ...], end_types: Tuple[type, ...]) -> List[object]:
-        toks = self.until(end_types)
-        for tok in toks:
-            if type(tok) not in allowed and type(tok) not in end_types:
+        """Like ``until``, but fails at the first token of another type (as
+        avocado-vt does: at the end of the text no end token ever comes)."""
+        out = []
+        gen = self.gen
+        while True:
+            tok = next(gen)
+            out.append(tok)
+            typ = type(tok)
+            if typ in end_types:
+                return out
+            if typ not in allowed:
                 raise self.expected(allowed + end_types, tok)
-        return toks
 
     def rest_line(self) -> List[object]:
         out = []

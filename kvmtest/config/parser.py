@@ -14,6 +14,7 @@ from typing import Dict, List, Optional
 
 from . import lexer as lx
 from .errors import MissingIncludeError, ParserError
+from .scan import plain_set, take_plain_sets
 from .tree import (
     COND,
     JOIN,
@@ -130,10 +131,14 @@ class TreeBuilder:
         self.has_suffix = False  # without `suffix`, keys never become tuples
         self.postfix_keys: set = set()  # assigned names ending in _max/_min/_fixed
         self.has_join = False  # `join` needs the recursive walker
-        # key -> flat [where, op, value, line, where, op, ...] of every statement
-        # assigning it (where = file index << 32 | line number; line only for
-        # texts not in a file, else re-read on demand): small, there are many
-        self.assigned: Dict[str, list] = {}
+        # every statement assigning a key, in parse order, flat (there are many):
+        # name, where, op, value, line (where = file index << 32 | line number;
+        # line only for texts not in a file, else re-read on demand), or for a
+        # run of plain sets the fast lane took: where, last line number, lines
+        # (None for a file: re-read and resolved with scan.plain_set on demand)
+        self._log: list = []
+        self._index: Dict[str, list] = {}
+        self._indexed = 0  # len(self._log) when _index was built
         self.files: List[str] = []
         self._file_ids: Dict[str, int] = {}
 
@@ -163,22 +168,56 @@ class TreeBuilder:
         node.content.append(PreDict(pre, lexer.filename, lexer.linenum))
         return {}
 
-    def _record(self, name: str, lexer: lx.Lexer, op: str, value: str, linenum: int) -> None:
-        fid = self._file_ids.get(lexer.filename)
+    def _fid(self, filename: str) -> int:
+        fid = self._file_ids.get(filename)
         if fid is None:
-            fid = self._file_ids[lexer.filename] = len(self.files)
-            self.files.append(lexer.filename)
-        got = self.assigned.get(name)
-        if got is None:
-            got = self.assigned[name] = []
-        got += (fid << 32 | linenum, op, value, None if lexer.is_file else lexer.line)
+            fid = self._file_ids[filename] = len(self.files)
+            self.files.append(filename)
+        return fid
+
+    def _record(self, name: str, lexer: lx.Lexer, op: str, value: str, linenum: int) -> None:
+        self._log += (name, self._fid(lexer.filename) << 32 | linenum, op, value,
+                      None if lexer.is_file else lexer.line)
 
     def assignments(self, name: str) -> List[tuple]:
         """(filename, linenum, op, value, line or None) of each statement assigning ``name``."""
-        got = self.assigned.get(name, ())
+        if self._indexed != len(self._log):
+            self._build_index()
+        return list(self._index.get(name, ()))
+
+    def _build_index(self) -> None:
+        index: Dict[str, list] = {}
         files = self.files
-        return [(files[got[i] >> 32], got[i] & 0xFFFFFFFF, got[i + 1], got[i + 2], got[i + 3])
-                for i in range(0, len(got), 4)]
+        texts: Dict[int, List[str]] = {}
+        log = self._log
+        i, n = 0, len(log)
+        while i < n:
+            first = log[i]
+            if type(first) is str:
+                where = log[i + 1]
+                index.setdefault(first, []).append(
+                    (files[where >> 32], where & 0xFFFFFFFF, log[i + 2], log[i + 3], log[i + 4]))
+                i += 5
+                continue
+            fid, num = first >> 32, first & 0xFFFFFFFF
+            lines, keep = log[i + 2], True
+            if lines is None:  # a file: the run's lines again
+                keep = False
+                if fid not in texts:
+                    try:
+                        with open(files[fid], encoding="utf-8") as f:
+                            texts[fid] = f.read().splitlines()
+                    except (OSError, UnicodeDecodeError):
+                        texts[fid] = []
+                lines = texts[fid][num - 1:log[i + 1]]
+            for k, line in enumerate(lines, num):
+                got = plain_set(line)
+                if got is not None:
+                    index.setdefault(got[0], []).append(
+                        (files[fid], k, "=", got[1], line.strip() if keep else None))
+            i += 3
+        self._index = index
+        self._indexed = n
 
     def _err(self, lexer: lx.Lexer, msg: str) -> ParserError:
         return ParserError(msg, lexer.line, lexer.filename, lexer.linenum)
@@ -231,8 +270,19 @@ class TreeBuilder:
             lexer.prev_indent = prev_indent
             if (allowed is _BLOCK_ALLOWED and lexer.fast and reader.stored is None
                     and not lexer.rest_as_string):
-                # fast lane: a plain assignment line, read without the token stream
-                # (which is between lines here, so it simply goes on after it)
+                # fast lanes: plain assignment lines, read without the token stream
+                # (which is between lines here, so it simply goes on after them)
+                if reader.peeked is None:
+                    pos = reader.pos
+                    end, last = take_plain_sets(reader.raw, pos, prev_indent, pre, reader.has_tab)
+                    if last:
+                        reader.pos = end
+                        raw = reader.raw
+                        self._log += (self._fid(lexer.filename) << 32 | pos + 1, last,
+                                      None if lexer.is_file else raw[pos:last])
+                        lexer.line, lexer.linenum = raw[last - 1].strip(), last
+                    elif end != pos:  # blank and comment lines only
+                        reader.pos = end
                 nxt = reader.peeked or reader._peek()
                 if nxt is not None and nxt[1] > prev_indent:
                     line = nxt[0]
