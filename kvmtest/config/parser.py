@@ -14,7 +14,8 @@ from typing import Dict, List, Optional
 
 from . import lexer as lx
 from .errors import MissingIncludeError, ParserError
-from .scan import plain_set, take_plain_sets
+from .filters import parse_filter, simple_condition, simple_list
+from .scan import AssignmentLog, take_plain_sets
 from .tree import (
     COND,
     JOIN,
@@ -39,85 +40,29 @@ _IDENT_ENDS = (lx.Oper, lx.Colon, lx.EndL)
 _VARIANTS_IN = (lx.LBracket, lx.Colon, lx.Ident, lx.EndL)
 _INDENTS = (lx.Indent, lx.EndBlock)
 _DOT = object()  # stands for a '.' token inside [default=...] comparisons
+# fast-lane line shapes (the token way reads them the same)
+_VARIANTS_LINE = re.compile(r"variants(?::| +([\w-]+) *:)\Z").match
+_DASH_LINE = re.compile(r"- *(@?)([\w-]+(?:\.[\w-]+)*):(.*)").match
+
+
+def _dash_entry(line: str, table: LabelTable) -> Optional[tuple]:
+    """A ``- name:`` / ``- @a.b: deps`` line in a common shape as
+    (is_default, names, raw name for [default=] matching, deps), else None."""
+    m = _DASH_LINE(line)
+    if m is None:
+        return None
+    rest = m.group(3).lstrip()
+    deps: Optional[list] = []
+    if rest:
+        deps = simple_list(rest, table)
+        if deps is None:
+            return None
+    names = m.group(2).split(".")
+    raw = [names[0]]
+    for n in names[1:]:
+        raw += (_DOT, n)
+    return m.group(1) == "@", names, tuple(raw), deps
 _OPS = {op: op for op in ("=", "+=", "<=", "~=", "?=", "?+=", "?<=")}  # one string each
-
-
-def parse_filter(lexer: lx.Lexer, tokens: List[object], table: LabelTable) -> list:
-    """Filter tokens -> words (OR) of blocks (AND) of elements (adjacent)."""
-    it = iter(tokens + [lx.EndL()])
-    check = lexer.check
-
-    def next_nw() -> object:
-        tok = next(it)
-        while type(tok) is lx.White:
-            tok = next(it)
-        return tok
-
-    def err(msg: str) -> ParserError:
-        return ParserError(msg, lexer.line, lexer.filename, lexer.linenum)
-
-    tok = check(next(it), (lx.Ident, lx.LParen, lx.EndL, lx.White))
-    typ = type(tok)
-    or_filters: list = []
-    and_filter: list = []
-    con_filter: list = []
-    dots = 1
-    while typ is not lx.EndL:
-        if typ in (lx.Ident, lx.LParen):
-            if typ is lx.LParen:
-                ident = check(next_nw(), (lx.Ident,))
-                typ2 = type(check(next_nw(), (lx.Oper, lx.RParen)))
-                if typ2 is lx.Oper:
-                    value = check(next_nw(), (lx.Ident, lx.String))
-                    check(next_nw(), (lx.RParen,))
-                    elem = table.element(str(ident), str(value))
-                else:
-                    elem = table.element(None, str(ident))
-            else:
-                elem = table.element(None, str(tok))
-            if dots == 1:
-                con_filter.append(elem)
-            elif dots == 2:
-                and_filter.append(con_filter)
-                con_filter = [elem]
-            else:
-                raise err('Syntax Error expected "." between Identifier.')
-            dots = 0
-        elif typ is lx.Dot:
-            dots += 1
-        elif typ in (lx.Comma, lx.White):
-            if dots > 0:
-                raise err('Syntax Error expected identifier between "." and ",".')
-            if and_filter:
-                if con_filter:
-                    and_filter.append(con_filter)
-                    con_filter = []
-                or_filters.append(and_filter)
-                and_filter = []
-            elif con_filter:
-                or_filters.append([con_filter])
-                con_filter = []
-            else:
-                raise err('Syntax Error expected "," between Identifier.')
-            dots = 1
-            tok = next_nw()
-            tok = check(tok, (lx.Ident, lx.Comma, lx.Dot, lx.LParen, lx.EndL))
-            typ = type(tok)
-            continue
-        tok = check(next(it), (lx.Ident, lx.Comma, lx.Dot, lx.LParen, lx.EndL, lx.White))
-        typ = type(tok)
-    if and_filter:
-        if con_filter:
-            and_filter.append(con_filter)
-            con_filter = []
-        or_filters.append(and_filter)
-    if con_filter:
-        or_filters.append([con_filter])
-    for word in or_filters:
-        for block in word:
-            if not block:  # avocado-vt crashes (IndexError) on these later
-                raise err("Syntax Error: empty filter block")
-    return or_filters
 
 
 class TreeBuilder:
@@ -131,16 +76,7 @@ class TreeBuilder:
         self.has_suffix = False  # without `suffix`, keys never become tuples
         self.postfix_keys: set = set()  # assigned names ending in _max/_min/_fixed
         self.has_join = False  # `join` needs the recursive walker
-        # every statement assigning a key, in parse order, flat (there are many):
-        # name, where, op, value, line (where = file index << 32 | line number;
-        # line only for texts not in a file, else re-read on demand), or for a
-        # run of plain sets the fast lane took: where, last line number, lines
-        # (None for a file: re-read and resolved with scan.plain_set on demand)
-        self._log: list = []
-        self._index: Dict[str, list] = {}
-        self._indexed = 0  # len(self._log) when _index was built
-        self.files: List[str] = []
-        self._file_ids: Dict[str, int] = {}
+        self.log = AssignmentLog()  # for Parser.assignments_of
 
     # ------------------------------------------------------------ entry points
 
@@ -168,56 +104,13 @@ class TreeBuilder:
         node.content.append(PreDict(pre, lexer.filename, lexer.linenum))
         return {}
 
-    def _fid(self, filename: str) -> int:
-        fid = self._file_ids.get(filename)
-        if fid is None:
-            fid = self._file_ids[filename] = len(self.files)
-            self.files.append(filename)
-        return fid
-
     def _record(self, name: str, lexer: lx.Lexer, op: str, value: str, linenum: int) -> None:
-        self._log += (name, self._fid(lexer.filename) << 32 | linenum, op, value,
-                      None if lexer.is_file else lexer.line)
+        self.log.add(name, lexer.filename, linenum, op, value,
+                     None if lexer.is_file else lexer.line)
 
     def assignments(self, name: str) -> List[tuple]:
         """(filename, linenum, op, value, line or None) of each statement assigning ``name``."""
-        if self._indexed != len(self._log):
-            self._build_index()
-        return list(self._index.get(name, ()))
-
-    def _build_index(self) -> None:
-        index: Dict[str, list] = {}
-        files = self.files
-        texts: Dict[int, List[str]] = {}
-        log = self._log
-        i, n = 0, len(log)
-        while i < n:
-            first = log[i]
-            if type(first) is str:
-                where = log[i + 1]
-                index.setdefault(first, []).append(
-                    (files[where >> 32], where & 0xFFFFFFFF, log[i + 2], log[i + 3], log[i + 4]))
-                i += 5
-                continue
-            fid, num = first >> 32, first & 0xFFFFFFFF
-            lines, keep = log[i + 2], True
-            if lines is None:  # a file: the run's lines again
-                keep = False
-                if fid not in texts:
-                    try:
-                        with open(files[fid], encoding="utf-8") as f:
-                            texts[fid] = f.read().splitlines()
-                    except (OSError, UnicodeDecodeError):
-                        texts[fid] = []
-                lines = texts[fid][num - 1:log[i + 1]]
-            for k, line in enumerate(lines, num):
-                got = plain_set(line)
-                if got is not None:
-                    index.setdefault(got[0], []).append(
-                        (files[fid], k, "=", got[1], line.strip() if keep else None))
-            i += 3
-        self._index = index
-        self._indexed = n
+        return self.log.find(name)
 
     def _err(self, lexer: lx.Lexer, msg: str) -> ParserError:
         return ParserError(msg, lexer.line, lexer.filename, lexer.linenum)
@@ -266,33 +159,77 @@ class TreeBuilder:
         reader = lexer.reader
         keyword_start = lx.KEYWORD_START
         fast_assignment = lx.fast_assignment
+        log = self.log
         while True:
             lexer.prev_indent = prev_indent
-            if (allowed is _BLOCK_ALLOWED and lexer.fast and reader.stored is None
-                    and not lexer.rest_as_string):
-                # fast lanes: plain assignment lines, read without the token stream
-                # (which is between lines here, so it simply goes on after them)
-                if reader.peeked is None:
+            if (reader.stored is None and not lexer.rest_as_string
+                    and (lexer.fast or allowed is _VARIANTS_ALLOWED)):
+                # fast lane: common lines read straight from the reader, without the
+                # token stream (which is between lines here, so it simply goes on
+                # after them); anything unusual is left to the token way below
+                if allowed is _BLOCK_ALLOWED and reader.peeked is None:
                     pos = reader.pos
                     end, last = take_plain_sets(reader.raw, pos, prev_indent, pre, reader.has_tab)
-                    if last:
+                    if end != pos:
                         reader.pos = end
-                        raw = reader.raw
-                        self._log += (self._fid(lexer.filename) << 32 | pos + 1, last,
-                                      None if lexer.is_file else raw[pos:last])
-                        lexer.line, lexer.linenum = raw[last - 1].strip(), last
-                    elif end != pos:  # blank and comment lines only
-                        reader.pos = end
+                        if last:
+                            raw = reader.raw
+                            log.add_run(lexer.filename, pos + 1, last,
+                                        None if lexer.is_file else raw[pos:last])
+                            lexer.line, lexer.linenum = raw[last - 1].strip(), last
                 nxt = reader.peeked or reader._peek()
-                if nxt is not None and nxt[1] > prev_indent:
-                    line = nxt[0]
-                    if keyword_start(line) is None:
-                        fast = fast_assignment(line)
-                        if fast is not None:
-                            reader.peeked = None
-                            lexer.line, lexer.linenum = line, nxt[2]
-                            pre = self._assign(lexer, node, pre, fast[0], fast[1], fast[2])
-                            continue
+                if nxt is None or nxt[1] <= prev_indent:  # what the token way ends a block on
+                    lexer.line, lexer.linenum = None, -1 if nxt is None else nxt[2]
+                    if pre:
+                        pre = self._flush(lexer, node, pre)
+                    if suffix:
+                        node.content.append(suffix)
+                    return node
+                line, indent, num = nxt
+                c = line[0]
+                if allowed is _VARIANTS_ALLOWED:
+                    entry = _dash_entry(line, table) if c == "-" else None
+                    if entry is not None:
+                        reader.peeked = None
+                        lexer.line, lexer.linenum = line, num
+                        node = self._variant_block(lexer, node, pre, indent, var_indent,
+                                                   var_name, meta, entry)
+                        pre = {}
+                        allowed = _BLOCK_ALLOWED
+                        continue
+                elif keyword_start(line) is None:
+                    fast = fast_assignment(line)
+                    if fast is not None:
+                        reader.peeked = None
+                        lexer.line, lexer.linenum = line, num
+                        pre = self._assign(lexer, node, pre, fast[0], fast[1], fast[2])
+                        continue
+                    cond = simple_condition(line, table)
+                    if cond is not None:
+                        reader.peeked = None
+                        lexer.line, lexer.linenum = line, num
+                        pre = self._condition(lexer, node, pre, COND, cond[0], indent, cond[1])
+                        continue
+                elif c == "o" or c == "n":  # "only " / "no "
+                    words = simple_list(line[5 if c == "o" else 3:].lstrip(), table)
+                    if words is not None:
+                        reader.peeked = None
+                        lexer.line, lexer.linenum = line, num
+                        pre = self._flush(lexer, node, pre)
+                        node.content.append(Filter(ONLY if c == "o" else NO, words, line,
+                                                   lexer.filename, num))
+                        continue
+                elif c == "v" and not isinstance(node, Filter):
+                    m = _VARIANTS_LINE(line)
+                    if m is not None:
+                        reader.peeked = None
+                        lexer.line, lexer.linenum = line, num
+                        lexer.fast = False
+                        var_name = m.group(1) or ""
+                        meta.clear()
+                        allowed = _VARIANTS_ALLOWED
+                        var_indent = indent
+                        continue
             tok = lexer.check_next(_INDENTS)
             if type(tok) is lx.EndBlock:
                 if pre:
@@ -434,11 +371,14 @@ class TreeBuilder:
         return pre
 
     def _condition(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], kind: int,
-                   words: list, indent: int) -> Dict[str, str]:
-        rest = lexer.rest_as_str()
+                   words: list, indent: int, rest: Optional[str] = None) -> Dict[str, str]:
+        """A conditional block; ``rest`` is the text after the colon if the line
+        was read by the fast lane, else it comes from the token stream."""
+        if rest is None:
+            rest = str(lexer.rest_as_str())
         line = lexer.line
         if rest != "":
-            lexer.reader.push_line(str(rest), indent + 1, lexer.linenum)
+            lexer.reader.push_line(rest, indent + 1, lexer.linenum)
         cond = Filter(kind, words, line, lexer.filename, lexer.linenum)
         self._parse(lexer, cond, indent)
         pre = self._flush(lexer, node, pre)
@@ -471,8 +411,13 @@ class TreeBuilder:
         return node, pre
 
     def _variant_block(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], indent: int,
-                       var_indent: int, var_name: str, meta: Dict[str, list]) -> Node:
-        """Parse ``- name: deps`` entries of one ``variants:`` block."""
+                       var_indent: int, var_name: str, meta: Dict[str, list],
+                       entry: Optional[tuple] = None) -> Node:
+        """Parse ``- name: deps`` entries of one ``variants:`` block.
+
+        The first entry is ``entry`` if the fast lane read its line (see
+        _dash_entry), else the token stream is just after its ``-``.
+        """
         if pre:
             self._flush(lexer, node, pre)
         if isinstance(node, Filter):
@@ -484,38 +429,34 @@ class TreeBuilder:
         block = Node()
         block.filename, block.linenum = lexer.filename, lexer.linenum
         head_line, head_num = lexer.line, lexer.linenum
+        reader = lexer.reader
+        tokens_next = entry is None  # the first entry's "-" was read as a token
         while True:
             lexer.prev_indent = var_indent
-            tok = lexer.check_next_nw((lx.Ident, lx.At, lx.Indent, lx.EndBlock))
-            if type(tok) is lx.EndBlock:
-                break
-            if type(tok) is lx.Indent:
-                lexer.check_next_nw((lx.Dash,))
-                tok = lexer.check_next_nw((lx.Ident, lx.At))
-            if type(tok) is lx.At:
-                is_default = True
-                name = lexer.until_check((lx.Ident, lx.Dot), (lx.Colon,))
+            if not tokens_next and reader.stored is None and not lexer.rest_as_string:
+                if entry is None:  # fast lane, as in _parse
+                    nxt = reader.peeked or reader._peek()
+                    if nxt is None or nxt[1] <= var_indent:
+                        lexer.line, lexer.linenum = None, -1 if nxt is None else nxt[2]
+                        break
+                    entry = _dash_entry(nxt[0], table)
+                    if entry is not None:
+                        reader.peeked = None
+                        lexer.line, lexer.linenum = nxt[0], nxt[2]
+            if entry is not None:
+                is_default, names, raw, deps = entry
+                entry = None
+                linenum = lexer.linenum
             else:
-                is_default = False
-                name = [tok] + lexer.until_check((lx.Ident, lx.Dot), (lx.Colon,))
-            if len(name) == 2:
-                raw_name = [name[0]]
-                name = raw_name
-            else:
-                raw_name = name[:-1]
-                name = [x for x in name[:-1] if isinstance(x, lx.Ident)]
-            linenum = lexer.linenum
-            tok = lexer.next()
-            while type(tok) is lx.White:
-                tok = lexer.next()
-            deps: list = []
-            if type(tok) is not lx.EndL:
-                deps = parse_filter(lexer, [tok] + lexer.until((lx.EndL,)), table)
+                tokens_next = False
+                is_default, names, raw, deps = self._entry_tokens(lexer)
+                if is_default is None:
+                    break
+                linenum = lexer.linenum
 
             inner = Node()
             inner.children = [node]
             inner.labels = node.labels
-            names = [str(n) for n in name]
             if var_name:
                 if var_name.endswith(("_max", "_min", "_fixed")):
                     self.postfix_keys.add(var_name)
@@ -529,7 +470,6 @@ class TreeBuilder:
             variant.dep = deps
             variant.filename, variant.linenum = lexer.filename, linenum
             if defaults_meta:
-                raw = tuple(_DOT if type(t) is lx.Dot else t for t in raw_name)
                 for wd in defaults_meta:
                     if all(a == b for a, b in zip(wd, raw)):
                         is_default = True
@@ -554,3 +494,33 @@ class TreeBuilder:
                 [["." if t is _DOT else str(t) for t in wd] for wd in defaults_meta],),
                 head_line, lexer.filename, head_num)
         return block
+
+    def _entry_tokens(self, lexer: lx.Lexer) -> tuple:
+        """A variant entry line from the token stream, as _dash_entry gives it,
+        or (None, ...) at the end of the block."""
+        tok = lexer.check_next_nw((lx.Ident, lx.At, lx.Indent, lx.EndBlock))
+        if type(tok) is lx.EndBlock:
+            return None, None, None, None
+        if type(tok) is lx.Indent:
+            lexer.check_next_nw((lx.Dash,))
+            tok = lexer.check_next_nw((lx.Ident, lx.At))
+        if type(tok) is lx.At:
+            is_default = True
+            name = lexer.until_check((lx.Ident, lx.Dot), (lx.Colon,))
+        else:
+            is_default = False
+            name = [tok] + lexer.until_check((lx.Ident, lx.Dot), (lx.Colon,))
+        if len(name) == 2:
+            raw_name = [name[0]]
+            name = raw_name
+        else:
+            raw_name = name[:-1]
+            name = [x for x in name[:-1] if isinstance(x, lx.Ident)]
+        tok = lexer.next()
+        while type(tok) is lx.White:
+            tok = lexer.next()
+        deps: list = []
+        if type(tok) is not lx.EndL:
+            deps = parse_filter(lexer, [tok] + lexer.until((lx.EndL,)), self.table)
+        raw = tuple(_DOT if type(t) is lx.Dot else t for t in raw_name)
+        return is_default, [str(n) for n in name], raw, deps

@@ -98,3 +98,76 @@ def take_plain_sets(raw: List[str], pos: int, prev_indent: int, pre: Dict[str, s
             continue
         break
     return pos, last
+
+
+class AssignmentLog:
+    """Every statement that assigns a key, in parse order (for ``assignments_of``).
+
+    Kept flat and small, there are many: per statement name, where, op, value,
+    line (where = file index << 32 | line number; the line text only for texts
+    that are not files, else re-read on demand); per run of plain sets taken
+    by ``take_plain_sets``: where, last line number, the lines (None for a
+    file: re-read) -- resolved with ``plain_set`` when first asked.
+    """
+
+    def __init__(self) -> None:
+        self.files: List[str] = []
+        self._file_ids: Dict[str, int] = {}
+        self._log: list = []
+        self._index: Dict[str, list] = {}
+        self._indexed = 0  # len(self._log) when _index was built
+
+    def fid(self, filename: str) -> int:
+        fid = self._file_ids.get(filename)
+        if fid is None:
+            fid = self._file_ids[filename] = len(self.files)
+            self.files.append(filename)
+        return fid
+
+    def add(self, name: str, filename: str, linenum: int, op: str, value: str,
+            line: Optional[str]) -> None:
+        self._log += (name, self.fid(filename) << 32 | linenum, op, value, line)
+
+    def add_run(self, filename: str, first: int, last: int, lines: Optional[List[str]]) -> None:
+        """Lines ``first``..``last`` (1-based) were a run of plain sets (and blanks)."""
+        self._log += (self.fid(filename) << 32 | first, last, lines)
+
+    def find(self, name: str) -> List[tuple]:
+        """(filename, linenum, op, value, line or None) of each statement assigning ``name``."""
+        if self._indexed != len(self._log):
+            self._build_index()
+        return list(self._index.get(name, ()))
+
+    def _build_index(self) -> None:
+        index: Dict[str, list] = {}
+        files = self.files
+        texts: Dict[int, List[str]] = {}
+        log = self._log
+        i, n = 0, len(log)
+        while i < n:
+            first = log[i]
+            if type(first) is str:
+                where = log[i + 1]
+                index.setdefault(first, []).append(
+                    (files[where >> 32], where & 0xFFFFFFFF, log[i + 2], log[i + 3], log[i + 4]))
+                i += 5
+                continue
+            fid, num = first >> 32, first & 0xFFFFFFFF
+            lines, keep = log[i + 2], True
+            if lines is None:  # a file: its lines again, read the way the parser did
+                keep = False
+                if fid not in texts:
+                    try:
+                        with open(files[fid], encoding="utf-8") as f:
+                            texts[fid] = f.read().splitlines()
+                    except (OSError, UnicodeDecodeError):
+                        texts[fid] = []
+                lines = texts[fid][num - 1:log[i + 1]]
+            for k, line in enumerate(lines, num):
+                got = plain_set(line)
+                if got is not None:
+                    index.setdefault(got[0], []).append(
+                        (files[fid], k, "=", got[1], line.strip() if keep else None))
+            i += 3
+        self._index = index
+        self._indexed = n

@@ -1,0 +1,135 @@
+# ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
+"""Filter texts (``only``/``no``/``join``, conditions, variant deps) -> words.
+
+``parse_filter`` is avocado-vt's algorithm over the token stream (errors
+included).  The ``simple_*`` functions are the parser's fast lane for the
+common shapes (plain names joined by ``.``/``..``, separated by commas or
+blanks), read straight from the line text; they return None for anything
+else, which then goes the token way.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import List, Optional
+
+from . import lexer as lx
+from .errors import ParserError
+from .tree import LabelTable
+
+_ELEM = r"[\w-]+"  # an identifier token: str.isalnum() or "_" or "-"
+_WORD = r"%s(?:\.\.?%s)*" % (_ELEM, _ELEM)
+# only/no/deps: a blank run is a separator, as is a comma followed by blanks
+# (blanks before a comma are an error: the token way reports it)
+_LIST = re.compile(r"%s(?:(?:[,|] *| +)%s)*\Z" % (_WORD, _WORD)).match
+_LIST_SEP = re.compile(r"[,|] *| +").split
+# a condition (blanks are dropped there): words, commas, then the colon
+_COND = re.compile(r"(%s(?: *[,|] *%s)*) *:" % (_WORD, _WORD)).match
+_COND_SEP = re.compile(r" *[,|] *").split
+
+
+def _words(parts: List[str], table: LabelTable) -> list:
+    element = table.element
+    out = []
+    for w in parts:
+        if "." in w:
+            out.append([[element(None, e) for e in b.split(".")] for b in w.split("..")])
+        else:
+            out.append([[element(None, w)]])
+    return out
+
+
+def simple_list(text: str, table: LabelTable) -> Optional[list]:
+    """Words of an only/no/deps filter text in a common shape, else None."""
+    if _LIST(text) is None:
+        return None
+    return _words(_LIST_SEP(text), table)
+
+
+def simple_condition(line: str, table: LabelTable) -> Optional[tuple]:
+    """(words, text after the colon) of a condition line in a common shape, else None.
+
+    ``line`` must not start with a keyword (see lexer.KEYWORD_START).
+    """
+    m = _COND(line)
+    if m is None:
+        return None
+    return _words(_COND_SEP(m.group(1)), table), line[m.end():].lstrip()
+
+
+def parse_filter(lexer: lx.Lexer, tokens: List[object], table: LabelTable) -> list:
+    """Filter tokens -> words (OR) of blocks (AND) of elements (adjacent)."""
+    it = iter(tokens + [lx.EndL()])
+    check = lexer.check
+
+    def next_nw() -> object:
+        tok = next(it)
+        while type(tok) is lx.White:
+            tok = next(it)
+        return tok
+
+    def err(msg: str) -> ParserError:
+        return ParserError(msg, lexer.line, lexer.filename, lexer.linenum)
+
+    tok = check(next(it), (lx.Ident, lx.LParen, lx.EndL, lx.White))
+    typ = type(tok)
+    or_filters: list = []
+    and_filter: list = []
+    con_filter: list = []
+    dots = 1
+    while typ is not lx.EndL:
+        if typ in (lx.Ident, lx.LParen):
+            if typ is lx.LParen:
+                ident = check(next_nw(), (lx.Ident,))
+                typ2 = type(check(next_nw(), (lx.Oper, lx.RParen)))
+                if typ2 is lx.Oper:
+                    value = check(next_nw(), (lx.Ident, lx.String))
+                    check(next_nw(), (lx.RParen,))
+                    elem = table.element(str(ident), str(value))
+                else:
+                    elem = table.element(None, str(ident))
+            else:
+                elem = table.element(None, str(tok))
+            if dots == 1:
+                con_filter.append(elem)
+            elif dots == 2:
+                and_filter.append(con_filter)
+                con_filter = [elem]
+            else:
+                raise err('Syntax Error expected "." between Identifier.')
+            dots = 0
+        elif typ is lx.Dot:
+            dots += 1
+        elif typ in (lx.Comma, lx.White):
+            if dots > 0:
+                raise err('Syntax Error expected identifier between "." and ",".')
+            if and_filter:
+                if con_filter:
+                    and_filter.append(con_filter)
+                    con_filter = []
+                or_filters.append(and_filter)
+                and_filter = []
+            elif con_filter:
+                or_filters.append([con_filter])
+                con_filter = []
+            else:
+                raise err('Syntax Error expected "," between Identifier.')
+            dots = 1
+            tok = next_nw()
+            tok = check(tok, (lx.Ident, lx.Comma, lx.Dot, lx.LParen, lx.EndL))
+            typ = type(tok)
+            continue
+        tok = check(next(it), (lx.Ident, lx.Comma, lx.Dot, lx.LParen, lx.EndL, lx.White))
+        typ = type(tok)
+    if and_filter:
+        if con_filter:
+            and_filter.append(con_filter)
+            con_filter = []
+        or_filters.append(and_filter)
+    if con_filter:
+        or_filters.append([con_filter])
+    for word in or_filters:
+        for block in word:
+            if not block:  # avocado-vt crashes (IndexError) on these later
+                raise err("Syntax Error: empty filter block")
+    return or_filters
