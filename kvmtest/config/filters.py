@@ -41,6 +41,8 @@ def _words(parts: List[str], table: LabelTable) -> list:
 
 def simple_list(text: str, table: LabelTable) -> Optional[list]:
     """Words of an only/no/deps filter text in a common shape, else None."""
+    if text.isidentifier() and text.isascii():  # one name, the most common
+        return [[[table.element(None, text)]]]
     if _LIST(text) is None:
         return None
     return _words(_LIST_SEP(text), table)
@@ -51,6 +53,10 @@ def simple_condition(line: str, table: LabelTable) -> Optional[tuple]:
 
     ``line`` must not start with a keyword (see lexer.KEYWORD_START).
     """
+    if line[-1] == ":":
+        name = line[:-1]
+        if name.isidentifier() and name.isascii():  # "name:", the most common
+            return [[[table.element(None, name)]]], ""
     m = _COND(line)
     if m is None:
         return None

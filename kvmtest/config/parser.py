@@ -40,6 +40,7 @@ _IDENT_ENDS = (lx.Oper, lx.Colon, lx.EndL)
 _VARIANTS_IN = (lx.LBracket, lx.Colon, lx.Ident, lx.EndL)
 _INDENTS = (lx.Indent, lx.EndBlock)
 _DOT = object()  # stands for a '.' token inside [default=...] comparisons
+_NO_META: Dict[str, list] = {}
 # fast-lane line shapes (the token way reads them the same)
 _VARIANTS_LINE = re.compile(r"variants(?::| +([\w-]+) *:)\Z").match
 _DASH_LINE = re.compile(r"- *(@?)([\w-]+(?:\.[\w-]+)*):(.*)").match
@@ -48,6 +49,10 @@ _DASH_LINE = re.compile(r"- *(@?)([\w-]+(?:\.[\w-]+)*):(.*)").match
 def _dash_entry(line: str, table: LabelTable) -> Optional[tuple]:
     """A ``- name:`` / ``- @a.b: deps`` line in a common shape as
     (is_default, names, raw name for [default=] matching, deps), else None."""
+    if line[-1] == ":" and line[1] == " ":  # "- name:", the most common
+        name = line[2:-1]
+        if name.isidentifier() and name.isascii():  # (then only [A-Za-z0-9_])
+            return False, [name], (name,), []
     m = _DASH_LINE(line)
     if m is None:
         return None
@@ -151,7 +156,7 @@ class TreeBuilder:
         allowed = _BLOCK_ALLOWED
         var_indent = 0
         var_name = ""
-        meta: Dict[str, list] = {}
+        meta: Dict[str, list] = _NO_META  # set by each `variants` line
         pre: Dict[str, str] = {}
         suffix = None
         lexer.fast = True
@@ -161,7 +166,6 @@ class TreeBuilder:
         fast_assignment = lx.fast_assignment
         log = self.log
         while True:
-            lexer.prev_indent = prev_indent
             if (reader.stored is None and not lexer.rest_as_string
                     and (lexer.fast or allowed is _VARIANTS_ALLOWED)):
                 # fast lane: common lines read straight from the reader, without the
@@ -173,10 +177,8 @@ class TreeBuilder:
                     if end != pos:
                         reader.pos = end
                         if last:
-                            raw = reader.raw
                             log.add_run(lexer.filename, pos + 1, last,
-                                        None if lexer.is_file else raw[pos:last])
-                            lexer.line, lexer.linenum = raw[last - 1].strip(), last
+                                        None if lexer.is_file else reader.raw[pos:last])
                 nxt = reader.peeked or reader._peek()
                 if nxt is None or nxt[1] <= prev_indent:  # what the token way ends a block on
                     lexer.line, lexer.linenum = None, -1 if nxt is None else nxt[2]
@@ -198,13 +200,16 @@ class TreeBuilder:
                         allowed = _BLOCK_ALLOWED
                         continue
                 elif keyword_start(line) is None:
-                    fast = fast_assignment(line)
-                    if fast is not None:
-                        reader.peeked = None
-                        lexer.line, lexer.linenum = line, num
-                        pre = self._assign(lexer, node, pre, fast[0], fast[1], fast[2])
-                        continue
-                    cond = simple_condition(line, table)
+                    # (a line simple_condition takes has no operator before its colon)
+                    cond = simple_condition(line, table) if line[-1] == ":" else None
+                    if cond is None:
+                        fast = fast_assignment(line)
+                        if fast is not None:
+                            reader.peeked = None
+                            lexer.line, lexer.linenum = line, num
+                            pre = self._assign(lexer, node, pre, fast[0], fast[1], fast[2])
+                            continue
+                        cond = simple_condition(line, table)
                     if cond is not None:
                         reader.peeked = None
                         lexer.line, lexer.linenum = line, num
@@ -226,10 +231,11 @@ class TreeBuilder:
                         lexer.line, lexer.linenum = line, num
                         lexer.fast = False
                         var_name = m.group(1) or ""
-                        meta.clear()
+                        meta = {}
                         allowed = _VARIANTS_ALLOWED
                         var_indent = indent
                         continue
+            lexer.prev_indent = prev_indent
             tok = lexer.check_next(_INDENTS)
             if type(tok) is lx.EndBlock:
                 if pre:
@@ -281,7 +287,7 @@ class TreeBuilder:
                 toks = lexer.until_no_white(_VARIANTS_IN)
                 vtok = toks[-1]
                 var_name = ""
-                meta.clear()
+                meta = {}
                 while type(vtok) not in (lx.Colon, lx.EndL):
                     if type(vtok) is lx.Ident:
                         if var_name != "":
