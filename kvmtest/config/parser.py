@@ -173,12 +173,10 @@ class TreeBuilder:
                 # after them); anything unusual is left to the token way below
                 if allowed is _BLOCK_ALLOWED and reader.peeked is None:
                     pos = reader.pos
-                    end, last = take_plain_sets(reader.raw, pos, prev_indent, pre, reader.has_tab)
-                    if end != pos:
-                        reader.pos = end
-                        if last:
-                            log.add_run(lexer.filename, pos + 1, last,
-                                        None if lexer.is_file else reader.raw[pos:last])
+                    last = take_plain_sets(reader, prev_indent, pre)
+                    if last:
+                        log.add_run(lexer.filename, pos + 1, last,
+                                    None if lexer.is_file else reader.raw[pos:last])
                 nxt = reader.peeked or reader._peek()
                 if nxt is None or nxt[1] <= prev_indent:  # what the token way ends a block on
                     lexer.line, lexer.linenum = None, -1 if nxt is None else nxt[2]

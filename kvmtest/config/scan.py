@@ -57,15 +57,19 @@ def plain_set(line: str) -> Optional[Tuple[str, str]]:
     return key, v
 
 
-def take_plain_sets(raw: List[str], pos: int, prev_indent: int, pre: Dict[str, str],
-                    has_tab: bool) -> Tuple[int, int]:
-    """Store the plain sets from ``raw[pos]`` on in ``pre``, skipping blank and
-    comment lines; stop at any other line or one indented ``<= prev_indent``.
+def take_plain_sets(reader: object, prev_indent: int, pre: Dict[str, str]) -> int:
+    """Store the plain sets from the reader's position on in ``pre``, skipping
+    blank and comment lines; stop at any other line or one indented
+    ``<= prev_indent``, and leave that line peeked (as Reader.peek would) if
+    it has no tab.  The reader must have no line peeked.
 
-    Returns (position of that line, 1-based number of the last set or 0).
+    Returns the 1-based number of the last set, 0 if none.
     """
+    raw = reader.raw
+    pos = reader.pos
     end = len(raw)
     last = 0
+    has_tab = reader.has_tab
     not_plain = _NOT_PLAIN
     postfix = _POSTFIX
     while pos < end:
@@ -84,10 +88,17 @@ def take_plain_sets(raw: List[str], pos: int, prev_indent: int, pre: Dict[str, s
                 v = t[e + 1:].strip()
                 if v:
                     c = v[0]
-                    if c == ":" or "$" in v:
+                    if c in "\"':":
+                        if c == ":":
+                            reader.peeked = (t.rstrip(), len(s) - len(t), pos + 1)
+                            pos += 1
+                            break
+                        if v[-1] == c:
+                            v = v[1:-1]
+                    if "$" in v:
+                        reader.peeked = (t.rstrip(), len(s) - len(t), pos + 1)
+                        pos += 1
                         break
-                    if (c == '"' or c == "'") and v[-1] == c:
-                        v = v[1:-1]
                 pre[key] = v
                 pos += 1
                 last = pos
@@ -96,8 +107,11 @@ def take_plain_sets(raw: List[str], pos: int, prev_indent: int, pre: Dict[str, s
         if c == "#" or (c == "/" and t[:2] == "//"):
             pos += 1
             continue
+        reader.peeked = (t.rstrip(), len(s) - len(t), pos + 1)
+        pos += 1
         break
-    return pos, last
+    reader.pos = pos
+    return last
 
 
 class AssignmentLog:
