@@ -67,49 +67,46 @@ def take_plain_sets(reader: object, prev_indent: int, pre: Dict[str, str]) -> in
     """
     raw = reader.raw
     pos = reader.pos
-    end = len(raw)
     last = 0
     has_tab = reader.has_tab
     not_plain = _NOT_PLAIN
     postfix = _POSTFIX
-    while pos < end:
-        s = raw[pos]
+    lines = iter(raw)
+    lines.__setstate__(pos)  # (list iterator: start at pos)
+    for s in lines:
         if has_tab and "\t" in s:
             break
-        t = s.lstrip()
-        if not t:
-            pos += 1
-            continue
-        e = t.find("=")
-        if e > 0 and len(s) - len(t) > prev_indent:
-            key = t[:e].rstrip()
+        k, eq, v = s.partition("=")
+        if eq:
+            key = k.strip()
             if ((key.isidentifier() or _NAME(key) is not None) and key not in not_plain
-                    and not key.endswith(postfix)):
-                v = t[e + 1:].strip()
+                    and not key.endswith(postfix) and len(k) - len(k.lstrip()) > prev_indent):
+                v = v.strip()
                 if v:
                     c = v[0]
                     if c in "\"':":
                         if c == ":":
-                            reader.peeked = (t.rstrip(), len(s) - len(t), pos + 1)
-                            pos += 1
                             break
                         if v[-1] == c:
                             v = v[1:-1]
                     if "$" in v:
-                        reader.peeked = (t.rstrip(), len(s) - len(t), pos + 1)
-                        pos += 1
                         break
                 pre[key] = v
                 pos += 1
                 last = pos
                 continue
-        c = t[0]
-        if c == "#" or (c == "/" and t[:2] == "//"):
+        t = s.lstrip()
+        if not t or t[0] == "#" or t[:2] == "//":  # blank or comment
             pos += 1
             continue
+        break
+    else:
+        reader.pos = pos
+        return last
+    if "\t" not in s:  # the line that ends the run, peeked as Reader.peek would
+        t = s.lstrip()
         reader.peeked = (t.rstrip(), len(s) - len(t), pos + 1)
         pos += 1
-        break
     reader.pos = pos
     return last
 
