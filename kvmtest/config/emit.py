@@ -31,7 +31,7 @@ from .ops import apply_op, postfix_parse, regex_for, substitute
 from .steps import REGEX_OPS as _REGEX_OPS
 from .steps import Base, Comp, compile_steps, pending_conds, supports
 from .tree import RESERVED, Op
-from .walk import Frame, StackWalker
+from .walk import ANCHOR_FANOUT, Frame, StackWalker
 
 ANCHOR_MIN = 1 << 16  # an anchor has at least this many leaf paths below (before filters)
 _MAX_STATES = 64
@@ -504,15 +504,16 @@ class JsonEmitter:
 
 
 def json_lines(tree: object, defaults: bool, expand_defaults: List[str],
-               anchor_min: int = ANCHOR_MIN, walker: Optional[StackWalker] = None
-               ) -> Iterator[str]:
+               anchor_min: int = ANCHOR_MIN, walker: Optional[StackWalker] = None,
+               anchor_fanout: int = ANCHOR_FANOUT) -> Iterator[str]:
     """Canonical JSON lines of ``tree`` (a parser.TreeBuilder), in get_dicts() order.
 
-    ``anchor_min`` (tests vary it) and ``walker`` (tests inspect it) are for tests.
+    ``anchor_min``, ``anchor_fanout`` (tests vary them) and ``walker`` (tests
+    inspect it) are for tests.
     """
     if walker is None:
         walker = StackWalker(tree.node, tree.table.longs, defaults, expand_defaults,
-                             anchor_min)
+                             anchor_min, anchor_fanout=anchor_fanout)
     leaves = walker.leaves()
     emitter = JsonEmitter(tree.node, tree.table.names, tree.table.longs,
                           set(tree.postfix_keys))

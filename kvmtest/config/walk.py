@@ -7,7 +7,8 @@ case only: no ``join`` in the tree and filters honoured (not explain mode);
 ``api.Parser`` falls back to ``expand.Walker`` otherwise.
 
 With ``anchor_min`` set, frames also carry an anchor (the deepest frame
-above with at least that many leaf paths below: see ``emit``), and below the
+above with at least that many leaf paths below and ``anchor_fanout``
+children: see ``emit``), and below the
 anchors a replay memo applies: what a multi-child node's subtree yields
 depends only on the node, the pending filters and the context labels the
 filters there can see (``_replay_key``).  When such a key comes back, the
@@ -26,6 +27,7 @@ from .tree import NO, ONLY, Node, impossible, matches, prepare, project
 
 _MAX_RECORDS = 300000  # bounds the replay memo's memory (one small tuple per frame)
 _DOOM_MIN = 256  # nodes with at least this many leaf paths below get the doom check
+ANCHOR_FANOUT = 32  # an anchor also has this many children (the top of a test list)
 
 
 class Frame:
@@ -64,13 +66,14 @@ class StackWalker(Walker):
 
     def __init__(self, root: Node, longs: List[str], defaults: bool,
                  expand_defaults: List[str], anchor_min: int = 0,
-                 doom_min: int = _DOOM_MIN) -> None:
+                 doom_min: int = _DOOM_MIN, anchor_fanout: int = ANCHOR_FANOUT) -> None:
         super().__init__(root, longs, defaults, expand_defaults)
         self.doom_min = doom_min  # tests set 0: the doom check at every node
         self.doomed = 0  # subtrees skipped by the doom check
         self.frames: List[Frame] = []
         self.count = 0  # leaves yielded so far
         self.anchor_min = anchor_min
+        self.anchor_fanout = anchor_fanout
         self.potential: Dict[int, int] = {}
         # replay memo (below the anchors): key -> recorded children of the node
         self._replay: Optional[dict] = {} if anchor_min else None
@@ -210,6 +213,7 @@ class StackWalker(Walker):
         enter = self._enter
         potential = self.potential
         anchor_min = self.anchor_min
+        fanout = self.anchor_fanout
         memo = self._replay
         top = enter(self.root, (), frozenset(), (), (), [], None)
         if top is None:
@@ -242,7 +246,12 @@ class StackWalker(Walker):
                         continue
                     node = child.node
                     if potential.get(node.uid, 0) >= anchor_min:
-                        child.anchor = len(frames)
+                        # the deepest wide node with many leaf paths: the top of a
+                        # test list, not a test's own (deep but narrow) matrix
+                        if len(node.children) >= fanout:
+                            child.anchor = len(frames)
+                        else:
+                            child.anchor = f.anchor
                     else:
                         child.anchor = f.anchor
                         if child.memo_key is not None and memo is not None:
@@ -333,4 +342,4 @@ def potentials(root: Node, carriers: Optional[Dict[int, List[Node]]] = None
     return pot
 
 
-__all__ = ["StackWalker", "Frame", "potentials"]
+__all__ = ["StackWalker", "Frame", "potentials", "ANCHOR_FANOUT"]

@@ -47,8 +47,9 @@ def plain_lines(p: Parser, limit: int = MAX_DICTS) -> list:
 
 def fast_lines(p: Parser, anchor_min: int, limit: int = MAX_DICTS) -> list:
     t = p._tree
-    return list(itertools.islice(json_lines(t, p.defaults, p.expand_defaults, anchor_min),
-                                 limit))
+    fanout = 1 if anchor_min < 100 else 32  # small thresholds: every node an anchor
+    return list(itertools.islice(json_lines(t, p.defaults, p.expand_defaults, anchor_min,
+                                            anchor_fanout=fanout), limit))
 
 
 def usable(p: Parser) -> bool:
@@ -149,9 +150,11 @@ def test_matrix_replays_subtrees_and_agrees():
     assert len(want) > 20
     for anchor_min in ANCHORS:
         t = p._tree
-        walker = StackWalker(t.node, t.table.longs, False, [], anchor_min)
-        got = list(json_lines(t, False, [], anchor_min, walker))
-        assert got == want, anchor_min
+        for fanout in (3, 2, 1):  # anchors only at wide nodes, then at any node
+            walker = StackWalker(t.node, t.table.longs, False, [], anchor_min,
+                                 anchor_fanout=fanout)
+            got = list(json_lines(t, False, [], anchor_min, walker))
+            assert got == want, (anchor_min, fanout)
         if anchor_min > 100:  # small thresholds make every node an anchor: no memo
             assert walker._replay, "nothing was replayed: the memo is not exercised"
 
@@ -229,7 +232,8 @@ def test_random_matrices_same_bytes_and_replay():
         except ParserError:
             continue
         for anchor_min in ANCHORS:
-            walker = StackWalker(t.node, t.table.longs, False, [], anchor_min)
+            walker = StackWalker(t.node, t.table.longs, False, [], anchor_min,
+                                 anchor_fanout=1 if anchor_min < 100 else 2)
             got = list(itertools.islice(json_lines(t, False, [], anchor_min, walker),
                                         MAX_DICTS))
             assert got == want, (anchor_min, text)
