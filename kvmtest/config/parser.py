@@ -434,6 +434,12 @@ class TreeBuilder:
         block.filename, block.linenum = lexer.filename, lexer.linenum
         head_line, head_num = lexer.line, lexer.linenum
         reader = lexer.reader
+        filename = lexer.filename
+        log = self.log
+        longs = table.longs
+        var = var_name or None
+        if var_name.endswith(("_max", "_min", "_fixed")):
+            self.postfix_keys.add(var_name)
         tokens_next = entry is None  # the first entry's "-" was read as a token
         while True:
             lexer.prev_indent = var_indent
@@ -461,18 +467,23 @@ class TreeBuilder:
             inner = Node()
             inner.children = [node]
             inner.labels = node.labels
+            short = names[0] if len(names) == 1 else ".".join(names)
             if var_name:
-                if var_name.endswith(("_max", "_min", "_fixed")):
-                    self.postfix_keys.add(var_name)
-                inner.content.append(Op("=", var_name, ".".join(names), lexer.filename,
-                                        lexer.linenum))
-                self._record(var_name, lexer, "=", ".".join(names), linenum)
+                inner.content.append(Op("=", var_name, short, filename, linenum))
+                log.add(var_name, filename, linenum, "=", short,
+                        None if lexer.is_file else lexer.line)
             variant = self._parse(lexer, inner, indent)
             if var_name:
                 variant.var_name = var_name
-            variant.name = [table.intern(var_name or None, n) for n in names]
+            if len(names) == 1:
+                lid = table.intern(var, short)
+                variant.name = [lid]
+                full = longs[lid]
+            else:
+                variant.name = [table.intern(var, n) for n in names]
+                full = ".".join([longs[i] for i in variant.name])
             variant.dep = deps
-            variant.filename, variant.linenum = lexer.filename, linenum
+            variant.filename, variant.linenum = filename, linenum
             if defaults_meta:
                 for wd in defaults_meta:
                     if all(a == b for a, b in zip(wd, raw)):
@@ -482,11 +493,8 @@ class TreeBuilder:
                 variant.default = True
                 already_default = True
             variant.append_to_shortname = not is_default
-            full = ".".join(table.longs[i] for i in variant.name)
-            short = ".".join(names)
-            variant.content.append(FileMap(lexer.filename, full, "_name_map_file",
-                                           lexer.linenum))
-            variant.content.append(FileMap(lexer.filename, short, "_short_name_map_file",
+            variant.content.append(FileMap(filename, full, "_name_map_file", lexer.linenum))
+            variant.content.append(FileMap(filename, short, "_short_name_map_file",
                                            lexer.linenum))
             if variant.default and self.defaults:
                 block.children.insert(0, variant)
