@@ -7,8 +7,17 @@
         ...
 """
 
-from .api import Assignment, Candidate, Parser, Statement
+from .api import Parser
 from .errors import LexerError, MissingIncludeError, ParserError
+
+
+def __getattr__(name: str) -> object:
+    if name in ("Assignment", "Candidate", "Statement"):  # imported on first use
+        from . import records
+
+        return getattr(records, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Parser", "ParserError", "LexerError", "MissingIncludeError", "Assignment",
            "Candidate", "Statement"]

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import linecache
 import re
-from dataclasses import dataclass
-from typing import Iterator, List, Optional
+from typing import TYPE_CHECKING, Iterator, List, Optional
 
 from .build import ExactBuilder, FastBuilder, finish, needs_exact
 from .emit import ANCHOR_MIN, json_lines, json_lines_with_params, supports
@@ -15,40 +14,8 @@ from .expand import Leaf, Walker
 from .parser import TreeBuilder
 from .walk import StackWalker
 
-
-@dataclass(frozen=True)
-class Statement:
-    """Where a statement is: file, line number and its text."""
-
-    filename: str
-    linenum: int
-    line: str
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """One statement that assigns a key: where it is, its operator and value.
-
-    ``value`` is the text as parsed (quotes stripped, ``${...}`` not
-    substituted).  A ``variants NAME:`` entry ``- x:`` counts as ``NAME = x``.
-    """
-
-    key: str
-    op: str
-    value: str
-    filename: str
-    linenum: int
-    line: str
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A leaf that would exist without only/no filters, and what removed it."""
-
-    name: str
-    shortname: str
-    selected: bool
-    removed_by: Optional[Statement]
+if TYPE_CHECKING:
+    from .records import Assignment, Candidate, Statement  # noqa: F401
 
 
 class Parser:
@@ -139,6 +106,8 @@ class Parser:
         when written with this exact key), whether or not a dict ends up with
         it: e.g. to warn about a declared host or queue no test uses.
         """
+        from .records import Assignment
+
         out = []
         for filename, linenum, op, value, line in self._tree.assignments(key):
             if line is None:
@@ -181,6 +150,8 @@ class Parser:
         bodies), or None if get_dicts() yields it.  Filtered-out variants are
         still expanded below the failing filter so their names are known.
         """
+        from .records import Candidate, Statement
+
         rx = re.compile(pattern)
         t = self._tree
         longs, names = t.table.longs, t.table.names
@@ -196,4 +167,17 @@ class Parser:
                             stmt)
 
 
-__all__ = ["Parser", "Assignment", "Candidate", "Statement"]
+_RECORDS = ("Assignment", "Candidate", "Statement")
+
+
+def __getattr__(name: str) -> object:
+    # the records live in .records, imported on first use: the command-line
+    # expansion needs none of them (and dataclasses costs ~6 ms to import)
+    if name in _RECORDS:
+        from . import records
+
+        return getattr(records, name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+
+
+__all__ = ["Parser", "Assignment", "Candidate", "Statement"]  # noqa: F822 (see __getattr__)
