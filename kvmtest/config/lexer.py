@@ -162,11 +162,16 @@ def starts_with_keyword(line: str) -> bool:
 
 
 class Reader:
-    """Pre-split lines: (stripped text, indent, line number), no blanks/comments."""
+    """Pre-split lines: (stripped text, indent, line number), no blanks/comments.
+
+    ``lines`` iterates over the raw lines; ``pos`` is how many were taken (the
+    parser's fast lane takes plain sets from it directly, see TreeBuilder._parse).
+    """
 
     def __init__(self, text: str, filename: str = "<string>") -> None:
         self.filename = filename
-        self.raw = text.splitlines()  # lines are prepared lazily: less memory at once
+        self.raw = text.splitlines()
+        self.lines = iter(self.raw)
         self.has_tab = "\t" in text  # (a tab in a line keeps it off the parser's fast lane)
         self.pos = 0
         self.peeked: Optional[Tuple[str, int, int]] = None
@@ -178,12 +183,9 @@ class Reader:
 
     def _peek(self) -> Optional[Tuple[str, int, int]]:
         if self.peeked is None:
-            raw = self.raw
             pos = self.pos
-            end = len(raw)
-            while pos < end:
-                line = raw[pos].rstrip()
-                raw[pos] = ""
+            for line in self.lines:
+                line = line.rstrip()
                 pos += 1
                 if "\t" in line:
                     line = line.expandtabs()

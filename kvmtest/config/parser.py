@@ -15,7 +15,7 @@ from typing import Dict, List, Optional
 from . import lexer as lx
 from .errors import MissingIncludeError, ParserError
 from .filters import parse_filter, simple_condition, simple_list
-from .scan import AssignmentLog, take_plain_sets
+from .scan import NOT_PLAIN, PLAIN_NAME, POSTFIX, AssignmentLog
 from .tree import (
     COND,
     JOIN,
@@ -41,6 +41,7 @@ _VARIANTS_IN = (lx.LBracket, lx.Colon, lx.Ident, lx.EndL)
 _INDENTS = (lx.Indent, lx.EndBlock)
 _DOT = object()  # stands for a '.' token inside [default=...] comparisons
 _NO_META: Dict[str, list] = {}
+_KEYWORD_FIRST = frozenset("-vonidsj")  # first characters of lexer.KEYWORD_START matches
 # fast-lane line shapes (the token way reads them the same)
 _VARIANTS_LINE = re.compile(r"variants(?::| +([\w-]+) *:)\Z").match
 _DASH_LINE = re.compile(r"- *(@?)([\w-]+(?:\.[\w-]+)*):(.*)").match
@@ -165,6 +166,9 @@ class TreeBuilder:
         keyword_start = lx.KEYWORD_START
         fast_assignment = lx.fast_assignment
         log = self.log
+        lines = reader.lines
+        has_tab = reader.has_tab
+        not_plain, postfix, plain_name = NOT_PLAIN, POSTFIX, PLAIN_NAME
         while True:
             if (reader.stored is None and not lexer.rest_as_string
                     and (lexer.fast or allowed is _VARIANTS_ALLOWED)):
@@ -172,11 +176,41 @@ class TreeBuilder:
                 # token stream (which is between lines here, so it simply goes on
                 # after them); anything unusual is left to the token way below
                 if allowed is _BLOCK_ALLOWED and reader.peeked is None:
-                    pos = reader.pos
-                    last = take_plain_sets(reader, prev_indent, pre)
+                    # plain ``name = value`` lines into the pre-dict, as _assign would
+                    # store them (scan.plain_set is the reference for what is taken;
+                    # inline here, the common case, for speed), then the first other
+                    # line is peeked as Reader._peek would
+                    first = pos = reader.pos
+                    last = 0
+                    for s in lines:
+                        pos += 1
+                        k, eq, v = s.partition("=")
+                        if eq and not (has_tab and "\t" in s):
+                            key = k.strip()
+                            if ((key.isidentifier() or plain_name(key) is not None)
+                                    and key not in not_plain and not key.endswith(postfix)
+                                    and len(k) - len(k.lstrip()) > prev_indent):
+                                v = v.strip()
+                                if not v or "$" not in v and v[0] not in "\"':":
+                                    pre[key] = v
+                                    last = pos
+                                    continue
+                                c = v[0]
+                                if c != ":" and "$" not in v:  # quoted
+                                    pre[key] = v[1:-1] if v[-1] == c else v
+                                    last = pos
+                                    continue
+                        s = s.rstrip()
+                        if "\t" in s:
+                            s = s.expandtabs()
+                        t = s.lstrip()
+                        if t and t[0] != "#" and (t[0] != "/" or t[:2] != "//"):
+                            reader.peeked = (t, len(s) - len(t), pos)
+                            break
+                    reader.pos = pos
                     if last:
-                        log.add_run(lexer.filename, pos + 1, last,
-                                    None if lexer.is_file else reader.raw[pos:last])
+                        log.add_run(lexer.filename, first + 1, last,
+                                    None if lexer.is_file else reader.raw[first:last])
                 nxt = reader.peeked or reader._peek()
                 if nxt is None or nxt[1] <= prev_indent:  # what the token way ends a block on
                     lexer.line, lexer.linenum = None, -1 if nxt is None else nxt[2]
@@ -197,7 +231,7 @@ class TreeBuilder:
                         pre = {}
                         allowed = _BLOCK_ALLOWED
                         continue
-                elif keyword_start(line) is None:
+                elif c not in _KEYWORD_FIRST or keyword_start(line) is None:
                     # (a line simple_condition takes has no operator before its colon)
                     cond = simple_condition(line, table) if line[-1] == ":" else None
                     if cond is None:
@@ -218,9 +252,11 @@ class TreeBuilder:
                     if words is not None:
                         reader.peeked = None
                         lexer.line, lexer.linenum = line, num
-                        pre = self._flush(lexer, node, pre)
-                        node.content.append(Filter(ONLY if c == "o" else NO, words, line,
-                                                   lexer.filename, num))
+                        content = node.content
+                        content.append(PreDict(pre, lexer.filename, num))  # (_flush)
+                        pre = {}
+                        content.append(Filter(ONLY if c == "o" else NO, words, line,
+                                              lexer.filename, num))
                         continue
                 elif c == "v" and not isinstance(node, Filter):
                     m = _VARIANTS_LINE(line)

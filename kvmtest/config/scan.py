@@ -1,14 +1,15 @@
-"""Fast lane of the parser: runs of plain ``name = value`` lines.
+"""Plain ``name = value`` lines, the parser's fast lane, and the assignment log.
 
 Most lines of a real config (45k of medium.cfg's 52k) are plain sets.  The
 exact path reads each through the reader, the keyword check and avocado-vt's
-``fast_assignment`` split, then ``_assign``; here a few str methods per line
-do the same for the lines where the outcome is certain: the value lands in
-the pending pre-dict and nothing else happens (recording for
-``assignments_of`` is done per run of lines, resolved on demand with
-``plain_set``).  Anything else (other operators, ``$``, a tab, keyword-like,
-reserved or ``*_max``-style names, a colon near the ``=``) ends the run and
-is left to the exact path, so only speed depends on this module's choices.
+``fast_assignment`` split, then ``_assign``; the parser's fast lane (inline in
+TreeBuilder._parse, defined by ``plain_set`` here) does the same with a few
+str methods per line, for the lines where the outcome is certain: the value
+lands in the pending pre-dict and nothing else happens (recording for
+``assignments_of`` is done per run of lines, resolved on demand).  Anything
+else (other operators, ``$``, a tab, keyword-like, reserved or
+``*_max``-style names, a colon near the ``=``) is left to the exact path, so
+only speed depends on these choices.
 """
 
 from __future__ import annotations
@@ -20,23 +21,23 @@ from .tree import RESERVED
 
 # names whose line the exact path reads differently (keywords), that it never
 # stores (reserved) or that it also notes as postfix keys
-_NOT_PLAIN = frozenset(("variants", "only", "no", "include", "del", "suffix", "join")) | RESERVED
-_POSTFIX = ("_max", "_min", "_fixed")
+NOT_PLAIN = frozenset(("variants", "only", "no", "include", "del", "suffix", "join")) | RESERVED
+POSTFIX = ("_max", "_min", "_fixed")
 # a name without operator characters, blanks, ':' or a leading '-' (isidentifier()
 # is the quick test for the common case)
-_NAME = re.compile(r"[\w.][\w.-]*\Z").match
+PLAIN_NAME = re.compile(r"[\w.][\w.-]*\Z").match
 
 
 def _plain_name(key: str) -> bool:
-    return ((key.isidentifier() or _NAME(key) is not None) and key not in _NOT_PLAIN
-            and not key.endswith(_POSTFIX))
+    return ((key.isidentifier() or PLAIN_NAME(key) is not None) and key not in NOT_PLAIN
+            and not key.endswith(POSTFIX))
 
 
 def plain_set(line: str) -> Optional[Tuple[str, str]]:
     """(name, value) if the fast lane takes ``line`` (a raw line) as a plain set.
 
-    The reference for ``take_plain_sets`` (which inlines it): the parser's
-    recorded runs of lines are resolved with this.
+    The reference for the parser's fast lane (which inlines it): its recorded
+    runs of lines are resolved with this.
     """
     if "\t" in line:
         return None
@@ -57,68 +58,14 @@ def plain_set(line: str) -> Optional[Tuple[str, str]]:
     return key, v
 
 
-def take_plain_sets(reader: object, prev_indent: int, pre: Dict[str, str]) -> int:
-    """Store the plain sets from the reader's position on in ``pre``, skipping
-    blank and comment lines; stop at any other line or one indented
-    ``<= prev_indent``, and leave that line peeked (as Reader.peek would) if
-    it has no tab.  The reader must have no line peeked.
-
-    Returns the 1-based number of the last set, 0 if none.
-    """
-    raw = reader.raw
-    pos = reader.pos
-    last = 0
-    has_tab = reader.has_tab
-    not_plain = _NOT_PLAIN
-    postfix = _POSTFIX
-    lines = iter(raw)
-    lines.__setstate__(pos)  # (list iterator: start at pos)
-    for s in lines:
-        if has_tab and "\t" in s:
-            break
-        k, eq, v = s.partition("=")
-        if eq:
-            key = k.strip()
-            if ((key.isidentifier() or _NAME(key) is not None) and key not in not_plain
-                    and not key.endswith(postfix) and len(k) - len(k.lstrip()) > prev_indent):
-                v = v.strip()
-                if v:
-                    c = v[0]
-                    if c in "\"':":
-                        if c == ":":
-                            break
-                        if v[-1] == c:
-                            v = v[1:-1]
-                    if "$" in v:
-                        break
-                pre[key] = v
-                pos += 1
-                last = pos
-                continue
-        t = s.lstrip()
-        if not t or t[0] == "#" or t[:2] == "//":  # blank or comment
-            pos += 1
-            continue
-        break
-    else:
-        reader.pos = pos
-        return last
-    if "\t" not in s:  # the line that ends the run, peeked as Reader.peek would
-        t = s.lstrip()
-        reader.peeked = (t.rstrip(), len(s) - len(t), pos + 1)
-        pos += 1
-    reader.pos = pos
-    return last
-
-
 class AssignmentLog:
     """Every statement that assigns a key, in parse order (for ``assignments_of``).
 
     Kept flat and small, there are many: per statement name, where, op, value,
     line (where = file index << 32 | line number; the line text only for texts
-    that are not files, else re-read on demand); per run of plain sets taken
-    by ``take_plain_sets``: where, last line number, the lines (None for a
-    file: re-read) -- resolved with ``plain_set`` when first asked.
+    that are not files, else re-read on demand); per run of plain sets the
+    fast lane took: where, last line number, the lines (None for a file:
+    re-read) -- resolved with ``plain_set`` when first asked.
     """
 
     def __init__(self) -> None:
