@@ -7,10 +7,9 @@
 
 The reference interpreter is $AVREF_PYTHON, else /opt/avref/bin/python if it
 has virttest, else bench/.venv-ref (git-ignored; avocado-vt 113.0 installed on
-first use).  kvmtest runs from the project's venv (`make venv`) if there is
-one, else with this interpreter: both tools then start from a venv, with
-their modules byte-compiled (pip compiles avocado-vt at install; kvmtest's
-editable install is compiled here first).  Both tools run on the same files in the same run, one after the
+first use).  kvmtest is pip-installed (a regular install of this checkout,
+re-done every run) into bench/.venv-ours: both tools run installed the way a
+user installs them, each from its own venv, byte-compiled by pip.  Both tools run on the same files in the same run, one after the
 other; each writes canonical JSON lines (map-file keys removed) into a
 sha256, so the digests are compared too.  Prints, per file and tool: dicts,
 wall and CPU seconds (user+sys of the tool's process), the speed ratios
@@ -31,6 +30,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 VENV = os.path.join(HERE, ".venv-ref")
+OURS = os.path.join(HERE, ".venv-ours")
 REF_PKG = "avocado-framework-plugin-vt==113.0"
 DEFAULT_CORPUS = os.path.join(ROOT, "..", "shared", "bench")
 OPT_REF = "/opt/avref/bin/python"
@@ -68,11 +68,14 @@ def ref_python() -> str:
 
 
 def ours_python() -> str:
-    """The interpreter for kvmtest (see the module docstring), its modules compiled."""
-    py = os.path.join(ROOT, ".venv", "bin", "python")
+    """bench/.venv-ours with this checkout installed (see the module docstring)."""
+    py = os.path.join(OURS, "bin", "python")
     if not os.path.exists(py):
-        py = sys.executable
-    subprocess.run([py, "-m", "compileall", "-q", os.path.join(ROOT, "kvmtest")], check=True)
+        subprocess.run([sys.executable, "-m", "venv", OURS], check=True)
+    print("installing this checkout into %s ..." % OURS, flush=True)
+    # kvmtest.config needs nothing outside the standard library: --no-deps
+    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", ROOT],
+                   check=True, stdout=subprocess.DEVNULL)
     return py
 
 
