@@ -227,6 +227,7 @@ class Lexer:
     def __init__(self, reader: Reader, is_file: bool) -> None:
         self.reader = reader
         self.is_file = is_file
+        self.fid = 0  # the file's index in the parser's assignment log
         self.filename = reader.filename
         self.line = ""
         self.linenum = 0

@@ -89,6 +89,7 @@ class TreeBuilder:
     def parse_text(self, text: str, filename: Optional[str]) -> None:
         reader = lx.Reader(text, filename or "<string>")
         lexer = lx.Lexer(reader, filename is not None)
+        lexer.fid = self.log.fid(reader.filename)
         try:
             self.node = self._parse(lexer, self.node, -1)
         except ParserError:
@@ -165,7 +166,7 @@ class TreeBuilder:
         reader = lexer.reader
         keyword_start = lx.KEYWORD_START
         fast_assignment = lx.fast_assignment
-        log = self.log
+        log_entries = self.log.entries
         lines = reader.lines
         has_tab = reader.has_tab
         not_plain, postfix, plain_name = NOT_PLAIN, POSTFIX, PLAIN_NAME
@@ -208,9 +209,9 @@ class TreeBuilder:
                             reader.peeked = (t, len(s) - len(t), pos)
                             break
                     reader.pos = pos
-                    if last:
-                        log.add_run(lexer.filename, first + 1, last,
-                                    None if lexer.is_file else reader.raw[first:last])
+                    if last:  # (log.add_run)
+                        log_entries += (lexer.fid << 32 | first + 1, last,
+                                        None if lexer.is_file else reader.raw[first:last])
                 nxt = reader.peeked or reader._peek()
                 if nxt is None or nxt[1] <= prev_indent:  # what the token way ends a block on
                     lexer.line, lexer.linenum = None, -1 if nxt is None else nxt[2]
@@ -438,6 +439,7 @@ class TreeBuilder:
         with open(filename, encoding="utf-8") as f:
             text = f.read()
         sub = lx.Lexer(lx.Reader(text, filename), True)
+        sub.fid = self.log.fid(filename)
         try:
             node = self._parse(sub, node, -1)
         except ParserError:

@@ -71,9 +71,9 @@ class AssignmentLog:
     def __init__(self) -> None:
         self.files: List[str] = []
         self._file_ids: Dict[str, int] = {}
-        self._log: list = []
+        self.entries: list = []  # flat, see above (the parser adds runs itself)
         self._index: Dict[str, list] = {}
-        self._indexed = 0  # len(self._log) when _index was built
+        self._indexed = 0  # len(self.entries) when _index was built
 
     def fid(self, filename: str) -> int:
         fid = self._file_ids.get(filename)
@@ -84,15 +84,15 @@ class AssignmentLog:
 
     def add(self, name: str, filename: str, linenum: int, op: str, value: str,
             line: Optional[str]) -> None:
-        self._log += (name, self.fid(filename) << 32 | linenum, op, value, line)
+        self.entries += (name, self.fid(filename) << 32 | linenum, op, value, line)
 
     def add_run(self, filename: str, first: int, last: int, lines: Optional[List[str]]) -> None:
         """Lines ``first``..``last`` (1-based) were a run of plain sets (and blanks)."""
-        self._log += (self.fid(filename) << 32 | first, last, lines)
+        self.entries += (self.fid(filename) << 32 | first, last, lines)
 
     def find(self, name: str) -> List[tuple]:
         """(filename, linenum, op, value, line or None) of each statement assigning ``name``."""
-        if self._indexed != len(self._log):
+        if self._indexed != len(self.entries):
             self._build_index()
         return list(self._index.get(name, ()))
 
@@ -100,7 +100,7 @@ class AssignmentLog:
         index: Dict[str, list] = {}
         files = self.files
         texts: Dict[int, List[str]] = {}
-        log = self._log
+        log = self.entries
         i, n = 0, len(log)
         while i < n:
             first = log[i]
