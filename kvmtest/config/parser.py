@@ -243,10 +243,18 @@ class TreeBuilder:
                             pre = self._assign(lexer, node, pre, fast[0], fast[1], fast[2])
                             continue
                         cond = simple_condition(line, table)
-                    if cond is not None:
+                    if cond is not None:  # (as _condition does)
                         reader.peeked = None
                         lexer.line, lexer.linenum = line, num
-                        pre = self._condition(lexer, node, pre, COND, cond[0], indent, cond[1])
+                        if cond[1]:  # the text after the colon, read as the block's first line
+                            reader.stored = (cond[1], indent + 1, num)
+                        flt = Filter(COND, cond[0], line, lexer.filename, num)
+                        self._parse(lexer, flt, indent)
+                        content = node.content
+                        content.append(PreDict(pre, lexer.filename, lexer.linenum))  # (_flush)
+                        pre = {}
+                        content.append(flt)
+                        lexer.fast = True
                         continue
                 elif c == "o" or c == "n":  # "only " / "no "
                     words = simple_list(line[5 if c == "o" else 3:].lstrip(), table)
@@ -473,7 +481,7 @@ class TreeBuilder:
         head_line, head_num = lexer.line, lexer.linenum
         reader = lexer.reader
         filename = lexer.filename
-        log = self.log
+        log_entries = self.log.entries
         longs = table.longs
         var = var_name or None
         if var_name.endswith(("_max", "_min", "_fixed")):
@@ -508,8 +516,8 @@ class TreeBuilder:
             short = names[0] if len(names) == 1 else ".".join(names)
             if var_name:
                 inner.content.append(Op("=", var_name, short, filename, linenum))
-                log.add(var_name, filename, linenum, "=", short,
-                        None if lexer.is_file else lexer.line)
+                log_entries += (var_name, lexer.fid << 32 | linenum, "=", short,  # (log.add)
+                                None if lexer.is_file else lexer.line)
             variant = self._parse(lexer, inner, indent)
             if var_name:
                 variant.var_name = var_name
