@@ -170,6 +170,7 @@ class TreeBuilder:
         lines = reader.lines
         has_tab = reader.has_tab
         not_plain, postfix, plain_name = NOT_PLAIN, POSTFIX, PLAIN_NAME
+        indented = " " * (prev_indent + 1)  # a line of this block starts so
         while True:
             if (reader.stored is None and not lexer.rest_as_string
                     and (lexer.fast or allowed is _VARIANTS_ALLOWED)):
@@ -190,7 +191,7 @@ class TreeBuilder:
                             key = k.strip()
                             if ((key.isidentifier() or plain_name(key) is not None)
                                     and key not in not_plain and not key.endswith(postfix)
-                                    and len(k) - len(k.lstrip()) > prev_indent):
+                                    and k.startswith(indented)):  # (other blanks: exact way)
                                 v = v.strip()
                                 if not v or "$" not in v and v[0] not in "\"':":
                                     pre[key] = v
