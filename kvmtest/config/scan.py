@@ -15,6 +15,7 @@ only speed depends on these choices.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import Dict, List, Optional, Tuple
 
 from .tree import RESERVED
@@ -65,15 +66,14 @@ class AssignmentLog:
     line (where = file index << 32 | line number; the line text only for texts
     that are not files, else re-read on demand); per run of plain sets the
     fast lane took: where, last line number, the lines (None for a file:
-    re-read) -- resolved with ``plain_set`` when first asked.
+    re-read) -- resolved with ``plain_set`` per query (a query reads each file
+    again: ~10 ms for medium.cfg; assignments_of is for rare questions).
     """
 
     def __init__(self) -> None:
         self.files: List[str] = []
         self._file_ids: Dict[str, int] = {}
         self.entries: list = []  # flat, see above (the parser adds runs itself)
-        self._index: Dict[str, list] = {}
-        self._indexed = 0  # len(self.entries) when _index was built
 
     def fid(self, filename: str) -> int:
         fid = self._file_ids.get(filename)
@@ -92,40 +92,51 @@ class AssignmentLog:
 
     def find(self, name: str) -> List[tuple]:
         """(filename, linenum, op, value, line or None) of each statement assigning ``name``."""
-        if self._indexed != len(self.entries):
-            self._build_index()
-        return list(self._index.get(name, ()))
-
-    def _build_index(self) -> None:
-        index: Dict[str, list] = {}
+        out = []
         files = self.files
-        texts: Dict[int, List[str]] = {}
+        hits: Dict[int, tuple] = {}  # file index -> (its lines, indexes of lines with name)
         log = self.entries
         i, n = 0, len(log)
         while i < n:
             first = log[i]
             if type(first) is str:
-                where = log[i + 1]
-                index.setdefault(first, []).append(
-                    (files[where >> 32], where & 0xFFFFFFFF, log[i + 2], log[i + 3], log[i + 4]))
+                if first == name:
+                    where = log[i + 1]
+                    out.append((files[where >> 32], where & 0xFFFFFFFF, log[i + 2], log[i + 3],
+                                log[i + 4]))
                 i += 5
                 continue
-            fid, num = first >> 32, first & 0xFFFFFFFF
-            lines, keep = log[i + 2], True
-            if lines is None:  # a file: its lines again, read the way the parser did
-                keep = False
-                if fid not in texts:
-                    try:
-                        with open(files[fid], encoding="utf-8") as f:
-                            texts[fid] = f.read().splitlines()
-                    except (OSError, UnicodeDecodeError):
-                        texts[fid] = []
-                lines = texts[fid][num - 1:log[i + 1]]
-            for k, line in enumerate(lines, num):
-                got = plain_set(line)
-                if got is not None:
-                    index.setdefault(got[0], []).append(
-                        (files[fid], k, "=", got[1], line.strip() if keep else None))
+            fid, num, last, lines = first >> 32, first & 0xFFFFFFFF, log[i + 1], log[i + 2]
             i += 3
-        self._index = index
-        self._indexed = n
+            if lines is not None:  # a text that is no file: the run's own lines
+                for k, line in enumerate(lines, num):
+                    got = plain_set(line) if name in line else None
+                    if got is not None and got[0] == name:
+                        out.append((files[fid], k, "=", got[1], line.strip()))
+                continue
+            got = hits.get(fid)
+            if got is None:
+                got = hits[fid] = self._lines_with(files[fid], name)
+            lines, where = got
+            j = bisect_left(where, num - 1)
+            while j < len(where) and where[j] < last:
+                line = lines[where[j]]
+                j += 1
+                got = plain_set(line)
+                if got is not None and got[0] == name:
+                    out.append((files[fid], where[j - 1] + 1, "=", got[1], None))
+        return out
+
+    @staticmethod
+    def _lines_with(filename: str, name: str) -> tuple:
+        """A file's lines, read the way the parser did, and the indexes of
+        those that contain ``name``."""
+        try:
+            with open(filename, encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError):
+            return [], []
+        if name not in text:
+            return [], []
+        lines = text.splitlines()
+        return lines, [k for k, line in enumerate(lines) if name in line]
