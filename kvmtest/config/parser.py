@@ -210,7 +210,7 @@ class TreeBuilder:
                             reader.peeked = (t, len(s) - len(t), pos)
                             break
                     reader.pos = pos
-                    if last:  # (log.add_run)
+                    if last:  # a run: see AssignmentLog
                         log_entries += (lexer.fid << 32 | first + 1, last,
                                         None if lexer.is_file else reader.raw[first:last])
                 nxt = reader.peeked or reader._peek()
@@ -421,11 +421,9 @@ class TreeBuilder:
         return pre
 
     def _condition(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], kind: int,
-                   words: list, indent: int, rest: Optional[str] = None) -> Dict[str, str]:
-        """A conditional block; ``rest`` is the text after the colon if the line
-        was read by the fast lane, else it comes from the token stream."""
-        if rest is None:
-            rest = str(lexer.rest_as_str())
+                   words: list, indent: int) -> Dict[str, str]:
+        """A conditional block (the fast lane in _parse does the same inline)."""
+        rest = str(lexer.rest_as_str())
         line = lexer.line
         if rest != "":
             lexer.reader.push_line(rest, indent + 1, lexer.linenum)

@@ -67,7 +67,9 @@ class AssignmentLog:
     that are not files, else re-read on demand); per run of plain sets the
     fast lane took: where, last line number, the lines (None for a file:
     re-read) -- resolved with ``plain_set`` per query (a query reads each file
-    again: ~10 ms for medium.cfg; assignments_of is for rare questions).
+    again: ~10-20 ms for medium.cfg; assignments_of is for rare questions).
+    Like the line texts (linecache), runs in a file edited since it was parsed
+    resolve against its new text.
     """
 
     def __init__(self) -> None:
@@ -85,10 +87,6 @@ class AssignmentLog:
     def add(self, name: str, filename: str, linenum: int, op: str, value: str,
             line: Optional[str]) -> None:
         self.entries += (name, self.fid(filename) << 32 | linenum, op, value, line)
-
-    def add_run(self, filename: str, first: int, last: int, lines: Optional[List[str]]) -> None:
-        """Lines ``first``..``last`` (1-based) were a run of plain sets (and blanks)."""
-        self.entries += (self.fid(filename) << 32 | first, last, lines)
 
     def find(self, name: str) -> List[tuple]:
         """(filename, linenum, op, value, line or None) of each statement assigning ``name``."""
