@@ -170,7 +170,7 @@ class Reader:
 
     def __init__(self, text: str, filename: str = "<string>") -> None:
         self.filename = filename
-        self.raw = text.splitlines()
+        self.raw = text.splitlines()  # (kept: the parser records runs of sets from it)
         self.lines = iter(self.raw)
         self.has_tab = "\t" in text  # (a tab in a line keeps it off the parser's fast lane)
         self.pos = 0
