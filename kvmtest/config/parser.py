@@ -89,7 +89,7 @@ class TreeBuilder:
     def parse_text(self, text: str, filename: Optional[str]) -> None:
         reader = lx.Reader(text, filename or "<string>")
         lexer = lx.Lexer(reader, filename is not None)
-        lexer.fid = self.log.fid(reader.filename)
+        lexer.fid = self.log.fid(reader.filename, text if filename is not None else None)
         try:
             self.node = self._parse(lexer, self.node, -1)
         except ParserError:
@@ -446,7 +446,7 @@ class TreeBuilder:
         with open(filename, encoding="utf-8") as f:
             text = f.read()
         sub = lx.Lexer(lx.Reader(text, filename), True)
-        sub.fid = self.log.fid(filename)
+        sub.fid = self.log.fid(filename, text)
         try:
             node = self._parse(sub, node, -1)
         except ParserError:

@@ -64,24 +64,27 @@ class AssignmentLog:
 
     Kept flat and small, there are many: per statement name, where, op, value,
     line (where = file index << 32 | line number; the line text only for texts
-    that are not files, else re-read on demand); per run of plain sets the
-    fast lane took: where, last line number, the lines (None for a file:
-    re-read) -- resolved with ``plain_set`` per query (a query reads each file
-    again: ~10-20 ms for medium.cfg; assignments_of is for rare questions).
-    Like the line texts (linecache), runs in a file edited since it was parsed
-    resolve against its new text.
+    that are not files, else taken from the file's text on demand); per run of
+    plain sets the fast lane took: where, last line number, the lines (None
+    for a file) -- resolved with ``plain_set`` per query (~10-20 ms for
+    medium.cfg; assignments_of is for rare questions).  Each file's text is
+    kept as parsed (~2 MB for the tp-qemu corpus), so answers never depend on
+    the file being edited or the working directory changing afterwards.
     """
 
     def __init__(self) -> None:
         self.files: List[str] = []
+        self.texts: List[Optional[str]] = []  # per file index: the text parsed
         self._file_ids: Dict[str, int] = {}
         self.entries: list = []  # flat, see above (the parser adds runs itself)
 
-    def fid(self, filename: str) -> int:
+    def fid(self, filename: str, text: Optional[str] = None) -> int:
+        """The index of ``filename``; ``text``: its content (for files)."""
         fid = self._file_ids.get(filename)
         if fid is None:
             fid = self._file_ids[filename] = len(self.files)
             self.files.append(filename)
+            self.texts.append(text)
         return fid
 
     def add(self, name: str, filename: str, linenum: int, op: str, value: str,
@@ -100,8 +103,15 @@ class AssignmentLog:
             if type(first) is str:
                 if first == name:
                     where = log[i + 1]
-                    out.append((files[where >> 32], where & 0xFFFFFFFF, log[i + 2], log[i + 3],
-                                log[i + 4]))
+                    fid, num = where >> 32, where & 0xFFFFFFFF
+                    line = log[i + 4]
+                    if line is None:
+                        got = hits.get(fid)
+                        if got is None:
+                            got = hits[fid] = self._lines_with(fid, name)
+                        if 0 < num <= len(got[0]):
+                            line = got[0][num - 1].strip()
+                    out.append((files[fid], num, log[i + 2], log[i + 3], line))
                 i += 5
                 continue
             fid, num, last, lines = first >> 32, first & 0xFFFFFFFF, log[i + 1], log[i + 2]
@@ -114,7 +124,7 @@ class AssignmentLog:
                 continue
             got = hits.get(fid)
             if got is None:
-                got = hits[fid] = self._lines_with(files[fid], name)
+                got = hits[fid] = self._lines_with(fid, name)
             lines, where = got
             j = bisect_left(where, num - 1)
             while j < len(where) and where[j] < last:
@@ -122,19 +132,13 @@ class AssignmentLog:
                 j += 1
                 got = plain_set(line)
                 if got is not None and got[0] == name:
-                    out.append((files[fid], where[j - 1] + 1, "=", got[1], None))
+                    out.append((files[fid], where[j - 1] + 1, "=", got[1], line.strip()))
         return out
 
-    @staticmethod
-    def _lines_with(filename: str, name: str) -> tuple:
-        """A file's lines, read the way the parser did, and the indexes of
-        those that contain ``name``."""
-        try:
-            with open(filename, encoding="utf-8") as f:
-                text = f.read()
-        except (OSError, UnicodeDecodeError):
-            return [], []
-        if name not in text:
-            return [], []
+    def _lines_with(self, fid: int, name: str) -> tuple:
+        """A file's lines as parsed, and the indexes of those that contain ``name``."""
+        text = self.texts[fid] or ""
         lines = text.splitlines()
+        if name not in text:
+            return lines, []
         return lines, [k for k, line in enumerate(lines) if name in line]

@@ -50,7 +50,10 @@ class LabelTable:
         if var:
             lid = self.intern(var, name)
             return Elem({lid}, self.longs[lid])
-        return Elem(self.by_name.setdefault(name, set()), name)
+        fs = self.by_name.get(name)
+        if fs is None:
+            fs = self.by_name[name] = set()
+        return Elem(fs, name)
 
 
 class Elem:
@@ -139,8 +142,21 @@ class Filter:
     def __init__(self, kind: int, words: List[List[List[Elem]]], line: str,
                  filename: str, linenum: int) -> None:
         self.kind = kind
-        self.words = tuple(tuple(tuple(e.fs for e in blk) for blk in w) for w in words)
-        self.texts = [[[e.text for e in blk] for blk in w] for w in words]
+        # (plain loops: a filter is built per only/no line and condition)
+        ws = []
+        texts = []
+        simple = kind != JOIN
+        for w in words:
+            if len(w) == 1 and len(w[0]) == 1:
+                e = w[0][0]
+                ws.append(((e.fs,),))
+                texts.append([[e.text]])
+            else:
+                simple = False
+                ws.append(tuple([tuple([e.fs for e in blk]) for blk in w]))
+                texts.append([[e.text for e in blk] for blk in w])
+        self.words = tuple(ws)
+        self.texts = texts
         self.line = line
         self.filename = filename
         self.linenum = linenum
@@ -150,7 +166,7 @@ class Filter:
         self.deep: frozenset = frozenset()
         self.failcap = kind in (ONLY, NO)
         # every word one label ("a, b, c"): no adjacency, no AND
-        self.simple = kind != JOIN and all(len(w) == 1 and len(w[0]) == 1 for w in self.words)
+        self.simple = simple
 
     def compute_universe(self) -> None:
         """All label ids this filter can match (labels are final after parsing).

@@ -332,6 +332,13 @@ def test_assignments_of(tmp_path):
     queues = [(a.value, a.linenum, a.line) for a in p.assignments_of("queue")]
     assert queues == [("q1", 3, "- q1:"), ("q2", 5, "- q2:")]
     assert p.assignments_of("nothing") == []
+    # answers come from the texts as parsed: editing or removing the files
+    # afterwards, or changing directory, changes nothing
+    (tmp_path / "main.cfg").write_text("hostname = other\n" * 9)
+    (tmp_path / "inc.cfg").unlink()
+    again = [(a.op, a.value, a.filename.rsplit("/", 1)[-1], a.linenum, a.line)
+             for a in p.assignments_of("hostname")]
+    assert again == got
 
 
 def test_odd_key_characters_keep_key_order():

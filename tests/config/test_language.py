@@ -106,6 +106,24 @@ def test_errors_raised_while_parsing_not_lazily():
         p.parse_string("variants:\n    - a:\nonly (a\n")
 
 
+def test_bad_token_in_last_variant_entry_is_an_error_not_a_hang():
+    # the entry reader used to loop for ever at the end of such a text
+    import signal
+
+    def hang(signum, frame):
+        raise AssertionError("parse_string did not return")
+
+    old = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(10)
+    try:
+        with pytest.raises(ParserError) as info:
+            Parser().parse_string("variants:\n    - b:\n - x = 1\n")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert info.value.linenum == 3
+
+
 def test_parse_string_appends_and_programmatic_filters():
     p = Parser()
     p.parse_string("variants:\n    - a:\n    - b:\n")
