@@ -7,7 +7,7 @@ import linecache
 import re
 from typing import TYPE_CHECKING, Iterator, List, Optional
 
-from .build import ExactBuilder, FastBuilder, finish, needs_exact
+from .build import ExactBuilder, FastBuilder, finish
 from .emit import ANCHOR_MIN, json_lines, json_lines_with_params, supports
 from .encode import LineEncoder
 from .expand import Leaf, Walker
@@ -87,7 +87,7 @@ class Parser:
         walker = self._walker()
         leaves = walker.leaves()  # prepares the tree
         fast = None
-        if not needs_exact(t.node):
+        if not t.reserved_refs:  # (see build.needs_exact)
             fast = FastBuilder(names, longs, suffixed, set(t.postfix_keys))
         for leaf in leaves:
             if fast is not None and type(leaf) is Leaf:

@@ -23,6 +23,7 @@ from .tree import (
     NOTCOND,
     ONLY,
     RESERVED,
+    SUBST_RE,
     FileMap,
     Filter,
     LabelTable,
@@ -82,6 +83,7 @@ class TreeBuilder:
         self.has_suffix = False  # without `suffix`, keys never become tuples
         self.postfix_keys: set = set()  # assigned names ending in _max/_min/_fixed
         self.has_join = False  # `join` needs the recursive walker
+        self.reserved_refs = False  # some value substitutes ${name} (or another reserved key)
         self.log = AssignmentLog()  # for Parser.assignments_of
 
     # ------------------------------------------------------------ entry points
@@ -412,6 +414,8 @@ class TreeBuilder:
                 pre[name] = value
         else:
             op = Op(kind, name, value, lexer.filename, lexer.linenum)
+            if not plain and not self.reserved_refs:
+                self.reserved_refs = any(m.group(1) in RESERVED for m in SUBST_RE.finditer(value))
             if pre:
                 if name in pre and plain:
                     self._apply_to_pre(op, pre)

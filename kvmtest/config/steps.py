@@ -155,15 +155,13 @@ def supports(tree: object) -> bool:
     friends, or post-processed reserved keys (``name_max``...): those need
     the leaf's own name while ops run.
     """
-    from .build import needs_exact
-
     if tree.has_join or tree.has_suffix:
         return False
     for key in tree.postfix_keys:
         for end in ("_max", "_min", "_fixed"):
             if key.endswith(end) and key.split(end)[0] in RESERVED:
                 return False
-    return not needs_exact(tree.node)
+    return not tree.reserved_refs
 
 
 __all__ = ["Comp", "Base", "REGEX_OPS", "compile_steps", "pending_conds", "supports"]

@@ -29,7 +29,8 @@ def _filter(rng: random.Random) -> str:
 
 
 def _value(rng: random.Random) -> str:
-    v = rng.choice(["1", "2", "512", "1G", "x y", '"q"', "'s'", "${k}", "${mem}-${nope}", ""])
+    v = rng.choice(["1", "2", "512", "1G", "x y", '"q"', "'s'", "${k}", "${mem}-${nope}", "",
+                    "${name}"])
     return v
 
 

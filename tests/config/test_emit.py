@@ -353,3 +353,33 @@ def test_odd_key_characters_keep_key_order():
     assert any('"a b"' in line for line in want)
     for anchor_min in ANCHORS:
         assert fast_lines(p, anchor_min) == want, anchor_min
+
+
+RESERVED_REFS = """variants:
+    - a:
+        x = ${name}-x
+    - b:
+        y = pre
+        y += ${shortname}
+variants:
+    - c:
+    - d:
+        z = ${name}
+"""
+
+
+def test_values_that_substitute_reserved_keys():
+    """``${name}`` sees the leaf's own name: the parser flags it and the emitter
+    falls back to whole dicts (expected lines from avocado-vt 113.0)."""
+    p = Parser()
+    p.parse_string(RESERVED_REFS)
+    assert p._tree.reserved_refs and not supports(p._tree)
+    assert list(p.json_lines()) == [
+        '{"dep":[],"name":"c.a","shortname":"c.a","x":"c.a-x"}\n',
+        '{"dep":[],"name":"c.b","shortname":"c.b","y":"prec.b"}\n',
+        '{"dep":[],"name":"d.a","shortname":"d.a","x":"d.a-x","z":"d.a"}\n',
+        '{"dep":[],"name":"d.b","shortname":"d.b","y":"pred.b","z":"d.b"}\n',
+    ]
+    q = Parser()
+    q.parse_string(RESERVED_REFS.replace("${name}", "${other}").replace("${shortname}", "1"))
+    assert not q._tree.reserved_refs and supports(q._tree)

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kvmtest.config import Parser, ParserError
+from kvmtest.config.build import needs_exact
 
 from .gen import random_config
 
@@ -23,6 +24,8 @@ def _expand(text: str) -> None:
     except ParserError as err:
         assert err.linenum is not None and err.msg
         return
+    # the parser's flag agrees with a walk over the whole tree
+    assert p._tree.reserved_refs == needs_exact(p._tree.node)
     try:
         for _ in itertools.islice(p.get_dicts(), MAX_DICTS):
             pass
