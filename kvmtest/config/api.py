@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import linecache
 import re
 from typing import TYPE_CHECKING, Iterator, List, Optional
 
@@ -111,6 +110,8 @@ class Parser:
         out = []
         for filename, linenum, op, value, line in self._tree.assignments(key):
             if line is None:
+                import linecache  # (rare: the log keeps the texts it parsed)
+
                 line = linecache.getline(filename, linenum).strip()
             out.append(Assignment(key, op, value, filename, linenum, line))
         return out

@@ -405,7 +405,7 @@ def impossible(item: Filter, ctx_set: Set[int], below: Set[int]) -> bool:
     return True
 
 
-def prepare(root: Node) -> None:
+def prepare(root: Node) -> List[Node]:
     """Per-walk precomputation: filter universes and hoisted dead-subtree checks.
 
     A node D that lies on every path below A (D dominates A's leaves) will
@@ -415,6 +415,8 @@ def prepare(root: Node) -> None:
     neither in the context nor below A.  Checking these at A prunes whole
     subtrees avocado-vt would walk (its failed_cases cache makes it skip
     them quickly; here they are not entered at all).  Same output.
+
+    Returns every node once, children before parents.
     """
     doms: Dict[int, frozenset] = {}
     own: Dict[int, tuple] = {}
@@ -476,4 +478,5 @@ def prepare(root: Node) -> None:
         else:
             doms[node.uid] = frozenset((node.uid,))
             node.hoist = ()
+    return order
 

@@ -86,8 +86,8 @@ class StackWalker(Walker):
         self._hard: dict = {}
 
     def leaves(self) -> Iterator[Leaf]:
-        prepare(self.root)
-        self.potential = potentials(self.root, self._carriers)
+        order = prepare(self.root)
+        self.potential = potentials(order, self._carriers)
         return self._walk()
 
     def _doomed(self, keep: tuple, ctx_set: frozenset, below: object) -> bool:
@@ -310,35 +310,31 @@ class StackWalker(Walker):
                 memo[f.replay_key] = f.rec
 
 
-def potentials(root: Node, carriers: Optional[Dict[int, List[Node]]] = None
+def potentials(order: List[Node], carriers: Optional[Dict[int, List[Node]]] = None
                ) -> Dict[int, int]:
     """Leaf paths below each node (before filters; capped at 2**30).
 
+    ``order``: every node once, children first (what ``tree.prepare`` returns).
     ``carriers``, if given, is filled with label id -> the nodes named with it.
     """
     pot: Dict[int, int] = {}
-    stack = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if node.uid in pot:
-            continue
-        if done:
+    cap = 1 << 30
+    for node in order:
+        children = node.children
+        if children:
             total = 0
-            for c in node.children:
+            for c in children:
                 total += pot[c.uid]
-            pot[node.uid] = min(total, 1 << 30) if node.children else 1
-            continue
-        stack.append((node, True))
+            pot[node.uid] = total if total < cap else cap
+        else:
+            pot[node.uid] = 1
         if carriers is not None and node.name:
             for lid in node.name:
                 got = carriers.get(lid)
                 if got is None:
                     carriers[lid] = [node]
-                elif got[-1] is not node:
+                else:
                     got.append(node)
-        for c in node.children:
-            if c.uid not in pot:
-                stack.append((c, False))
     return pot
 
 
