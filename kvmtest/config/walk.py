@@ -155,11 +155,13 @@ class StackWalker(Walker):
                 return None
         keep: list = []
         unpacked: list = []
-        if not (self._process(node.filters, ctx, ctx_set, below, keep, unpacked, node)
-                and self._pending(pending, node, parent_ctx, ctx, ctx_set, below,
-                                  parent_below, keep, unpacked)):
+        filters = node.filters
+        if filters and not self._process(filters, ctx, ctx_set, below, keep, unpacked, node):
             return None
-        if (self.potential.get(node.uid, 0) >= self.doom_min and keep
+        if pending and not self._pending(pending, node, parent_ctx, ctx, ctx_set, below,
+                                         parent_below, keep, unpacked):
+            return None
+        if (keep and self.potential.get(node.uid, 0) >= self.doom_min
                 and self._doomed(keep, ctx_set, below)):
             self.doomed += 1
             return None
@@ -173,8 +175,7 @@ class StackWalker(Walker):
                     keep: tuple) -> tuple:
         """What a subtree's walk depends on: its node, the pending filters and
         the context labels any filter in it can test (see ``expand.Walker._dead_key``)."""
-        pkey = tuple([it.uid for it in keep])
-        rkey = (node.uid, pkey)
+        rkey = (node.uid, keep)  # (filters hash by identity: as good as their uids)
         extra = self._rel.get(rkey)
         rel = node.su
         if extra is None:  # kept apart from su (no big union per key: memory)
