@@ -370,7 +370,14 @@ class JsonEmitter:
                     d.update(step)
                     touched.update(step)
                     continue
-                if step.op in _REGEX_OPS:
+                kind = step.op
+                if kind == "+=" and not step.dollar:  # most ops (flag lists): inline
+                    key = step.name
+                    if key not in RESERVED:
+                        d[key] = d.get(key, "") + step.value
+                        touched.add(key)
+                    continue
+                if kind in _REGEX_OPS:
                     self._regex_op(step, d, touched)
                     continue
                 if step.name not in RESERVED:
