@@ -436,6 +436,8 @@ def prepare(root: Node) -> List[Node]:
             if child.uid not in seen:
                 stack.append((child, False))
     for node in order:  # children before parents
+        if type(node.name) is list:  # (tuples: the walk extends contexts with them)
+            node.name = tuple(node.name)
         found = [it for it in node.content if it.is_filter]
         node.filters = tuple(found)
         filters = []

@@ -144,7 +144,7 @@ class StackWalker(Walker):
         parent_ctx = ctx
         name = node.name
         if name:
-            ctx = ctx + tuple(name)
+            ctx = ctx + name
             ctx_set = ctx_set.union(name)
         below = node.labels
         for item in node.hoist:
@@ -166,7 +166,7 @@ class StackWalker(Walker):
             self.doomed += 1
             return None
         if node.append_to_shortname:
-            shortname = shortname + tuple(name)
+            shortname = shortname + name
         stop = self.defaults and node.var_name not in self.expand_defaults
         return Frame(node, ctx, ctx_set, tuple(keep), shortname, dep, below, self.count,
                      len(node.children) > 1, unpacked, stop)
@@ -186,7 +186,7 @@ class StackWalker(Walker):
             extra = self._rel[rkey] = frozenset(extra - rel)
         return (rkey, project(ctx, ctx_set, rel, extra))
 
-    def _from_rec(self, f: Frame, rec: tuple, index: int) -> Frame:
+    def _from_rec(self, f: Frame, rec: tuple) -> Frame:
         """A frame replayed from a record: no filters to decide, same result."""
         node, unp, keep, sub = rec
         ctx = f.ctx
@@ -199,12 +199,12 @@ class StackWalker(Walker):
                     dep = dep + [".".join(prefix + [e.text for e in block])]
         shortname = f.shortname
         if node.name:
-            ctx = ctx + tuple(node.name)
+            ctx = ctx + node.name
             if node.append_to_shortname:
-                shortname = shortname + tuple(node.name)
+                shortname = shortname + node.name
         fr = Frame(node, ctx, None, keep, shortname, dep, None, self.count, False, unp, False)
         fr.recs = sub
-        fr.anchor = index if self.potential.get(node.uid, 0) >= self.anchor_min else f.anchor
+        fr.anchor = f.anchor  # (replays are below the anchors: never one themselves)
         return fr
 
     def _walk(self) -> Iterator[Leaf]:
@@ -233,7 +233,7 @@ class StackWalker(Walker):
                 i = f.i
                 if i < len(recs):
                     f.i = i + 1
-                    child = self._from_rec(f, recs[i], len(frames))
+                    child = self._from_rec(f, recs[i])
             else:
                 children = f.node.children
                 i = f.i
