@@ -63,6 +63,34 @@ def simple_condition(line: str, table: LabelTable) -> Optional[tuple]:
     return _words(_COND_SEP(m.group(1)), table), line[m.end():].lstrip()
 
 
+class WordCache:
+    """``simple_list``/``simple_condition`` answers per text, each computed once.
+
+    Real configs repeat a few hundred filter texts thousands of times (medium.cfg:
+    ~950 distinct of ~6000); words are only ever read (Filter copies them, Node.dep
+    and the walk read them), so equal texts can share them.  Per LabelTable.
+    """
+
+    def __init__(self, table: LabelTable) -> None:
+        self.table = table
+        self.lists: dict = {}  # text -> words, or False (not a common shape)
+        self.conds: dict = {}  # line -> (words, rest), or False
+
+    def list(self, text: str) -> object:
+        """simple_list(text), False for None."""
+        got = self.lists.get(text)
+        if got is None:
+            got = self.lists[text] = simple_list(text, self.table) or False
+        return got
+
+    def condition(self, line: str) -> object:
+        """simple_condition(line), False for None."""
+        got = self.conds.get(line)
+        if got is None:
+            got = self.conds[line] = simple_condition(line, self.table) or False
+        return got
+
+
 def parse_filter(lexer: lx.Lexer, tokens: List[object], table: LabelTable) -> list:
     """Filter tokens -> words (OR) of blocks (AND) of elements (adjacent)."""
     it = iter(tokens + [lx.EndL()])

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional
 
 from . import lexer as lx
 from .errors import MissingIncludeError, ParserError
-from .filters import parse_filter, simple_condition, simple_list
+from .filters import WordCache, parse_filter, simple_condition
 from .scan import NOT_PLAIN, PLAIN_NAME, POSTFIX, AssignmentLog
 from .tree import (
     COND,
@@ -48,7 +48,7 @@ _VARIANTS_LINE = re.compile(r"variants(?::| +([\w-]+) *:)\Z").match
 _DASH_LINE = re.compile(r"- *(@?)([\w-]+(?:\.[\w-]+)*):(.*)").match
 
 
-def _dash_entry(line: str, table: LabelTable) -> Optional[tuple]:
+def _dash_entry(line: str, words: WordCache) -> Optional[tuple]:
     """A ``- name:`` / ``- @a.b: deps`` line in a common shape as
     (is_default, names, raw name for [default=] matching, deps), else None."""
     if line[-1] == ":" and line[1] == " ":  # "- name:", the most common
@@ -61,14 +61,16 @@ def _dash_entry(line: str, table: LabelTable) -> Optional[tuple]:
     rest = m.group(3).lstrip()
     deps: Optional[list] = []
     if rest:
-        deps = simple_list(rest, table)
-        if deps is None:
+        deps = words.list(rest)
+        if not deps:
             return None
     names = m.group(2).split(".")
     raw = [names[0]]
     for n in names[1:]:
         raw += (_DOT, n)
     return m.group(1) == "@", names, tuple(raw), deps
+# a value with none of these substitutes no reserved key (the exact test is SUBST_RE's)
+_RESERVED_REF = re.compile(r"\$\{(?:%s)\}" % "|".join(map(re.escape, sorted(RESERVED)))).search
 _OPS = {op: op for op in ("=", "+=", "<=", "~=", "?=", "?+=", "?<=")}  # one string each
 
 
@@ -78,6 +80,7 @@ class TreeBuilder:
     def __init__(self, defaults: bool, expand_defaults: List[str]) -> None:
         self.node = Node()
         self.table = LabelTable()
+        self.words = WordCache(self.table)
         self.defaults = defaults
         self.expand_defaults = list(expand_defaults)
         self.has_suffix = False  # without `suffix`, keys never become tuples
@@ -165,6 +168,8 @@ class TreeBuilder:
         suffix = None
         lexer.fast = True
         table = self.table
+        wcache = self.words
+        conds_get = wcache.conds.get
         reader = lexer.reader
         keyword_start = lx.KEYWORD_START
         fast_assignment = lx.fast_assignment
@@ -226,7 +231,7 @@ class TreeBuilder:
                 line, indent, num = nxt
                 c = line[0]
                 if allowed is _VARIANTS_ALLOWED:
-                    entry = _dash_entry(line, table) if c == "-" else None
+                    entry = _dash_entry(line, wcache) if c == "-" else None
                     if entry is not None:
                         reader.peeked = None
                         lexer.line, lexer.linenum = line, num
@@ -237,8 +242,8 @@ class TreeBuilder:
                         continue
                 elif c not in _KEYWORD_FIRST or keyword_start(line) is None:
                     # (a line simple_condition takes has no operator before its colon)
-                    cond = simple_condition(line, table) if line[-1] == ":" else None
-                    if cond is None:
+                    cond = (conds_get(line) or wcache.condition(line)) if line[-1] == ":" else None
+                    if not cond:
                         fast = fast_assignment(line)
                         if fast is not None:
                             reader.peeked = None
@@ -246,7 +251,7 @@ class TreeBuilder:
                             pre = self._assign(lexer, node, pre, fast[0], fast[1], fast[2])
                             continue
                         cond = simple_condition(line, table)
-                    if cond is not None:  # (as _condition does)
+                    if cond:  # (as _condition does)
                         reader.peeked = None
                         lexer.line, lexer.linenum = line, num
                         if cond[1]:  # the text after the colon, read as the block's first line
@@ -260,14 +265,14 @@ class TreeBuilder:
                         lexer.fast = True
                         continue
                 elif c == "o" or c == "n":  # "only " / "no "
-                    words = simple_list(line[5 if c == "o" else 3:].lstrip(), table)
-                    if words is not None:
+                    got = wcache.list(line[5 if c == "o" else 3:].lstrip())
+                    if got:
                         reader.peeked = None
                         lexer.line, lexer.linenum = line, num
                         content = node.content
                         content.append(PreDict(pre, lexer.filename, num))  # (_flush)
                         pre = {}
-                        content.append(Filter(ONLY if c == "o" else NO, words, line,
+                        content.append(Filter(ONLY if c == "o" else NO, got, line,
                                               lexer.filename, num))
                         continue
                 elif c == "v" and not isinstance(node, Filter):
@@ -414,7 +419,7 @@ class TreeBuilder:
                 pre[name] = value
         else:
             op = Op(kind, name, value, lexer.filename, lexer.linenum)
-            if not plain and not self.reserved_refs:
+            if not plain and not self.reserved_refs and _RESERVED_REF(value) is not None:
                 self.reserved_refs = any(m.group(1) in RESERVED for m in SUBST_RE.finditer(value))
             if pre:
                 if name in pre and plain:
@@ -498,7 +503,7 @@ class TreeBuilder:
                     if nxt is None or nxt[1] <= var_indent:
                         lexer.line, lexer.linenum = None, -1 if nxt is None else nxt[2]
                         break
-                    entry = _dash_entry(nxt[0], table)
+                    entry = _dash_entry(nxt[0], self.words)
                     if entry is not None:
                         reader.peeked = None
                         lexer.line, lexer.linenum = nxt[0], nxt[2]
