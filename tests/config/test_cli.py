@@ -135,3 +135,30 @@ def test_json_widens_its_stdout_pipe(tmp_path):
     size = fcntl.fcntl(proc.stdout.fileno(), getattr(fcntl, "F_GETPIPE_SZ", 1032))
     proc.stdout.close()
     assert size >= 1 << 20
+
+
+@pytest.mark.parametrize("argv", [
+    ["--json", "t.cfg"],
+    ["t.cfg", "only a", "no b"],
+    ["-c", "-f", "t.cfg"],
+    ["--contents", "--fullname", "--defaults", "t.cfg", "x = 1"],
+    ["-d", "-e", "a,b", "t.cfg"],
+    ["--defaults", "--expand", "a", "t.cfg"],
+    ["--defaults", "--expand=a,b", "--json", "t.cfg"],
+    ["t.cfg", "--json"],
+])
+def test_plain_command_lines_parse_like_argparse(argv):
+    """The argparse-free path for common command lines gives argparse's answer."""
+    from kvmtest.config import __main__ as cli
+
+    fast = cli._plain_args(argv)
+    assert fast is not None
+    assert vars(fast) == vars(cli._full_args(argv))
+
+
+@pytest.mark.parametrize("argv", [["-h"], ["--jso", "t.cfg"], ["--", "t.cfg"], ["-x", "t.cfg"],
+                                  [], ["--expand"], ["-e", "--json", "t.cfg"]])
+def test_other_command_lines_go_to_argparse(argv):
+    from kvmtest.config import __main__ as cli
+
+    assert cli._plain_args(argv) is None
