@@ -418,7 +418,8 @@ def prepare(root: Node) -> List[Node]:
 
     Returns every node once, children before parents.
     """
-    doms: Dict[int, frozenset] = {}
+    idom: Dict[int, Optional[Node]] = {}  # uid -> the first node on every path below
+    dlen: Dict[int, int] = {}  # uid -> length of its chain (itself, idom, idom's idom...)
     own: Dict[int, tuple] = {}
     seen: Set[int] = set()
     order: List[Node] = []
@@ -462,23 +463,45 @@ def prepare(root: Node) -> List[Node]:
             su = su | own_su
         node.su = su
         own[node.uid] = tuple(filters)
+        # The nodes on every path from here to a leaf form a chain: the first
+        # one below (idom), its first one, and so on; the hoist is their own
+        # filters.  One child: that child and its chain.  Several: where
+        # their chains meet (they share everything after that).
         children = node.children
-        if len(children) == 1:  # the common case: extend the child's answer
-            child = children[0]
-            doms[node.uid] = doms[child.uid] | {node.uid}
-            node.hoist = own[child.uid] + child.hoist
+        if len(children) == 1:  # the common case
+            first = children[0]
         elif children:
-            common = None
-            for child in children:
-                dom = doms[child.uid]
-                common = dom if common is None else common & dom
-            doms[node.uid] = common | {node.uid}
-            hoist = []
-            for uid in common:
-                hoist.extend(own[uid])
-            node.hoist = tuple(hoist)
+            first = children[0]
+            for child in children[1:]:
+                first = _meet(first, child, idom, dlen)
+                if first is None:
+                    break
         else:
-            doms[node.uid] = frozenset((node.uid,))
+            first = None
+        idom[node.uid] = first
+        if first is None:
+            dlen[node.uid] = 1
             node.hoist = ()
+        else:
+            dlen[node.uid] = dlen[first.uid] + 1
+            node.hoist = own[first.uid] + first.hoist
     return order
+
+
+def _meet(a: Node, b: Node, idom: Dict[int, Optional[Node]],
+          dlen: Dict[int, int]) -> Optional[Node]:
+    """The first node on both dominator chains (from a and from b), or None."""
+    la, lb = dlen[a.uid], dlen[b.uid]
+    while la > lb:
+        a = idom[a.uid]
+        la -= 1
+    while lb > la:
+        b = idom[b.uid]
+        lb -= 1
+    while a is not b:
+        a = idom[a.uid]
+        b = idom[b.uid]
+        if a is None:
+            return None
+    return a
 
