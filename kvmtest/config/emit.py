@@ -43,6 +43,16 @@ _NO_CONDS: frozenset = frozenset()
 _MISSING = object()
 
 
+class _Overlay(dict):
+    """A leaf's own writes over its state (``base``): ``[]`` falls through to it,
+    so ``${key}`` substitution sees both."""
+
+    __slots__ = ("base",)
+
+    def __missing__(self, key: str) -> object:
+        return self.base[key]
+
+
 class JsonEmitter:
     """Encodes the leaves of a StackWalker as canonical JSON lines."""
 
@@ -362,27 +372,46 @@ class JsonEmitter:
             skey, state = self._state(frames, last, k, unpacked)
         else:
             skey, state = (), {}
-        d = state.copy()
-        touched = set()
-        if below > k:
-            for step in self._chain(frames, last - k, anchor + 1, unpacked):
-                if type(step) is dict:
-                    d.update(step)
-                    touched.update(step)
-                    continue
-                kind = step.op
-                if kind == "+=" and not step.dollar:  # most ops (flag lists): inline
-                    key = step.name
-                    if key not in RESERVED:
-                        d[key] = d.get(key, "") + step.value
-                        touched.add(key)
-                    continue
-                if kind in _REGEX_OPS:
-                    self._regex_op(step, d, touched)
-                    continue
-                if step.name not in RESERVED:
-                    touched.add(step.name)
-                apply_op(step, d, False)
+        # The leaf's own steps, written into a small overlay of the state (reads
+        # fall through to it); regex ops need the whole dict: the old way.
+        chain = self._chain(frames, last - k, anchor + 1, unpacked) if below > k else _NO_STEPS
+        over = _Overlay()
+        over.base = state
+        d = None
+        for step in chain:
+            if type(step) is dict:
+                over.update(step)
+                continue
+            kind = step.op
+            key = step.name
+            if kind in _REGEX_OPS:
+                d = state.copy()  # replay the steps on a whole copy
+                touched = set()
+                for step in chain:
+                    if type(step) is dict:
+                        d.update(step)
+                        touched.update(step)
+                    elif step.op in _REGEX_OPS:
+                        self._regex_op(step, d, touched)
+                    else:
+                        if step.name not in RESERVED:
+                            touched.add(step.name)
+                        apply_op(step, d, False)
+                break
+            if key in RESERVED:
+                continue  # (apply_op ignores them too)
+            value = substitute(step.value, over, False) if step.dollar else step.value
+            if kind == "=":
+                over[key] = value
+            elif kind == "+=":
+                over[key] = (over[key] if key in over else state.get(key, "")) + value
+            elif kind == "<=":
+                over[key] = value + (over[key] if key in over else state.get(key, ""))
+            elif key not in over and key not in state:  # ~=
+                over[key] = value
+        if d is None:
+            d = over
+            touched = set(over)
         top = self._top(frames, anchor, unpacked)
         # Fast case: the anchor's ops read nothing the leaf's own steps changed,
         # so "state + anchor steps" is the same for all leaves: encoded once.
@@ -399,6 +428,9 @@ class JsonEmitter:
                 fixed = _EMPTY
                 fast = True
         if base is None:  # the general case: apply the anchor's steps to this leaf
+            if d is over:
+                d = state.copy()
+                d.update(over)
             if top.has_ops:
                 for step in top.steps:
                     if type(step) is dict:
