@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING, Iterator, List, Optional
 
 from .build import ExactBuilder, FastBuilder, finish
-from .emit import ANCHOR_MIN, json_lines, json_lines_with_params, supports
+from .emit import ANCHOR_MIN, json_lines, supports
 from .encode import LineEncoder
 from .expand import Leaf, Walker
 from .parser import TreeBuilder
@@ -140,6 +140,8 @@ class Parser:
             enc = LineEncoder().encode
             return ((enc(d), d) for d in self.get_dicts(maps=False))
         self._first_get = False
+        from .view import json_lines_with_params  # (the dry run only)
+
         return json_lines_with_params(t, self.defaults, self.expand_defaults)
 
     def explain(self, pattern: str) -> Iterator[Candidate]:
