@@ -92,7 +92,7 @@ class TreeBuilder:
     # ------------------------------------------------------------ entry points
 
     def parse_text(self, text: str, filename: Optional[str]) -> None:
-        reader = lx.Reader(text, filename or "<string>")
+        reader = lx.Reader(text, filename or "<string>", filename is None)
         lexer = lx.Lexer(reader, filename is not None)
         lexer.fid = self.log.fid(reader.filename, text if filename is not None else None)
         try:
@@ -103,6 +103,8 @@ class TreeBuilder:
                 KeyError, RuntimeError) as exc:  # malformed text the port did not foresee
             raise ParserError("Syntax error (%s)" % type(exc).__name__, lexer.line,
                               lexer.filename, lexer.linenum) from exc
+        finally:
+            lexer.close()
 
     def parse_file(self, path: str) -> None:
         with open(path, encoding="utf-8") as f:
@@ -454,7 +456,7 @@ class TreeBuilder:
         pre = self._flush(lexer, node, pre)
         with open(filename, encoding="utf-8") as f:
             text = f.read()
-        sub = lx.Lexer(lx.Reader(text, filename), True)
+        sub = lx.Lexer(lx.Reader(text, filename, False), True)
         sub.fid = self.log.fid(filename, text)
         try:
             node = self._parse(sub, node, -1)
@@ -464,6 +466,8 @@ class TreeBuilder:
                 KeyError, RuntimeError) as exc:
             raise ParserError("Syntax error (%s)" % type(exc).__name__, sub.line,
                               sub.filename, sub.linenum) from exc
+        finally:
+            sub.close()
         lexer.prev_indent = prev_indent
         lexer.fast = True
         return node, pre
