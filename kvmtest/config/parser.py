@@ -24,15 +24,14 @@ from .tree import (
     ONLY,
     RESERVED,
     SUBST_RE,
-    FileMap,
     Filter,
     LabelTable,
     Node,
     Op,
     PreDict,
     SuffixOp,
-    block_labels,
 )
+from .variants import DOT, VariantBlocks, dash_entry
 
 _BLOCK_ALLOWED = (lx.Variants, lx.Ident, lx.Only, lx.No, lx.Include, lx.Del, lx.Not,
                   lx.Suffix, lx.Join)
@@ -40,41 +39,16 @@ _VARIANTS_ALLOWED = (lx.Dash,)
 _IDENT_ENDS = (lx.Oper, lx.Colon, lx.EndL)
 _VARIANTS_IN = (lx.LBracket, lx.Colon, lx.Ident, lx.EndL)
 _INDENTS = (lx.Indent, lx.EndBlock)
-_DOT = object()  # stands for a '.' token inside [default=...] comparisons
 _NO_META: Dict[str, list] = {}
 _KEYWORD_FIRST = frozenset("-vonidsj")  # first characters of lexer.KEYWORD_START matches
 # fast-lane line shapes (the token way reads them the same)
 _VARIANTS_LINE = re.compile(r"variants(?::| +([\w-]+) *:)\Z").match
-_DASH_LINE = re.compile(r"- *(@?)([\w-]+(?:\.[\w-]+)*):(.*)").match
-
-
-def _dash_entry(line: str, words: WordCache) -> Optional[tuple]:
-    """A ``- name:`` / ``- @a.b: deps`` line in a common shape as
-    (is_default, names, raw name for [default=] matching, deps), else None."""
-    if line[-1] == ":" and line[1] == " ":  # "- name:", the most common
-        name = line[2:-1]
-        if name.isidentifier() and name.isascii():  # (then only [A-Za-z0-9_])
-            return False, [name], (name,), []
-    m = _DASH_LINE(line)
-    if m is None:
-        return None
-    rest = m.group(3).lstrip()
-    deps: Optional[list] = []
-    if rest:
-        deps = words.list(rest)
-        if not deps:
-            return None
-    names = m.group(2).split(".")
-    raw = [names[0]]
-    for n in names[1:]:
-        raw += (_DOT, n)
-    return m.group(1) == "@", names, tuple(raw), deps
 # a value with none of these substitutes no reserved key (the exact test is SUBST_RE's)
 _RESERVED_REF = re.compile(r"\$\{(?:%s)\}" % "|".join(map(re.escape, sorted(RESERVED)))).search
 _OPS = {op: op for op in ("=", "+=", "<=", "~=", "?=", "?+=", "?<=")}  # one string each
 
 
-class TreeBuilder:
+class TreeBuilder(VariantBlocks):
     """Holds the root node and parses texts into it."""
 
     def __init__(self, defaults: bool, expand_defaults: List[str]) -> None:
@@ -193,6 +167,7 @@ class TreeBuilder:
                     # line is peeked as Reader._peek would
                     first = pos = reader.pos
                     last = 0
+                    kind = None
                     for s in lines:
                         pos += 1
                         k, eq, v = s.partition("=")
@@ -207,10 +182,28 @@ class TreeBuilder:
                                     last = pos
                                     continue
                                 c = v[0]
-                                if c != ":" and "$" not in v:  # quoted
-                                    pre[key] = v[1:-1] if v[-1] == c else v
-                                    last = pos
-                                    continue
+                                if c != ":":
+                                    if "$" not in v:  # quoted
+                                        pre[key] = v[1:-1] if v[-1] == c else v
+                                        last = pos
+                                        continue
+                                    kind = "="  # a value with "$": an Op
+                            elif k[-1:] == "+" and k.startswith(indented):  # "name += value"
+                                key = key[:-1].rstrip()
+                                if ((key.isidentifier() or plain_name(key) is not None)
+                                        and key not in not_plain and not key.endswith(postfix)):
+                                    v = v.strip()
+                                    if not v or v[0] != ":":
+                                        kind = "+="
+                            if kind is not None:  # as _assign (after the run so far)
+                                if last:
+                                    log_entries += (lexer.fid << 32 | first + 1, last,
+                                                    None if lexer.is_file else reader.raw[first:last])
+                                    last = 0
+                                first = pos
+                                pre = self._op_line(lexer, node, pre, key, kind, v, pos, s)
+                                kind = None
+                                continue
                         s = s.rstrip()
                         if "\t" in s:
                             s = s.expandtabs()
@@ -233,7 +226,7 @@ class TreeBuilder:
                 line, indent, num = nxt
                 c = line[0]
                 if allowed is _VARIANTS_ALLOWED:
-                    entry = _dash_entry(line, wcache) if c == "-" else None
+                    entry = dash_entry(line, wcache) if c == "-" else None
                     if entry is not None:
                         reader.peeked = None
                         lexer.line, lexer.linenum = line, num
@@ -358,7 +351,7 @@ class TreeBuilder:
                             if type(toks[-1]) is not lx.RBracket:
                                 raise self._err(lexer, 'Syntax ERROR expected "]"')
                             meta.setdefault(str(ident), []).append(
-                                tuple(_DOT if type(t) is lx.Dot else t for t in toks[:-1]))
+                                tuple(DOT if type(t) is lx.Dot else t for t in toks[:-1]))
                     vtok = lexer.check_next_nw(_VARIANTS_IN)
                 for wd in meta.get("default", ()):
                     if not isinstance(wd, tuple):
@@ -415,20 +408,36 @@ class TreeBuilder:
         if name.endswith(("_max", "_min", "_fixed")):
             self.postfix_keys.add(name)
         self._record(name, lexer, _OPS.get(kind, kind), value, lexer.linenum)
-        plain = "$" not in value  # (Op.dollar)
-        if kind == "=" and plain:
+        if kind == "=" and "$" not in value:
             if name not in RESERVED:
                 pre[name] = value
-        else:
-            op = Op(kind, name, value, lexer.filename, lexer.linenum)
-            if not plain and not self.reserved_refs and _RESERVED_REF(value) is not None:
-                self.reserved_refs = any(m.group(1) in RESERVED for m in SUBST_RE.finditer(value))
-            if pre:
-                if name in pre and plain:
-                    self._apply_to_pre(op, pre)
-                    return pre
-                pre = self._flush(lexer, node, pre)
-            node.content.append(op)
+            return pre
+        return self._add_op(lexer, node, pre, name, kind, value, lexer.linenum)
+
+    def _op_line(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], name: str,
+                 kind: str, value: str, linenum: int, line: str) -> Dict[str, str]:
+        """``name = value`` with a ``$`` or ``name += value`` (a plain name, the
+        value stripped) from the fast lane's loop: _assign without the token way."""
+        if value and (value[0] == value[-1] == '"' or value[0] == value[-1] == "'"):
+            value = value[1:-1]
+        self.log.entries += (name, lexer.fid << 32 | linenum, kind, value,  # (log.add)
+                             None if lexer.is_file else line.strip())
+        return self._add_op(lexer, node, pre, name, kind, value, linenum)
+
+    def _add_op(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], name: str,
+                kind: str, value: str, linenum: int) -> Dict[str, str]:
+        """The Op of an assignment that is no plain set (returns the pending pre-dict)."""
+        op = Op(kind, name, value, lexer.filename, linenum)
+        plain = not op.dollar
+        if not plain and not self.reserved_refs and _RESERVED_REF(value) is not None:
+            self.reserved_refs = any(m.group(1) in RESERVED for m in SUBST_RE.finditer(value))
+        if pre:
+            if name in pre and plain:
+                self._apply_to_pre(op, pre)
+                return pre
+            node.content.append(PreDict(pre, lexer.filename, linenum))  # (_flush)
+            pre = {}
+        node.content.append(op)
         return pre
 
     def _condition(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], kind: int,
@@ -471,126 +480,3 @@ class TreeBuilder:
         lexer.prev_indent = prev_indent
         lexer.fast = True
         return node, pre
-
-    def _variant_block(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], indent: int,
-                       var_indent: int, var_name: str, meta: Dict[str, list],
-                       entry: Optional[tuple] = None) -> Node:
-        """Parse ``- name: deps`` entries of one ``variants:`` block.
-
-        The first entry is ``entry`` if the fast lane read its line (see
-        _dash_entry), else the token stream is just after its ``-``.
-        """
-        if pre:
-            self._flush(lexer, node, pre)
-        if isinstance(node, Filter):
-            raise self._err(lexer, "'variants' is not allowed inside a conditional block")
-        table = self.table
-        already_default = False
-        defaults_meta = meta.get("default")
-        in_expand = var_name not in self.expand_defaults
-        block = Node()
-        block.filename, block.linenum = lexer.filename, lexer.linenum
-        head_line, head_num = lexer.line, lexer.linenum
-        reader = lexer.reader
-        filename = lexer.filename
-        log_entries = self.log.entries
-        longs = table.longs
-        var = var_name or None
-        if var_name.endswith(("_max", "_min", "_fixed")):
-            self.postfix_keys.add(var_name)
-        tokens_next = entry is None  # the first entry's "-" was read as a token
-        while True:
-            lexer.prev_indent = var_indent
-            if not tokens_next and reader.stored is None and not lexer.rest_as_string:
-                if entry is None:  # fast lane, as in _parse
-                    nxt = reader.peeked or reader._peek()
-                    if nxt is None or nxt[1] <= var_indent:
-                        lexer.line, lexer.linenum = None, -1 if nxt is None else nxt[2]
-                        break
-                    entry = _dash_entry(nxt[0], self.words)
-                    if entry is not None:
-                        reader.peeked = None
-                        lexer.line, lexer.linenum = nxt[0], nxt[2]
-            if entry is not None:
-                is_default, names, raw, deps = entry
-                entry = None
-                linenum = lexer.linenum
-            else:
-                tokens_next = False
-                is_default, names, raw, deps = self._entry_tokens(lexer)
-                if is_default is None:
-                    break
-                linenum = lexer.linenum
-
-            inner = Node()
-            inner.children = [node]
-            inner.labels = node.labels
-            short = names[0] if len(names) == 1 else ".".join(names)
-            if var_name:
-                inner.content.append(Op("=", var_name, short, filename, linenum))
-                log_entries += (var_name, lexer.fid << 32 | linenum, "=", short,  # (log.add)
-                                None if lexer.is_file else lexer.line)
-            variant = self._parse(lexer, inner, indent)
-            if var_name:
-                variant.var_name = var_name
-            if len(names) == 1:
-                lid = table.intern(var, short)
-                variant.name = [lid]
-                full = longs[lid]
-            else:
-                variant.name = [table.intern(var, n) for n in names]
-                full = ".".join([longs[i] for i in variant.name])
-            variant.dep = deps
-            variant.filename, variant.linenum = filename, linenum
-            if defaults_meta:
-                for wd in defaults_meta:
-                    if all(a == b for a, b in zip(wd, raw)):
-                        is_default = True
-                        defaults_meta.remove(wd)
-            if is_default and not already_default and in_expand:
-                variant.default = True
-                already_default = True
-            variant.append_to_shortname = not is_default
-            variant.content.append(FileMap(filename, full, "_name_map_file", lexer.linenum))
-            variant.content.append(FileMap(filename, short, "_short_name_map_file",
-                                           lexer.linenum))
-            if variant.default and self.defaults:
-                block.children.insert(0, variant)
-            else:
-                block.children.append(variant)
-        block.labels = block_labels(block.children)
-        if defaults_meta:  # reported at the block's first entry (avocado-vt: end of block)
-            raise ParserError("Missing default variant %s" % (
-                [["." if t is _DOT else str(t) for t in wd] for wd in defaults_meta],),
-                head_line, lexer.filename, head_num)
-        return block
-
-    def _entry_tokens(self, lexer: lx.Lexer) -> tuple:
-        """A variant entry line from the token stream, as _dash_entry gives it,
-        or (None, ...) at the end of the block."""
-        tok = lexer.check_next_nw((lx.Ident, lx.At, lx.Indent, lx.EndBlock))
-        if type(tok) is lx.EndBlock:
-            return None, None, None, None
-        if type(tok) is lx.Indent:
-            lexer.check_next_nw((lx.Dash,))
-            tok = lexer.check_next_nw((lx.Ident, lx.At))
-        if type(tok) is lx.At:
-            is_default = True
-            name = lexer.until_check((lx.Ident, lx.Dot), (lx.Colon,))
-        else:
-            is_default = False
-            name = [tok] + lexer.until_check((lx.Ident, lx.Dot), (lx.Colon,))
-        if len(name) == 2:
-            raw_name = [name[0]]
-            name = raw_name
-        else:
-            raw_name = name[:-1]
-            name = [x for x in name[:-1] if isinstance(x, lx.Ident)]
-        tok = lexer.next()
-        while type(tok) is lx.White:
-            tok = lexer.next()
-        deps: list = []
-        if type(tok) is not lx.EndL:
-            deps = parse_filter(lexer, [tok] + lexer.until((lx.EndL,)), self.table)
-        raw = tuple(_DOT if type(t) is lx.Dot else t for t in raw_name)
-        return is_default, [str(n) for n in name], raw, deps

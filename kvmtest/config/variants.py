@@ -1,0 +1,194 @@
+# ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
+"""``variants:`` blocks: their ``- name: deps`` entries and the nodes they make.
+
+Part of the statement parser (TreeBuilder mixes VariantBlocks in): each
+entry wraps the tree built so far, as avocado-vt's ``Parser._parse`` does.
+Per entry is the parser's second hottest path (medium.cfg: ~4800 entries),
+so the common ``- name:`` line is read inline.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, Optional
+
+from . import lexer as lx
+from .errors import ParserError
+from .filters import WordCache, parse_filter
+from .tree import FileMap, Filter, Node, Op, block_labels
+
+DOT = object()  # stands for a '.' token inside [default=...] comparisons
+_DASH_LINE = re.compile(r"- *(@?)([\w-]+(?:\.[\w-]+)*):(.*)").match
+_POSTFIX = ("_max", "_min", "_fixed")
+
+
+def dash_entry(line: str, words: WordCache) -> Optional[tuple]:
+    """A ``- name:`` / ``- @a.b: deps`` line in a common shape as
+    (is_default, names, raw name for [default=] matching, deps), else None."""
+    if line[-1] == ":" and line[1:2] == " " and line[0] == "-":  # "- name:", the most common
+        name = line[2:-1]
+        if name.isidentifier() and name.isascii():  # (then only [A-Za-z0-9_])
+            return False, [name], (name,), []
+    m = _DASH_LINE(line)
+    if m is None:
+        return None
+    rest = m.group(3).lstrip()
+    deps: Optional[list] = []
+    if rest:
+        deps = words.list(rest)
+        if not deps:
+            return None
+    names = m.group(2).split(".")
+    raw = [names[0]]
+    for n in names[1:]:
+        raw += (DOT, n)
+    return m.group(1) == "@", names, tuple(raw), deps
+
+
+class VariantBlocks:
+    """TreeBuilder's ``variants:`` block parsing (uses its table, log, _parse...)."""
+
+    def _variant_block(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], indent: int,
+                       var_indent: int, var_name: str, meta: Dict[str, list],
+                       entry: Optional[tuple] = None) -> Node:
+        """Parse ``- name: deps`` entries of one ``variants:`` block.
+
+        The first entry is ``entry`` if the fast lane read its line (see
+        dash_entry), else the token stream is just after its ``-``.
+        """
+        if pre:
+            self._flush(lexer, node, pre)
+        if isinstance(node, Filter):
+            raise self._err(lexer, "'variants' is not allowed inside a conditional block")
+        table = self.table
+        already_default = False
+        defaults_meta = meta.get("default")
+        in_expand = var_name not in self.expand_defaults
+        block = Node()
+        block.filename, block.linenum = lexer.filename, lexer.linenum
+        head_line, head_num = lexer.line, lexer.linenum
+        reader = lexer.reader
+        filename = lexer.filename
+        log_entries = self.log.entries
+        longs = table.longs
+        ids_get = table.ids.get
+        intern = table.intern
+        words = self.words
+        children = block.children
+        first_default = self.defaults
+        var = var_name or None
+        if var_name.endswith(_POSTFIX):
+            self.postfix_keys.add(var_name)
+        tokens_next = entry is None  # the first entry's "-" was read as a token
+        while True:
+            lexer.prev_indent = var_indent
+            deps = None
+            if entry is not None:
+                is_default, names, raw, deps = entry
+                entry = None
+                linenum = lexer.linenum
+                short = names[0] if len(names) == 1 else ".".join(names)
+            elif not tokens_next and reader.stored is None and not lexer.rest_as_string:
+                # fast lane, as in _parse
+                nxt = reader.peeked or reader._peek()
+                if nxt is None or nxt[1] <= var_indent:
+                    lexer.line, lexer.linenum = None, -1 if nxt is None else nxt[2]
+                    break
+                line, _, linenum = nxt
+                short = line[2:-1]
+                if (line[-1] == ":" and line[1:2] == " " and line[0] == "-"
+                        and short.isidentifier() and short.isascii()):  # "- name:" (as dash_entry)
+                    is_default = False
+                    names = None
+                    raw = (short,)
+                else:
+                    entry = dash_entry(line, words)
+                    if entry is None:
+                        tokens_next = True
+                        continue
+                reader.peeked = None
+                lexer.line, lexer.linenum = line, linenum
+                if entry is not None:
+                    continue
+            else:
+                tokens_next = False
+                is_default, names, raw, deps = self._entry_tokens(lexer)
+                if is_default is None:
+                    break
+                linenum = lexer.linenum
+                short = names[0] if len(names) == 1 else ".".join(names)
+
+            inner = Node()
+            inner.children = [node]
+            inner.labels = node.labels
+            if var_name:
+                inner.content.append(Op("=", var_name, short, filename, linenum))
+                log_entries += (var_name, lexer.fid << 32 | linenum, "=", short,  # (log.add)
+                                None if lexer.is_file else lexer.line)
+            variant = self._parse(lexer, inner, indent)
+            if var_name:
+                variant.var_name = var_name
+            if names is None or len(names) == 1:
+                lid = ids_get((var, short))
+                if lid is None:
+                    lid = intern(var, short)
+                variant.name = (lid,)
+                full = longs[lid]
+            else:
+                variant.name = tuple([intern(var, n) for n in names])
+                full = ".".join([longs[i] for i in variant.name])
+            if deps:
+                variant.dep = deps
+            variant.filename, variant.linenum = filename, linenum
+            if defaults_meta:
+                for wd in defaults_meta:
+                    if all(a == b for a, b in zip(wd, raw)):
+                        is_default = True
+                        defaults_meta.remove(wd)
+            if is_default and not already_default and in_expand:
+                variant.default = True
+                already_default = True
+            variant.append_to_shortname = not is_default
+            num = lexer.linenum
+            variant.content += (FileMap(filename, full, "_name_map_file", num),
+                                FileMap(filename, short, "_short_name_map_file", num))
+            if variant.default and first_default:
+                children.insert(0, variant)
+            else:
+                children.append(variant)
+        block.labels = block_labels(children)
+        if defaults_meta:  # reported at the block's first entry (avocado-vt: end of block)
+            raise ParserError("Missing default variant %s" % (
+                [["." if t is DOT else str(t) for t in wd] for wd in defaults_meta],),
+                head_line, lexer.filename, head_num)
+        return block
+
+    def _entry_tokens(self, lexer: lx.Lexer) -> tuple:
+        """A variant entry line from the token stream, as dash_entry gives it,
+        or (None, ...) at the end of the block."""
+        tok = lexer.check_next_nw((lx.Ident, lx.At, lx.Indent, lx.EndBlock))
+        if type(tok) is lx.EndBlock:
+            return None, None, None, None
+        if type(tok) is lx.Indent:
+            lexer.check_next_nw((lx.Dash,))
+            tok = lexer.check_next_nw((lx.Ident, lx.At))
+        if type(tok) is lx.At:
+            is_default = True
+            name = lexer.until_check((lx.Ident, lx.Dot), (lx.Colon,))
+        else:
+            is_default = False
+            name = [tok] + lexer.until_check((lx.Ident, lx.Dot), (lx.Colon,))
+        if len(name) == 2:
+            raw_name = [name[0]]
+            name = raw_name
+        else:
+            raw_name = name[:-1]
+            name = [x for x in name[:-1] if isinstance(x, lx.Ident)]
+        tok = lexer.next()
+        while type(tok) is lx.White:
+            tok = lexer.next()
+        deps: list = []
+        if type(tok) is not lx.EndL:
+            deps = parse_filter(lexer, [tok] + lexer.until((lx.EndL,)), self.table)
+        raw = tuple(DOT if type(t) is lx.Dot else t for t in raw_name)
+        return is_default, [str(n) for n in name], raw, deps

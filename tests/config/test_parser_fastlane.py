@@ -1,0 +1,94 @@
+"""The parser's fast lanes read lines as the token way does (avocado-vt 113.0's
+answers noted where they were checked against it)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from kvmtest.config import Parser, ParserError
+from kvmtest.config import lexer as lx
+
+
+@pytest.mark.parametrize("text", [
+    "variants:\n    - a:\n    x b:\n",  # (was read as "- b:")
+    "variants:\n    - a:\n    :\n",  # (was an IndexError)
+    "variants:\n    - a:\n        x = 1\n    :\n",
+])
+def test_variant_block_line_without_dash(text):
+    # avocado-vt: "Expected ['-'] got ..." at the last line
+    with pytest.raises(ParserError) as info:
+        Parser().parse_string(text)
+    assert "'-'" in str(info.value)
+    assert info.value.linenum == text.count("\n")
+
+
+def _ops(text):
+    p = Parser()
+    p.parse_string(text)
+    t = p._tree
+    out = [(type(x).__name__, getattr(x, "values", None) or (x.op, x.name, x.value, x.linenum))
+           for x in t.node.content]
+    return out, [tuple(a) for a in t.assignments("a")], t.reserved_refs
+
+
+def test_append_and_dollar_lines_as_the_token_way():
+    text = "a = 1\nb = 2\na += x\nc = $a\na += $b\n= y\nb += 'q'\na = ${name}\na = 3\n"
+    ops, asg, reserved = _ops(text)
+    assert ops == [
+        ("PreDict", {"a": "1x", "b": "2"}),
+        ("Op", ("=", "c", "$a", 4)),
+        ("Op", ("+=", "a", "$b", 5)),
+        ("PreDict", {"": "y"}),
+        ("Op", ("+=", "b", "q", 7)),  # (b is not pending: no merge)
+        ("Op", ("=", "a", "${name}", 8)),
+        ("PreDict", {"a": "3"}),
+    ]
+    assert [a[1:4] for a in asg] == [(1, "=", "1"), (3, "+=", "x"), (5, "+=", "$b"),
+                                     (8, "=", "${name}"), (9, "=", "3")]
+    assert reserved
+
+
+# avocado-vt 113.0's params (without name/shortname/dep/map files) after "b = 0"
+APPEND_LINES = {
+    "a + = 1": {"a +": "1"},
+    "a ++= 1": {"a +": "1"},
+    "a ?+= 1": {},
+    "only += 1": None,  # an error
+    "a_max += 1": {"a": "1", "a_max": "1"},
+    "a += :x": {"a": ":x"},
+    "a +=:x": None,
+    "a:b += 1": {},
+    "a\t+= 1": {"a": "1"},
+    "a += x $y": {"a": "x $y"},
+    "= y": {"": "y"},
+    "a += 'q'": {"a": "q"},
+}
+
+
+@pytest.mark.parametrize("line", sorted(APPEND_LINES))
+def test_unusual_assignment_lines(line):
+    p = Parser()
+    want = APPEND_LINES[line]
+    if want is None:
+        with pytest.raises(ParserError):
+            p.parse_string("b = 0\n" + line + "\n")
+        return
+    p.parse_string("b = 0\n" + line + "\n")
+    skip = ("name", "shortname", "dep", "_name_map_file", "_short_name_map_file", "b")
+    got = [{k: v for k, v in d.items() if k not in skip} for d in p.get_dicts()]
+    assert got == [want]
+
+
+def test_chunked_lines_are_splitlines():
+    pieces = ["a", "b = c", "\n", "\r\n", "\r", "\x0c", "\u2028", "\x1c", "\x85", " ", "\n\n"]
+    rng = random.Random(3)
+    old = lx._CHUNK
+    lx._CHUNK = 5
+    try:
+        for _ in range(3000):
+            text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+            assert list(lx.Reader(text, "f", False).lines) == text.splitlines()
+    finally:
+        lx._CHUNK = old
