@@ -92,3 +92,13 @@ def test_chunked_lines_are_splitlines():
             assert list(lx.Reader(text, "f", False).lines) == text.splitlines()
     finally:
         lx._CHUNK = old
+
+
+def test_read_text_as_text_mode(tmp_path):
+    from kvmtest.config.parser import read_text
+
+    for data in [b"a = 1\r\nb = 2\rc = 3\n\r\n", b"", b"\xc3\xa9 = \xe2\x80\xa8x\r", b"x\r\r\n"]:
+        path = tmp_path / "t.cfg"
+        path.write_bytes(data)
+        with open(path, encoding="utf-8") as f:
+            assert read_text(str(path)) == f.read()
