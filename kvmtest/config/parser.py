@@ -81,6 +81,7 @@ class TreeBuilder(VariantBlocks):
         reader = lx.Reader(text, filename or "<string>", filename is None)
         lexer = lx.Lexer(reader, filename is not None)
         lexer.fid = self.log.fid(reader.filename, text if filename is not None else None)
+        self.log.enter(lexer.fid)
         try:
             self.node = self._parse(lexer, self.node, -1)
         except ParserError:
@@ -103,7 +104,7 @@ class TreeBuilder(VariantBlocks):
         return {}
 
     def _record(self, name: str, lexer: lx.Lexer, op: str, value: str, linenum: int) -> None:
-        self.log.add(name, lexer.filename, linenum, op, value,
+        self.log.add(name, linenum, op, value,
                      None if lexer.is_file else lexer.line)
 
     def assignments(self, name: str) -> List[tuple]:
@@ -204,7 +205,7 @@ class TreeBuilder(VariantBlocks):
                                         kind = "+="
                             if kind is not None:  # as _assign (after the run so far)
                                 if last:
-                                    log_entries += (lexer.fid << 32 | first + 1, last,
+                                    log_entries += (first, last,
                                                     None if lexer.is_file else reader.raw[first:last])
                                     last = 0
                                 first = pos
@@ -220,7 +221,7 @@ class TreeBuilder(VariantBlocks):
                             break
                     reader.pos = pos
                     if last:  # a run: see AssignmentLog
-                        log_entries += (lexer.fid << 32 | first + 1, last,
+                        log_entries += (first, last,
                                         None if lexer.is_file else reader.raw[first:last])
                 nxt = reader.peeked or reader._peek()
                 if nxt is None or nxt[1] <= prev_indent:  # what the token way ends a block on
@@ -428,7 +429,7 @@ class TreeBuilder(VariantBlocks):
         value stripped) from the fast lane's loop: _assign without the token way."""
         if value and (value[0] == value[-1] == '"' or value[0] == value[-1] == "'"):
             value = value[1:-1]
-        self.log.entries += (name, lexer.fid << 32 | linenum, kind, value,  # (log.add)
+        self.log.entries += (name, linenum, kind, value,  # (log.add)
                              None if lexer.is_file else line.strip())
         return self._add_op(lexer, node, pre, name, kind, value, linenum)
 
@@ -474,6 +475,7 @@ class TreeBuilder(VariantBlocks):
         text = read_text(filename)
         sub = lx.Lexer(lx.Reader(text, filename, False), True)
         sub.fid = self.log.fid(filename, text)
+        self.log.enter(sub.fid)
         try:
             node = self._parse(sub, node, -1)
         except ParserError:
@@ -484,6 +486,7 @@ class TreeBuilder(VariantBlocks):
                               sub.filename, sub.linenum) from exc
         finally:
             sub.close()
+        self.log.enter(lexer.fid)
         lexer.prev_indent = prev_indent
         lexer.fast = True
         return node, pre

@@ -62,12 +62,13 @@ def plain_set(line: str) -> Optional[Tuple[str, str]]:
 class AssignmentLog:
     """Every statement that assigns a key, in parse order (for ``assignments_of``).
 
-    Kept flat and small, there are many: per statement name, where, op, value,
-    line (where = file index << 32 | line number; the line text only for texts
-    that are not files, else taken from the file's text on demand); per run of
-    plain sets the fast lane took: where, last line number, the lines (None
+    Kept flat and small, there are many: per statement name, line number, op,
+    value, line (the line text only for texts that are not files, else taken
+    from the file's text on demand); per run of plain sets the fast lane took:
+    the number of the line before it, the last line number, the lines (None
     for a file) -- resolved with ``plain_set`` per query (~10-20 ms for
-    medium.cfg; assignments_of is for rare questions).  Each file's text is
+    medium.cfg; assignments_of is for rare questions); ``~file index`` where
+    the entries after it come from another file (see ``enter``).  Each file's text is
     kept as parsed (~2 MB for the tp-qemu corpus), so answers never depend on
     the file being edited or the working directory changing afterwards.
     """
@@ -76,7 +77,8 @@ class AssignmentLog:
         self.files: List[str] = []
         self.texts: List[Optional[str]] = []  # per file index: the text parsed
         self._file_ids: Dict[str, int] = {}
-        self.entries: list = []  # flat, see above (the parser adds runs itself)
+        self.entries: list = []  # flat, see above (the parser adds entries itself)
+        self.cur = -1  # the file index the last entries are from
 
     def fid(self, filename: str, text: Optional[str] = None) -> int:
         """The index of ``filename``; ``text``: its content (for files)."""
@@ -87,9 +89,15 @@ class AssignmentLog:
             self.texts.append(text)
         return fid
 
-    def add(self, name: str, filename: str, linenum: int, op: str, value: str,
-            line: Optional[str]) -> None:
-        self.entries += (name, self.fid(filename) << 32 | linenum, op, value, line)
+    def enter(self, fid: int) -> None:
+        """Entries from now on are from file ``fid`` (the parser says so where it
+        starts or leaves a file: an entry needs no file index of its own)."""
+        if fid != self.cur:
+            self.entries.append(~fid)
+            self.cur = fid
+
+    def add(self, name: str, linenum: int, op: str, value: str, line: Optional[str]) -> None:
+        self.entries += (name, linenum, op, value, line)
 
     def find(self, name: str) -> List[tuple]:
         """(filename, linenum, op, value, line or None) of each statement assigning ``name``."""
@@ -98,12 +106,12 @@ class AssignmentLog:
         hits: Dict[int, tuple] = {}  # file index -> (its lines, indexes of lines with name)
         log = self.entries
         i, n = 0, len(log)
+        fid = 0
         while i < n:
             first = log[i]
             if type(first) is str:
                 if first == name:
-                    where = log[i + 1]
-                    fid, num = where >> 32, where & 0xFFFFFFFF
+                    num = log[i + 1]
                     line = log[i + 4]
                     if line is None:
                         got = hits.get(fid)
@@ -114,7 +122,11 @@ class AssignmentLog:
                     out.append((files[fid], num, log[i + 2], log[i + 3], line))
                 i += 5
                 continue
-            fid, num, last, lines = first >> 32, first & 0xFFFFFFFF, log[i + 1], log[i + 2]
+            if first < 0:
+                fid = ~first
+                i += 1
+                continue
+            num, last, lines = first + 1, log[i + 1], log[i + 2]
             i += 3
             if lines is not None:  # a text that is no file: the run's own lines
                 for k, line in enumerate(lines, num):

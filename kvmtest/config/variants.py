@@ -123,7 +123,7 @@ class VariantBlocks:
             inner.labels = node.labels
             if var_name:
                 inner.content.append(Op("=", var_name, short, filename, linenum))
-                log_entries += (var_name, lexer.fid << 32 | linenum, "=", short,  # (log.add)
+                log_entries += (var_name, linenum, "=", short,  # (log.add)
                                 None if lexer.is_file else lexer.line)
             variant = self._parse(lexer, inner, indent)
             if var_name:
