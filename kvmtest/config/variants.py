@@ -20,15 +20,31 @@ from .tree import FileMap, Filter, Node, Op, block_labels
 DOT = object()  # stands for a '.' token inside [default=...] comparisons
 _DASH_LINE = re.compile(r"- *(@?)([\w-]+(?:\.[\w-]+)*):(.*)").match
 _POSTFIX = ("_max", "_min", "_fixed")
+_TO_UNDERSCORE = str.maketrans(".-", "__")
+
+
+def raw_name(names: list) -> tuple:
+    """An entry's name as [default=...] texts are compared with it."""
+    raw = [names[0]]
+    for n in names[1:]:
+        raw += (DOT, n)
+    return tuple(raw)
 
 
 def dash_entry(line: str, words: WordCache) -> Optional[tuple]:
     """A ``- name:`` / ``- @a.b: deps`` line in a common shape as
-    (is_default, names, raw name for [default=] matching, deps), else None."""
-    if line[-1] == ":" and line[1:2] == " " and line[0] == "-":  # "- name:", the most common
+    (is_default, names, raw name for [default=] matching or None, deps), else None."""
+    if line[-1] == ":" and line[1:2] == " " and line[0] == "-":  # no deps, the most common
         name = line[2:-1]
         if name.isidentifier() and name.isascii():  # (then only [A-Za-z0-9_])
-            return False, [name], (name,), []
+            return False, [name], None, []
+        is_default = name[:1] == "@"
+        if is_default:
+            name = name[1:]
+        # _DASH_LINE's name, ASCII: [\w-] runs joined by single dots
+        if (name and name.isascii() and ("_" + name.translate(_TO_UNDERSCORE)).isidentifier()
+                and (name[0] != "." != name[-1] and ".." not in name)):
+            return is_default, name.split("."), None, []
     m = _DASH_LINE(line)
     if m is None:
         return None
@@ -39,10 +55,7 @@ def dash_entry(line: str, words: WordCache) -> Optional[tuple]:
         if not deps:
             return None
     names = m.group(2).split(".")
-    raw = [names[0]]
-    for n in names[1:]:
-        raw += (DOT, n)
-    return m.group(1) == "@", names, tuple(raw), deps
+    return m.group(1) == "@", names, raw_name(names), deps
 
 
 class VariantBlocks:
@@ -99,8 +112,7 @@ class VariantBlocks:
                 if (line[-1] == ":" and line[1:2] == " " and line[0] == "-"
                         and short.isidentifier() and short.isascii()):  # "- name:" (as dash_entry)
                     is_default = False
-                    names = None
-                    raw = (short,)
+                    names = raw = None
                 else:
                     entry = dash_entry(line, words)
                     if entry is None:
@@ -141,6 +153,8 @@ class VariantBlocks:
                 variant.dep = deps
             variant.filename, variant.linenum = filename, linenum
             if defaults_meta:
+                if raw is None:
+                    raw = raw_name(names or [short])
                 for wd in defaults_meta:
                     if all(a == b for a, b in zip(wd, raw)):
                         is_default = True

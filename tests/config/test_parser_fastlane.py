@@ -102,3 +102,7 @@ def test_read_text_as_text_mode(tmp_path):
         path.write_bytes(data)
         with open(path, encoding="utf-8") as f:
             assert read_text(str(path)) == f.read()
+    assert read_text("/dev/null") == ""
+    path.write_bytes(b"a = \xff\n")
+    with pytest.raises(UnicodeDecodeError):
+        read_text(str(path))
