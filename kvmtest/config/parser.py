@@ -82,6 +82,7 @@ class TreeBuilder(VariantBlocks):
         self.has_join = False  # `join` needs the recursive walker
         self.reserved_refs = False  # some value substitutes ${name} (or another reserved key)
         self.log = AssignmentLog()  # for Parser.assignments_of
+        self.plain_keys: set = set()  # names the fast lane found plain (while parsing)
 
     # ------------------------------------------------------------ entry points
 
@@ -100,6 +101,7 @@ class TreeBuilder(VariantBlocks):
                               lexer.filename, lexer.linenum) from exc
         finally:
             lexer.close()
+            self.plain_keys.clear()
 
     def parse_file(self, path: str) -> None:
         self.parse_text(read_text(path), path)
@@ -168,6 +170,7 @@ class TreeBuilder(VariantBlocks):
         lines = reader.lines
         has_tab = reader.has_tab
         not_plain, postfix, plain_name = NOT_PLAIN, POSTFIX, PLAIN_NAME
+        plain_keys = self.plain_keys
         # a line of this block starts so
         indented = _INDENTED[prev_indent + 1] if prev_indent < 63 else " " * (prev_indent + 1)
         while True:
@@ -189,8 +192,10 @@ class TreeBuilder(VariantBlocks):
                         k, eq, v = s.partition("=")
                         if eq and not (has_tab and "\t" in s):
                             key = k.strip()
-                            if ((key.isidentifier() or plain_name(key) is not None)
+                            if ((key in plain_keys  # (else checked, and noted if plain)
+                                    or (key.isidentifier() or plain_name(key) is not None)
                                     and key not in not_plain and not key.endswith(postfix)
+                                    and plain_keys.add(key) is None)
                                     and k.startswith(indented)):  # (other blanks: exact way)
                                 v = v.strip()
                                 if not v or "$" not in v and v[0] not in "\"':":
