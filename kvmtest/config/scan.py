@@ -6,10 +6,12 @@ exact path reads each through the reader, the keyword check and avocado-vt's
 TreeBuilder._parse, defined by ``plain_set`` here) does the same with a few
 str methods per line, for the lines where the outcome is certain: the value
 lands in the pending pre-dict and nothing else happens (recording for
-``assignments_of`` is done per run of lines, resolved on demand).  Anything
-else (other operators, ``$``, a tab, keyword-like, reserved or
-``*_max``-style names, a colon near the ``=``) is left to the exact path, so
-only speed depends on these choices.
+``assignments_of`` is done per run of lines, resolved on demand).  The same
+loop also takes ``name += value`` and ``name = value`` with a ``$`` (plain
+names) to TreeBuilder._op_line, which does what ``_assign`` does for them
+(each is logged on its own).  Anything else (other operators, a tab,
+keyword-like, reserved or ``*_max``-style names, a colon near the ``=``) is
+left to the exact path, so only speed depends on these choices.
 """
 
 from __future__ import annotations
