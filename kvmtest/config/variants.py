@@ -20,7 +20,6 @@ from .tree import FileMap, Filter, Node, Op, block_labels
 DOT = object()  # stands for a '.' token inside [default=...] comparisons
 _DASH_LINE = re.compile(r"- *(@?)([\w-]+(?:\.[\w-]+)*):(.*)").match
 _POSTFIX = ("_max", "_min", "_fixed")
-_TO_UNDERSCORE = str.maketrans(".-", "__")
 
 
 def raw_name(names: list) -> tuple:
@@ -42,7 +41,8 @@ def dash_entry(line: str, words: WordCache) -> Optional[tuple]:
         if is_default:
             name = name[1:]
         # _DASH_LINE's name, ASCII: [\w-] runs joined by single dots
-        if (name and name.isascii() and ("_" + name.translate(_TO_UNDERSCORE)).isidentifier()
+        if (name and name.isascii()
+                and ("_" + name.replace(".", "_").replace("-", "_")).isidentifier()
                 and (name[0] != "." != name[-1] and ".." not in name)):
             return is_default, name.split("."), None, []
     m = _DASH_LINE(line)
