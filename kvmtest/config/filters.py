@@ -15,7 +15,7 @@ from typing import List, Optional
 
 from . import lexer as lx
 from .errors import ParserError
-from .tree import LabelTable
+from .tree import LabelTable, filter_words
 
 _ELEM = r"[\w-]+"  # an identifier token: str.isalnum() or "_" or "-"
 _WORD = r"%s(?:\.\.?%s)*" % (_ELEM, _ELEM)
@@ -77,17 +77,19 @@ class WordCache:
         self.conds: dict = {}  # line -> (words, rest), or False
 
     def list(self, text: str) -> object:
-        """simple_list(text), False for None."""
+        """(simple_list(text), tree.filter_words of it), False for None."""
         got = self.lists.get(text)
         if got is None:
-            got = self.lists[text] = simple_list(text, self.table) or False
+            words = simple_list(text, self.table)
+            got = self.lists[text] = (words, filter_words(words)) if words else False
         return got
 
     def condition(self, line: str) -> object:
-        """simple_condition(line), False for None."""
+        """simple_condition(line) + (tree.filter_words of its words,), False for None."""
         got = self.conds.get(line)
         if got is None:
-            got = self.conds[line] = simple_condition(line, self.table) or False
+            cond = simple_condition(line, self.table)
+            got = self.conds[line] = cond + (filter_words(cond[0]),) if cond else False
         return got
 
 

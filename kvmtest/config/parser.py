@@ -265,8 +265,8 @@ class TreeBuilder(VariantBlocks):
                         content = node.content
                         content.append(PreDict(pre, lexer.filename, num))  # (_flush)
                         pre = {}
-                        content.append(Filter(ONLY if c == "o" else NO, got, line,
-                                              lexer.filename, num))
+                        content.append(Filter(ONLY if c == "o" else NO, got[0], line,
+                                              lexer.filename, num, got[1]))
                         continue
                 elif c not in _KEYWORD_FIRST or KEYWORD_START(line) is None:
                     # (a line simple_condition takes has no operator before its colon)
@@ -285,7 +285,8 @@ class TreeBuilder(VariantBlocks):
                         lexer.line, lexer.linenum = line, num
                         if cond[1]:  # the text after the colon, read as the block's first line
                             reader.stored = (cond[1], indent + 1, num)
-                        flt = Filter(COND, cond[0], line, lexer.filename, num)
+                        flt = Filter(COND, cond[0], line, lexer.filename, num,
+                                     cond[2] if len(cond) > 2 else None)
                         self._parse(lexer, flt, indent)
                         content = node.content
                         content.append(PreDict(pre, lexer.filename, lexer.linenum))  # (_flush)

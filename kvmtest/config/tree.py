@@ -23,6 +23,8 @@ RESERVED = frozenset(("name", "shortname", "dep", "_short_name_map_file", "_name
 SUBST_RE = re.compile(r"\$\{(.+?)\}")
 
 _uids = itertools.count(1)
+_EMPTY: frozenset = frozenset()  # (shared: each frozenset() call makes a new 216-byte set)
+_SHORT: Dict[str, str] = {}  # FileMap.short per filename
 
 
 class LabelTable:
@@ -42,7 +44,10 @@ class LabelTable:
             self.ids[key] = lid
             self.names.append(name)
             self.longs.append("(%s=%s)" % (var, name) if var else name)
-            self.by_name.setdefault(name, set()).add(lid)
+            fs = self.by_name.get(name)
+            if fs is None:
+                fs = self.by_name[name] = set()
+            fs.add(lid)
         return lid
 
     def element(self, var: Optional[str], name: str) -> Elem:
@@ -110,7 +115,11 @@ class FileMap:
     op = "filemap"
 
     def __init__(self, filename: str, name: str, dest: str, linenum: int) -> None:
-        self.short = filename if filename == "<string>" else filename.rsplit("/", 1)[-1]
+        short = _SHORT.get(filename)
+        if short is None:
+            short = _SHORT[filename] = (filename if filename == "<string>"
+                                        else filename.rsplit("/", 1)[-1])
+        self.short = short
         self.name = name
         self.dest = dest
         self.filename = filename
@@ -128,6 +137,24 @@ class SuffixOp:
         self.linenum = linenum
 
 
+def filter_words(words: List[List[List[Elem]]]) -> tuple:
+    """(Filter.words, Filter.texts, whether every word is one label) of parsed
+    words; shared by the filters of one text (all three are only read)."""
+    ws = []
+    texts = []
+    simple = True
+    for w in words:  # (plain loops: built per distinct filter text)
+        if len(w) == 1 and len(w[0]) == 1:
+            e = w[0][0]
+            ws.append(((e.fs,),))
+            texts.append([[e.text]])
+        else:
+            simple = False
+            ws.append(tuple([tuple([e.fs for e in blk]) for blk in w]))
+            texts.append([[e.text for e in blk] for blk in w])
+    return tuple(ws), texts, simple
+
+
 class Filter:
     """``only``/``no``/``join`` statements and (negative) conditional blocks.
 
@@ -140,33 +167,20 @@ class Filter:
     is_filter = True
 
     def __init__(self, kind: int, words: List[List[List[Elem]]], line: str,
-                 filename: str, linenum: int) -> None:
+                 filename: str, linenum: int, prepared: Optional[tuple] = None) -> None:
         self.kind = kind
-        # (plain loops: a filter is built per only/no line and condition)
-        ws = []
-        texts = []
-        simple = kind != JOIN
-        for w in words:
-            if len(w) == 1 and len(w[0]) == 1:
-                e = w[0][0]
-                ws.append(((e.fs,),))
-                texts.append([[e.text]])
-            else:
-                simple = False
-                ws.append(tuple([tuple([e.fs for e in blk]) for blk in w]))
-                texts.append([[e.text for e in blk] for blk in w])
-        self.words = tuple(ws)
-        self.texts = texts
+        # ``prepared``: filter_words(words), kept by the parser per filter text
+        self.words, self.texts, simple = prepared or filter_words(words)
         self.line = line
         self.filename = filename
         self.linenum = linenum
         self.content: List[object] = []
         self.uid = next(_uids)
-        self.universe: frozenset = frozenset()
-        self.deep: frozenset = frozenset()
+        self.universe: frozenset = _EMPTY
+        self.deep: frozenset = _EMPTY
         self.failcap = kind in (ONLY, NO)
         # every word one label ("a, b, c"): no adjacency, no AND
-        self.simple = simple
+        self.simple = simple and kind != JOIN
 
     def compute_universe(self) -> None:
         """All label ids this filter can match (labels are final after parsing).
@@ -201,20 +215,20 @@ class Node:
                  "append_to_shortname", "default", "uid", "filename", "linenum", "hoist", "su",
                  "filters")
 
-    def __init__(self) -> None:
+    def __init__(self, children: Optional[List[Node]] = None, labels: object = None) -> None:
         self.var_name: object = None
-        self.name: List[int] = []
+        self.name: Tuple[int, ...] = ()  # (the parser sets tuples too)
         self.dep: List[List[List[Elem]]] = []
         self.content: List[object] = []
-        self.children: List[Node] = []
-        self.labels: Set[int] = set()
+        self.children: List[Node] = [] if children is None else children
+        self.labels: Set[int] = set() if labels is None else labels
         self.append_to_shortname = False
         self.default = False
         self.uid = next(_uids)
         self.filename = ""
         self.linenum = 0
         self.hoist: tuple = ()
-        self.su: frozenset = frozenset()
+        self.su: frozenset = _EMPTY
         self.filters: tuple = ()  # the filters in content (set by prepare)
 
 
@@ -254,9 +268,13 @@ def block_labels(children: List[Node]) -> object:
         if len(cand) >= _SHARE_MIN and (base is None or len(cand) > len(base)):
             base = cand
     own: Set[int] = set()
+    own.update(*[child.name for child in children])
+    done = None  # the variants of a block mostly share one label set: add it once
     for child in children:
-        own.update(child.name)
         lab = child.labels
+        if lab is done:
+            continue
+        done = lab
         if type(lab) is SharedLabels:
             if lab.base is not base:
                 own.update(lab.base)

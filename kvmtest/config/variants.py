@@ -51,9 +51,10 @@ def dash_entry(line: str, words: WordCache) -> Optional[tuple]:
     rest = m.group(3).lstrip()
     deps: Optional[list] = []
     if rest:
-        deps = words.list(rest)
-        if not deps:
+        got = words.list(rest)
+        if not got:
             return None
+        deps = got[0]
     names = m.group(2).split(".")
     return m.group(1) == "@", names, raw_name(names), deps
 
@@ -130,9 +131,7 @@ class VariantBlocks:
                 linenum = lexer.linenum
                 short = names[0] if len(names) == 1 else ".".join(names)
 
-            inner = Node()
-            inner.children = [node]
-            inner.labels = node.labels
+            inner = Node([node], node.labels)
             if var_name:
                 inner.content.append(Op("=", var_name, short, filename, linenum))
                 log_entries += (var_name, linenum, "=", short,  # (log.add)
