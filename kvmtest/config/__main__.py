@@ -86,8 +86,8 @@ def _print_listing(dicts, out, args: object) -> None:
 
 
 def _widen_pipe(out) -> None:
-    """Give a pipe on stdout room for a whole written chunk (1 MiB): the reader
-    then drains it while we encode the next one, instead of the two taking
+    """Give a pipe on stdout room for many written chunks (1 MiB): the reader
+    then drains them while we encode the next ones, instead of the two taking
     turns over the default 64 KiB."""
     try:
         fd = out.fileno()

@@ -13,6 +13,10 @@ from typing import IO, Dict, Iterable
 
 _MAP_KEYS = ("_name_map_file", "_short_name_map_file")
 _PER_KEY = 512  # keys with more distinct values (name, shortname...) are not cached
+# Characters per write.  Below glibc's mmap threshold (128 KiB): a bigger chunk
+# (and its encoded copy) is a fresh mapping per write, faulted in page by page
+# and unmapped again (1 MiB chunks: 28k extra page faults, +10% on medium.cfg).
+CHUNK = 1 << 16
 
 
 class LineEncoder:
@@ -42,7 +46,7 @@ class LineEncoder:
         return "{%s}\n" % ",".join(parts)
 
 
-def write_json_lines(dicts: Iterable[dict], out: IO[str], chunk: int = 1 << 20) -> int:
+def write_json_lines(dicts: Iterable[dict], out: IO[str], chunk: int = CHUNK) -> int:
     """Write one canonical line per dict (map-file keys removed); returns the count."""
     enc = LineEncoder().encode
     buf = []
@@ -64,7 +68,7 @@ def write_json_lines(dicts: Iterable[dict], out: IO[str], chunk: int = 1 << 20) 
     return count
 
 
-def write_lines(lines: Iterable[str], out: IO[str], chunk: int = 1 << 20) -> int:
+def write_lines(lines: Iterable[str], out: IO[str], chunk: int = CHUNK) -> int:
     """Write lines in big chunks (one write per ~``chunk`` characters); returns the count."""
     buf = []
     size = 0
