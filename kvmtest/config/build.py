@@ -9,7 +9,8 @@ from typing import Iterator, List, Optional
 from .errors import ParserError
 from .expand import JoinedLeaf, JoinPart, Leaf
 from .ops import apply_op, drop_suffixes, postfix_parse
-from .tree import RESERVED, SUBST_RE, FileMap, Op, PreDict
+from .steps import compile_steps, node_conds
+from .tree import RESERVED, SUBST_RE, FileMap, Op
 
 
 def leaf_ops(path: List[object], unpacked: set) -> Iterator[object]:
@@ -126,38 +127,8 @@ class FastBuilder:
     def _conds(self, node: object) -> tuple:
         conds = self.conds.get(node.uid)
         if conds is None:
-            found = []
-            items = list(reversed(node.content))
-            while items:
-                it = items.pop()
-                if it.is_filter and it.content:
-                    found.append(it)
-                    items.extend(reversed(it.content))
-            conds = self.conds[node.uid] = tuple(found)
+            conds = self.conds[node.uid] = node_conds(node)
         return conds
-
-    def _compile(self, node: object, unpacked: set) -> list:
-        steps: list = []
-        run: dict = {}
-        for op in _items(node.content, unpacked):
-            cls = type(op)
-            if cls is PreDict:
-                run.update(op.values)
-                continue
-            if cls is FileMap:
-                run[op.dest] = None
-                continue
-            if cls is Op and op.op == "=" and not op.dollar:
-                if op.name not in RESERVED:
-                    run[op.name] = op.value
-                continue
-            if run:
-                steps.append(run)
-                run = {}
-            steps.append(op)
-        if run:
-            steps.append(run)
-        return steps
 
     def state(self, path: list, unpacked: set) -> dict:
         """The op results of a leaf path, without name/shortname/dep."""
@@ -166,14 +137,14 @@ class FastBuilder:
         for node in reversed(path):
             conds = self._conds(node)
             if conds:
-                key = (node.uid, tuple([c.uid for c in conds if c.uid in unpacked]))
+                key = (node.uid, tuple([c for c in conds if c in unpacked]))
             else:
                 key = node.uid
             steps = blocks.get(key)
             if steps is None:
                 if len(blocks) >= _MAX_BLOCKS:  # bound memory on huge matrices
                     blocks.clear()
-                steps = blocks[key] = self._compile(node, unpacked)
+                steps = blocks[key] = compile_steps(node.content, unpacked, maps=True)
             keys.append((key, steps))
         states = self.states
         depth = min(_PREFIX_DEPTH, len(keys))

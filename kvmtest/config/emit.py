@@ -29,7 +29,7 @@ from typing import Dict, Iterator, List, Optional
 
 from .ops import apply_op, postfix_parse, regex_for, substitute
 from .steps import REGEX_OPS as _REGEX_OPS
-from .steps import Base, Comp, compile_steps, pending_conds, supports
+from .steps import Base, Comp, compile_steps, node_conds, pending_conds, supports
 from .tree import RESERVED, Op
 from .walk import ANCHOR_FANOUT, Frame, StackWalker
 
@@ -81,14 +81,7 @@ class JsonEmitter:
     def _block(self, node: object, unpacked: set) -> tuple:
         conds = self.conds.get(node.uid)
         if conds is None:
-            found = []
-            items = list(reversed(node.content))
-            while items:
-                it = items.pop()
-                if it.is_filter and it.content:
-                    found.append(it.uid)
-                    items.extend(reversed(it.content))
-            conds = self.conds[node.uid] = tuple(found)
+            conds = self.conds[node.uid] = node_conds(node)
         key = (node.uid, tuple([c for c in conds if c in unpacked])) if conds else node.uid
         steps = self.blocks.get(key)
         if steps is None:

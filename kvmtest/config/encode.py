@@ -49,23 +49,14 @@ class LineEncoder:
 def write_json_lines(dicts: Iterable[dict], out: IO[str], chunk: int = CHUNK) -> int:
     """Write one canonical line per dict (map-file keys removed); returns the count."""
     enc = LineEncoder().encode
-    buf = []
-    size = 0
-    count = 0
-    for d in dicts:
-        for k in _MAP_KEYS:
-            d.pop(k, None)
-        line = enc(d)
-        buf.append(line)
-        size += len(line)
-        count += 1
-        if size >= chunk:
-            out.write("".join(buf))
-            buf = []
-            size = 0
-    if buf:
-        out.write("".join(buf))
-    return count
+
+    def lines() -> Iterable[str]:
+        for d in dicts:
+            for k in _MAP_KEYS:
+                d.pop(k, None)
+            yield enc(d)
+
+    return write_lines(lines(), out, chunk)
 
 
 def write_lines(lines: Iterable[str], out: IO[str], chunk: int = CHUNK) -> int:

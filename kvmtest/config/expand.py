@@ -59,6 +59,18 @@ class Leaf:
         self.frames = frames  # walk.StackWalker: the live stack of walk.Frame records
 
 
+def hoisted_fail(node: Node, ctx: tuple, ctx_set: frozenset, below: object) -> bool:
+    """Does a filter of a node that every path below must cross fail already?
+    (see ``tree.prepare``)"""
+    for item in node.hoist:
+        if item.kind == NO:
+            if matches(item.words, ctx, ctx_set):
+                return True
+        elif impossible(item, ctx_set, below):
+            return True
+    return False
+
+
 # Called for a removal: (filter that failed, node, ctx) -> None.  Used by explain.
 OnFail = Optional[Callable[[Filter, Node, Tuple[int, ...]], None]]
 
@@ -157,6 +169,15 @@ class Walker:
                 keep.append(item)
         return True
 
+    def _with_deps(self, node: Node, ctx: tuple, dep: list) -> list:
+        """``dep`` plus the node's dependencies, named from the context."""
+        longs = self.longs
+        prefix = [longs[i] for i in ctx]
+        for word in node.dep:
+            for block in word:
+                dep = dep + [".".join(prefix + [e.text for e in block])]
+        return dep
+
     def _remember_dead(self, key: tuple) -> None:
         if len(self._dead) >= 100000:  # bound memory; it is only a cache
             self._dead.clear()
@@ -188,23 +209,14 @@ class Walker:
                      pending: tuple, shortname: tuple, dep: list,
                      parent_below: object) -> Iterator[Leaf]:
         if node.dep:
-            longs = self.longs
-            prefix = [longs[i] for i in ctx]
-            for word in node.dep:
-                for block in word:
-                    dep = dep + [".".join(prefix + [e.text for e in block])]
+            dep = self._with_deps(node, ctx, dep)
         parent_ctx = ctx
         if node.name:
             ctx = ctx + tuple(node.name)
             ctx_set = ctx_set.union(node.name)
         below = node.labels
-        if node.hoist and not self.ignore_filters:
-            for item in node.hoist:
-                if item.kind == NO:
-                    if matches(item.words, ctx, ctx_set):
-                        return
-                elif impossible(item, ctx_set, below):
-                    return
+        if node.hoist and not self.ignore_filters and hoisted_fail(node, ctx, ctx_set, below):
+            return
         memo_key = None
         if len(node.children) > 1 and not self.ignore_filters:
             memo_key = self._dead_key(node, ctx, ctx_set, pending)
@@ -323,4 +335,4 @@ class JoinedLeaf:
         self.right = right if isinstance(right, JoinedLeaf) else JoinPart(right)
 
 
-__all__ = ["Walker", "Leaf", "JoinedLeaf", "JoinPart", "COND", "NOTCOND", "DROP", "FAIL"]
+__all__ = ["Walker", "Leaf", "hoisted_fail", "JoinedLeaf", "JoinPart", "COND", "NOTCOND", "DROP", "FAIL"]

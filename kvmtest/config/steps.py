@@ -115,8 +115,25 @@ def pending_conds(keep: tuple) -> frozenset:
     return frozenset(out)
 
 
-def compile_steps(content: list, unpacked: set) -> list:
-    """A node's content as steps: dicts of plain sets and single ops (maps dropped)."""
+def node_conds(node: object) -> tuple:
+    """Uids of the conditions in a node's content that have a body (nested ones
+    too), in order: which of them a leaf unpacked decides the node's steps."""
+    found = []
+    items = list(reversed(node.content))
+    while items:
+        it = items.pop()
+        if it.is_filter and it.content:
+            found.append(it.uid)
+            items.extend(reversed(it.content))
+    return tuple(found)
+
+
+def compile_steps(content: list, unpacked: set, maps: bool = False) -> list:
+    """A node's content as steps: dicts of plain sets and single ops.
+
+    ``maps``: keep a ``None`` placeholder for each ``_*_map_file`` key at its
+    first position (the dict builder fills them in); else they are dropped.
+    """
     steps: list = []
     run: dict = {}
     stack = [iter(content)]
@@ -132,6 +149,8 @@ def compile_steps(content: list, unpacked: set) -> list:
                 run.update(op.values)
                 continue
             if cls is FileMap:
+                if maps:
+                    run[op.dest] = None
                 continue
             if cls is Op and op.op == "=" and not op.dollar:
                 if op.name not in RESERVED:
@@ -164,4 +183,5 @@ def supports(tree: object) -> bool:
     return not tree.reserved_refs
 
 
-__all__ = ["Comp", "Base", "REGEX_OPS", "compile_steps", "pending_conds", "supports"]
+__all__ = ["Comp", "Base", "REGEX_OPS", "compile_steps", "node_conds", "pending_conds",
+           "supports"]

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 from typing import Dict, Iterator, List, Optional
 
-from .expand import Leaf, Walker
-from .tree import NO, ONLY, Node, impossible, matches, prepare, project
+from .expand import Leaf, Walker, hoisted_fail
+from .tree import ONLY, Node, impossible, prepare, project
 
 _MAX_RECORDS = 300000  # bounds the replay memo's memory (one small tuple per frame)
 _DOOM_MIN = 256  # nodes with at least this many leaf paths below get the doom check
@@ -136,23 +136,15 @@ class StackWalker(Walker):
                shortname: tuple, dep: list, parent_below: object) -> Optional[Frame]:
         """Decide the filters at ``node``; a Frame if the walk goes on below it."""
         if node.dep:
-            longs = self.longs
-            prefix = [longs[i] for i in ctx]
-            for word in node.dep:
-                for block in word:
-                    dep = dep + [".".join(prefix + [e.text for e in block])]
+            dep = self._with_deps(node, ctx, dep)
         parent_ctx = ctx
         name = node.name
         if name:
             ctx = ctx + name
             ctx_set = ctx_set.union(name)
         below = node.labels
-        for item in node.hoist:
-            if item.kind == NO:
-                if matches(item.words, ctx, ctx_set):
-                    return None
-            elif impossible(item, ctx_set, below):
-                return None
+        if node.hoist and hoisted_fail(node, ctx, ctx_set, below):
+            return None
         keep: list = []
         unpacked: list = []
         filters = node.filters
@@ -190,13 +182,7 @@ class StackWalker(Walker):
         """A frame replayed from a record: no filters to decide, same result."""
         node, unp, keep, sub = rec
         ctx = f.ctx
-        dep = f.dep
-        if node.dep:
-            longs = self.longs
-            prefix = [longs[i] for i in ctx]
-            for word in node.dep:
-                for block in word:
-                    dep = dep + [".".join(prefix + [e.text for e in block])]
+        dep = self._with_deps(node, ctx, f.dep) if node.dep else f.dep
         shortname = f.shortname
         if node.name:
             ctx = ctx + node.name
