@@ -12,6 +12,7 @@ import enum
 import hashlib
 import importlib
 import ipaddress
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +132,12 @@ class VM(ABC):
     @abstractmethod
     def is_alive(self) -> bool:
         """True while the guest's process/domain runs."""
+
+    def _wait_gone(self, timeout: float, poll: float = 0.02) -> None:
+        """Wait up to ``timeout`` seconds for the guest to be gone."""
+        deadline = time.monotonic() + timeout
+        while self.is_alive() and time.monotonic() < deadline:
+            time.sleep(poll)
 
     @abstractmethod
     def _open_console(self) -> object:

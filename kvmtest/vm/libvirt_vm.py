@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import time
 import tty
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -307,10 +306,6 @@ class LibvirtVM(VM):
             self.state = GuestState.STOPPED
             self._cleanup_files()
 
-    def _wait_gone(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while self.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
 
     def _cleanup_files(self) -> None:
         # Bridges belong to the queue (other guests may still use them): cleanup_domains removes them.

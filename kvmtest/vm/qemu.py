@@ -17,7 +17,6 @@ import shlex
 import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -223,10 +222,6 @@ class QemuVM(VM):
             self.state = GuestState.STOPPED
             self._cleanup_files()
 
-    def _wait_gone(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while self.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.02)
 
     def _kill(self) -> None:
         if self.proc is not None:
