@@ -255,6 +255,28 @@ class JsonEmitter:
                  if node.append_to_shortname else None)
         return own, short
 
+    def _on_copy(self, steps: list, state: dict) -> tuple:
+        """(dict, keys set) after running ``steps`` on a copy of ``state``."""
+        d = state.copy()
+        touched: set = set()
+        self._run(steps, d, touched, True)
+        return d, touched
+
+    def _run(self, steps: list, d: dict, touched: set, mark_sets: bool) -> None:
+        """Apply ``steps`` to ``d``; the keys ops set (and plain sets, if
+        ``mark_sets``) go into ``touched``."""
+        for step in steps:
+            if type(step) is dict:
+                d.update(step)
+                if mark_sets:
+                    touched.update(step)
+            elif step.op in _REGEX_OPS:
+                self._regex_op(step, d, touched)
+            else:
+                if step.name not in RESERVED:
+                    touched.add(step.name)
+                apply_op(step, d, False)
+
     def _regex_op(self, op: Op, d: dict, touched: set) -> None:
         """``?=``, ``?+=``, ``?<=``, ``del``: like ops.apply_op, by set operations.
 
@@ -366,7 +388,8 @@ class JsonEmitter:
         else:
             skey, state = (), {}
         # The leaf's own steps, written into a small overlay of the state (reads
-        # fall through to it); regex ops need the whole dict: the old way.
+        # fall through to it).  A regex op (?=, del...) looks at every key of the
+        # dict: then the steps run on a whole copy instead.
         chain = self._chain(frames, last - k, anchor + 1, unpacked) if below > k else _NO_STEPS
         over = _Overlay()
         over.base = state
@@ -378,18 +401,7 @@ class JsonEmitter:
             kind = step.op
             key = step.name
             if kind in _REGEX_OPS:
-                d = state.copy()  # replay the steps on a whole copy
-                touched = set()
-                for step in chain:
-                    if type(step) is dict:
-                        d.update(step)
-                        touched.update(step)
-                    elif step.op in _REGEX_OPS:
-                        self._regex_op(step, d, touched)
-                    else:
-                        if step.name not in RESERVED:
-                            touched.add(step.name)
-                        apply_op(step, d, False)
+                d, touched = self._on_copy(chain, state)
                 break
             if key in RESERVED:
                 continue  # (apply_op ignores them too)
@@ -424,20 +436,7 @@ class JsonEmitter:
             if d is over:
                 d = state.copy()
                 d.update(over)
-            if top.has_ops:
-                for step in top.steps:
-                    if type(step) is dict:
-                        d.update(step)
-                        continue
-                    if step.op in _REGEX_OPS:
-                        self._regex_op(step, d, touched)
-                        continue
-                    if step.name not in RESERVED:
-                        touched.add(step.name)
-                    apply_op(step, d, False)
-            else:
-                for step in top.steps:
-                    d.update(step)
+            self._run(top.steps, d, touched, False)
             base = self._base(skey, state, top)
             fixed = top.fixed
             if self.postfix_keys:
