@@ -106,3 +106,76 @@ def test_read_text_as_text_mode(tmp_path):
     path.write_bytes(b"a = \xff\n")
     with pytest.raises(UnicodeDecodeError):
         read_text(str(path))
+
+
+def _runs(log):
+    """(file index, first line number, last line number, lines or None) of each
+    run of plain sets the fast lane logged."""
+    entries = log.entries
+    i, fid = 0, 0
+    while i < len(entries):
+        e = entries[i]
+        if type(e) is str:
+            i += 5
+        elif e < 0:
+            fid = ~e
+            i += 1
+        else:
+            yield fid, e + 1, entries[i + 1], entries[i + 2]
+            i += 3
+
+
+def _check_runs(p: Parser) -> int:
+    """The fast lane's runs and scan.plain_set (which resolves them for
+    assignments_of) agree: every line of a run is a plain set, a blank line or a
+    comment, and plain_set reads each set as avocado-vt's split does."""
+    from kvmtest.config.scan import plain_set
+
+    log = p._tree.log
+    checked = 0
+    split: dict = {}
+    for fid, num, last, lines in _runs(log):
+        if lines is None:
+            if fid not in split:
+                split[fid] = log.texts[fid].splitlines()
+            lines = split[fid][num - 1:last]
+        for line in lines:
+            t = line.strip()
+            got = plain_set(line)
+            if not t or t.startswith(("#", "//")):
+                assert got is None, line
+                continue
+            assert got is not None, line
+            name, op, value = lx.fast_assignment(t)
+            if value and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            assert (name, op, value) == (got[0], "=", got[1]), line
+            checked += 1
+    return checked
+
+
+def test_fast_lane_runs_agree_with_plain_set_on_random_configs():
+    from .gen import random_config
+
+    rng = random.Random(11)
+    checked = 0
+    for _ in range(300):
+        p = Parser()
+        try:
+            p.parse_string(random_config(rng))
+        except ParserError:
+            continue
+        checked += _check_runs(p)
+    assert checked > 20
+
+
+def test_fast_lane_runs_agree_with_plain_set_on_the_corpus():
+    import os
+
+    bench = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "bench")
+    path = os.path.join(bench, "medium.cfg")
+    if not os.path.exists(path):
+        pytest.skip("no shared corpus next to the checkout")
+    p = Parser()
+    p.parse_file(path)
+    assert _check_runs(p) > 30000
