@@ -136,6 +136,8 @@ class QemuVM(VM):
         if self.is_alive():
             raise VMError(f"{self.name} is already running (pid {self.pid})")
         Path(self.test.logdir).mkdir(parents=True, exist_ok=True)
+        # (a short /tmp socket dir may have been removed by another guest's cleanup)
+        Path(self.console_socket).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         for s in (self.console_socket, self.monitor_socket):
             try:
                 os.unlink(s)
@@ -245,6 +247,12 @@ class QemuVM(VM):
         for s in (self.console_socket, self.monitor_socket):
             try:
                 os.unlink(s)
+            except OSError:
+                pass
+        sdir = Path(self.console_socket).parent
+        if sdir != Path(self.test.workdir):  # a short /tmp dir (see socket_dir)
+            try:
+                sdir.rmdir()  # fails while other guests of the queue still have sockets there
             except OSError:
                 pass
         for tap in self.taps:

@@ -159,3 +159,19 @@ def test_accel_forced_values():
     assert accel.resolve({"accel": "kvm"})[0] == "kvm"
     with pytest.raises(ValueError, match="expected auto, kvm or tcg"):
         accel.resolve({"accel": "hvf"})
+
+
+@pytest.mark.guest
+@pytest.mark.skipif(have_guest_tools() is not None, reason=str(have_guest_tools()))
+def test_long_work_dir_sockets_live_in_a_short_dir_removed_after(tmp_path, job, tiny_guest):
+    """A work dir too deep for a unix socket path: the guest's sockets go to a short
+    /tmp/kvmtest-<hash> dir, which the guest's cleanup removes again."""
+    from kvmtest.vm.qemu import socket_dir
+
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    ctx = context(deep, tiny_params(type="shell", guest_cmd="true"), job, name="long")
+    sdir = socket_dir(ctx.workdir)
+    assert sdir != ctx.workdir and sdir.is_dir()
+    execute(ctx, Env.load(deep / "env.json"))
+    assert not sdir.exists()
+    assert find_guest_processes(job) == []
