@@ -159,7 +159,10 @@ def _run_locked(results_dir: Path, job: JobInfo, data: ResultsFile, schedules: l
                 resume: bool, kcidb: Optional[Path],
                 progress: Optional[Callable[[ProgressEvent], None]], options: RunOptions,
                 backend: Backend, stop: threading.Event) -> JobSummary:
-    store = ResultsStore(results_dir, data)
+    # results.xml follows results.json after every test: a crash (SIGKILL, OOM)
+    # leaves both up to date for a CI that reads the JUnit file
+    store = ResultsStore(results_dir, data,
+                         on_write=lambda d: write_junit(d, results_dir / RESULTS_XML))
     workdir = Path(options.workdir_base or tempfile.gettempdir()) / f"kvmtest-{job.job_id}"
     rt = JobRuntime(job_id=job.job_id, results_dir=results_dir, workdir=workdir, store=store,
                     backend=backend, options=options, progress=progress or print_progress,
@@ -196,8 +199,7 @@ def _run_locked(results_dir: Path, job: JobInfo, data: ResultsFile, schedules: l
             shutil.rmtree(workdir, ignore_errors=True)
             run_info["end"] = job.end = time.time()
             run_info["interrupted"] = job.interrupted = interrupted
-            store.write()
-            write_junit(store.data, results_dir / RESULTS_XML)
+            store.write()  # (results.xml too)
             if kcidb is not None:
                 write_kcidb(store.data, results_dir, Path(kcidb))
             text = format_summary(store.data, results_dir)

@@ -186,6 +186,13 @@ def test_resume_finishes_the_job_without_rerunning_finished_tests(tmp_path, sig)
     before = statuses(r)
     assert before["first"] == before["other"] == "PASS"
     assert "last" not in before
+    # results.xml follows results.json after every test, even when the runner is killed
+    import xml.etree.ElementTree as ET
+
+    cases = {c.get("name").rsplit(".", 1)[-1]: c
+             for c in ET.parse(r / "results.xml").getroot().iter("testcase")}
+    assert {"first", "other"} <= set(cases) and "last" not in cases
+    assert cases["first"].find("failure") is None and cases["first"].find("error") is None
     orphans = job_processes(job_id)
     if sig == signal.SIGTERM:
         assert orphans == []  # the stopped runner cleaned up after itself
