@@ -59,6 +59,16 @@ def plan_drives(vm: str, vm_params: Dict[str, str], workdir: Path) -> List[Drive
     return drives
 
 
+def remove_overlays(vm: str, vm_params: Dict[str, str], workdir: Path) -> None:
+    """Delete the per-queue overlays of a guest's drives (base images stay)."""
+    for d in plan_drives(vm, vm_params, workdir):
+        if d.overlay:
+            try:
+                d.path.unlink()
+            except OSError:
+                pass
+
+
 def create_overlay(base: Path, fmt: str, overlay: Path) -> None:
     """A fresh qcow2 overlay on ``base`` (replacing any old one from an earlier boot)."""
     if not base.is_file():

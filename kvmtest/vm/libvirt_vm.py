@@ -28,7 +28,7 @@ from kvmtest.vm import register_kill_hook
 from kvmtest.vm.base import VM, GuestState, VMError, register
 from kvmtest.vm.context import TestContext
 from kvmtest.vm.env import GuestRecord
-from kvmtest.vm.images import create_overlay, plan_drives
+from kvmtest.vm.images import create_overlay, plan_drives, remove_overlays
 from kvmtest.vm.libvirt_conn import (
     DEFAULT_URI,
     LibvirtVMError,
@@ -309,12 +309,7 @@ class LibvirtVM(VM):
 
     def _cleanup_files(self) -> None:
         # Bridges belong to the queue (other guests may still use them): cleanup_domains removes them.
-        for d in plan_drives(self.name, self.params, Path(self.test.workdir)):
-            if d.overlay:
-                try:
-                    d.path.unlink()
-                except OSError:
-                    pass
+        remove_overlays(self.name, self.params, Path(self.test.workdir))
 
     # -- env records ----------------------------------------------------------------
     def to_env(self) -> GuestRecord:

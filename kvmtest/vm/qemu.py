@@ -27,7 +27,7 @@ from kvmtest.vm.base import VM, GuestState, VMDeadError, VMError, register
 from kvmtest.vm.console import connect_unix
 from kvmtest.vm.context import TestContext
 from kvmtest.vm.env import GuestRecord
-from kvmtest.vm.images import drive_args, plan_drives
+from kvmtest.vm.images import drive_args, plan_drives, remove_overlays
 from kvmtest.vm.params import get_bool, get_float, get_int, resolve_path, split_args
 from kvmtest.vm.qmp import QMP, QMPError
 
@@ -258,12 +258,7 @@ class QemuVM(VM):
         for tap in self.taps:
             netns.del_link(self.netns_name, tap)
         self.taps = []
-        for d in plan_drives(self.name, self.params, Path(self.test.workdir)):
-            if d.overlay:
-                try:
-                    d.path.unlink()
-                except OSError:
-                    pass
+        remove_overlays(self.name, self.params, Path(self.test.workdir))
 
     # -- env records ------------------------------------------------------------
     def to_env(self) -> GuestRecord:
