@@ -28,6 +28,7 @@ from tests.run.helpers import (
     sleep,
     write_plan,
 )
+from tests.waiting import wait_for
 
 TYPES = str(Path(__file__).resolve().parent / "types")
 
@@ -37,15 +38,6 @@ def results_of(d: Path) -> dict:
         return json.loads((d / "results.json").read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return {"tests": []}
-
-
-def wait_for(pred, what: str, timeout: float = 60.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def statuses(d: Path) -> dict:

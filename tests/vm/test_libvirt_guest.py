@@ -29,6 +29,7 @@ from kvmtest.vm.base import VMDeadError, make_vm
 from kvmtest.vm.env import Env
 from kvmtest.vm.params import REPO_ROOT
 from tests.vm.guestkit import JOB_PREFIX, context, have_guest_tools, job_id, tiny_params
+from tests.waiting import wait_for
 
 try:
     import libvirt
@@ -293,15 +294,6 @@ def _job_domains(job: str):
         conn.close()
 
 
-def _wait(pred, what: str, timeout: float = 90.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"gave up waiting for {what}")
-
-
 def _runner(plan: Path, results: Path, *extra: str) -> subprocess.Popen:
     from tests.run.helpers import runner_cmd, runner_env
 
@@ -325,7 +317,7 @@ def test_runner_sigterm_destroys_every_domain_and_bridge(tmp_path, job):
     ])
     proc = _runner(plan, tmp_path / "r", "--job-id", job)
     try:
-        _wait(lambda: len(_job_domains(job)) == 3, "three domains to exist")
+        wait_for(lambda: len(_job_domains(job)) == 3, "three domains to exist", 90.0, 0.1)
         assert len(list_bridges(job, "q2")) == 1
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
@@ -345,7 +337,7 @@ def test_after_sigkill_a_fresh_process_removes_the_domain_and_resume_passes(tmp_
     r = tmp_path / "r"
     proc = _runner(plan, r, "--job-id", job)
     try:
-        _wait(lambda: len(_job_domains(job)) == 1, "the domain to exist")
+        wait_for(lambda: len(_job_domains(job)) == 1, "the domain to exist", 90.0, 0.1)
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
     finally:
