@@ -14,7 +14,13 @@ import re
 import sys
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+from kvmtest.exitcodes import BAD_INPUT as EXIT_BAD_INPUT
+from kvmtest.exitcodes import OK as EXIT_OK
+
+# Subcommands: "run.py NAME ..." (or "kvmtest NAME ...") hands the rest of the command line to
+# main(argv) of the module named here. The flag form "run.py -c FILE --set NAME" stays the default.
+SUBCOMMANDS = {
+}
 HIDDEN_KEYS = ("_name_map_file", "_short_name_map_file")
 
 
@@ -202,6 +208,11 @@ def config_error_line(exc: Exception) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        import importlib
+
+        return importlib.import_module(SUBCOMMANDS[argv[0]]).main(argv[1:])
     ap = build_arg_parser()
     args = ap.parse_args(argv)
     if not args.config and not args.resume:
