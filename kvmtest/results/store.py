@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from kvmtest.fsutil import atomic_write
+from kvmtest.jsonfile import Checker, load_json
 from kvmtest.results.records import (
     ERROR,
     FAIL,
     INTERRUPTED,
     PASS,
     SKIP,
+    STATUSES,
     JobInfo,
     TestResult,
     is_final,
@@ -84,14 +86,46 @@ class ResultsFile:
         }
 
     @classmethod
-    def from_json(cls, data: Dict[str, Any]) -> ResultsFile:
+    def from_json(cls, data: Any, source: Union[str, Path] = RESULTS_JSON) -> ResultsFile:
+        """Records from a decoded results.json of any known version.
+
+        A document of the wrong shape raises BadFileError naming ``source`` and the bad key.
+        """
+        c = Checker(source)
+        c.expect(data, dict, "the top level")
+        if "schema_version" not in data and not isinstance(data.get("tests"), list):
+            raise c.fail("no 'schema_version' and no 'tests' list: neither a kvmtest nor an "
+                         "avocado results.json")
+        if c.get(data, "schema_version", int, "the top level", 1) == 1:
+            for i, t in enumerate(data["tests"]):
+                c.get(c.expect(t, dict, f"tests[{i}]"), "name", str, f"tests[{i}]")
         data = upgrade(data)
-        return cls(
-            job=JobInfo.from_json(data["job"]),
-            tests=[TestResult.from_json(t) for t in data["tests"]],
-            superseded=[TestResult.from_json(t) for t in data.get("superseded", [])],
-            planned=int(data.get("planned", len(data["tests"]))),
-        )
+        job = c.get(data, "job", dict, "the top level")
+        c.get(job, "job_id", str, "job")
+        c.get(job, "start", (int, float), "job", 0.0)
+        c.get(job, "runs", list, "job", [])
+        tests = [_result(c, t, f"tests[{i}]") for i, t in enumerate(c.get(data, "tests", list, ""))]
+        superseded = [_result(c, t, f"superseded[{i}]")
+                      for i, t in enumerate(c.get(data, "superseded", list, "", []))]
+        return cls(job=JobInfo.from_json(job), tests=tests, superseded=superseded,
+                   planned=c.get(data, "planned", int, "the top level", len(tests)))
+
+
+def _result(c: Checker, t: Any, where: str) -> TestResult:
+    c.expect(t, dict, where)
+    test_id = c.get(t, "id", str, where)
+    where = f"{where} ({test_id})"
+    for key in ("name", "shortname", "hostname", "queue"):
+        c.get(t, key, str, where)
+    status = c.get(t, "status", str, where)
+    if status not in STATUSES:
+        raise c.fail(f"{where}.status is {status!r}, not one of {', '.join(STATUSES)}")
+    for key in ("start", "end"):
+        c.get(t, key, (int, float), where)
+    c.get(t, "attempt", int, where, 1)
+    for i, a in enumerate(c.get(t, "addresses", list, where, [])):
+        c.expect(a, dict, f"{where}.addresses[{i}]")
+    return TestResult.from_json(t)
 
 
 # --- upgrades: one function per step, vN -> vN+1 -------------------------------
@@ -149,8 +183,7 @@ def load_results(path: Union[str, Path]) -> ResultsFile:
     p = Path(path)
     if p.is_dir():
         p = p / RESULTS_JSON
-    with open(p, encoding="utf-8") as f:
-        return ResultsFile.from_json(json.load(f))
+    return ResultsFile.from_json(load_json(p), p)
 
 
 class ResultsStore:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+from kvmtest.exitcodes import BAD_INPUT
 from kvmtest.run.job import default_results_dir, new_job, resume_job, run_job
 from kvmtest.run.pipeline import DEFAULT_TIMEOUT, RunOptions
 from kvmtest.run.planfile import load_plan
@@ -51,7 +52,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             summary = run_job(queues, results, job, kcidb=args.kcidb, options=opts)
     except (PlanError, FileExistsError, FileNotFoundError, ValueError) as exc:
         print(f"kvmtest.run: error: {exc}", file=sys.stderr)
-        return 2
+        return BAD_INPUT
     return summary.exit_code
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
+from kvmtest.jsonfile import BadFileError
 from kvmtest.plan.model import QueuePlan
 from kvmtest.results.junit import write_junit
 from kvmtest.results.kcidb import write_kcidb
@@ -232,6 +233,11 @@ def _load_for_resume(results_dir: Path):
     planned_job, queues = load_plan(plan_file)
     if (results_dir / RESULTS_JSON).exists():
         data = load_results(results_dir)
+        unplanned = sorted({r.id for r in data.tests} - set(all_test_ids(queues)))
+        if unplanned:
+            raise BadFileError(results_dir / RESULTS_JSON,
+                               f"{len(unplanned)} result(s) for tests {plan_file.name} does not"
+                               f" list (first: {unplanned[0]}): the two files are not of one job")
     else:  # killed before the first write
         if planned_job is None:
             raise ValueError(f"{plan_file} has no job information")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from kvmtest.fsutil import atomic_write
+from kvmtest.jsonfile import Checker, load_json
 from kvmtest.plan.model import PlannedTest, QueuePlan
 from kvmtest.results.records import JobInfo
 
@@ -23,10 +24,35 @@ def queue_to_json(q: QueuePlan) -> Dict[str, Any]:
             "tests": [t.to_json() for t in q.tests]}
 
 
-def queue_from_json(d: Dict[str, Any]) -> QueuePlan:
-    return QueuePlan(hostname=d["hostname"], queue=d["queue"], env=d.get("env", ""),
-                     ranges=list(d.get("ranges", [])),
-                     tests=[PlannedTest.from_json(t) for t in d.get("tests", [])])
+def queue_from_json(d: Dict[str, Any], check: Optional[Checker] = None,
+                    where: str = "queue") -> QueuePlan:
+    """A QueuePlan from its JSON object; ``check`` turns a bad shape into a BadFileError."""
+    c = check or Checker("plan.json")
+    c.expect(d, dict, where)
+    tests = []
+    for i, t in enumerate(c.get(d, "tests", list, where, []), 0):
+        tests.append(_test_from_json(c, t, f"{where}.tests[{i}]"))
+    return QueuePlan(hostname=c.get(d, "hostname", str, where), queue=c.get(d, "queue", str, where),
+                     env=c.get(d, "env", str, where, ""),
+                     ranges=list(c.get(d, "ranges", list, where, [])), tests=tests)
+
+
+def _test_from_json(c: Checker, t: Any, where: str) -> PlannedTest:
+    c.expect(t, dict, where)
+    name = c.get(t, "name", str, where)
+    where = f"{where} ({name})"
+    for key in ("shortname", "hostname", "queue", "env"):
+        c.get(t, key, str, where)
+    params = c.get(t, "params", dict, where)
+    for k, v in params.items():
+        c.expect(v, str, f"{where}.params[{k!r}]")
+    for i, a in enumerate(c.get(t, "addresses", list, where, [])):
+        c.expect(a, dict, f"{where}.addresses[{i}]")
+        for key in ("vm", "nic", "mac"):
+            c.get(a, key, str, f"{where}.addresses[{i}]")
+    for i, dep in enumerate(c.get(t, "dep", list, where, [])):
+        c.expect(dep, str, f"{where}.dep[{i}]")
+    return PlannedTest.from_json(t)
 
 
 def save_plan(path: Path, job: JobInfo, queues: List[QueuePlan]) -> None:
@@ -35,16 +61,36 @@ def save_plan(path: Path, job: JobInfo, queues: List[QueuePlan]) -> None:
     atomic_write(Path(path), json.dumps(doc, indent=1) + "\n")
 
 
-def parse_plan(doc: Union[Dict[str, Any], List[Any]]) -> Tuple[Optional[JobInfo], List[QueuePlan]]:
+def parse_plan(doc: Any, source: Union[str, Path] = "plan.json",
+               ) -> Tuple[Optional[JobInfo], List[QueuePlan]]:
+    """The job (None in the older shapes) and the queues of a decoded plan.json.
+
+    Raises BadFileError naming ``source`` for anything but a plan with at least one queue:
+    an empty or foreign file must never read as "nothing left to run".
+    """
+    c = Checker(source)
+    job = None
     if isinstance(doc, list):
-        return None, [queue_from_json(q) for q in doc]
-    version = int(doc.get("schema_version", PLAN_VERSION))
-    if version > PLAN_VERSION:
-        raise ValueError(f"plan.json schema_version {version} is newer than {PLAN_VERSION}")
-    job = JobInfo.from_json(doc["job"]) if "job" in doc else None
-    return job, [queue_from_json(q) for q in doc.get("queues", [])]
+        raw = doc
+    else:
+        c.expect(doc, dict, "the top level")
+        version = c.get(doc, "schema_version", int, "the top level", PLAN_VERSION)
+        if version > PLAN_VERSION:
+            raise c.fail(f"schema_version {version} is newer than this kvmtest understands "
+                         f"({PLAN_VERSION}); upgrade kvmtest")
+        if "job" in doc:
+            job_doc = c.get(doc, "job", dict, "the top level")
+            c.get(job_doc, "job_id", str, "job")
+            job = JobInfo.from_json(job_doc)
+        if "queues" not in doc:
+            raise c.fail("no 'queues' list: not a kvmtest plan")
+        raw = c.get(doc, "queues", list, "the top level")
+    queues = [queue_from_json(q, c, f"queues[{i}]") for i, q in enumerate(raw)]
+    if not any(q.tests for q in queues):
+        raise c.fail("the plan lists no test")
+    return job, queues
 
 
 def load_plan(path: Union[str, Path]) -> Tuple[Optional[JobInfo], List[QueuePlan]]:
-    with open(path, encoding="utf-8") as f:
-        return parse_plan(json.load(f))
+    """Read plan.json; BadFileError (a ValueError) names the file and what is wrong."""
+    return parse_plan(load_json(path), path)
