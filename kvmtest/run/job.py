@@ -55,7 +55,7 @@ from kvmtest.run.pipeline import (
 from kvmtest.run.planfile import load_plan, save_plan
 from kvmtest.run.schedule import all_test_ids, safe_name, schedule
 from kvmtest.run.signals import StopOnSignals
-from kvmtest.vm import ENV_JOB
+from kvmtest.vm.reaper import ENV_JOB
 
 log = logging.getLogger("kvmtest.run")
 

@@ -47,8 +47,8 @@ class Backend:
 def default_backend() -> Backend:
     """kvmtest's own test types and guest killer (imported late: they pull in qemu code)."""
     from kvmtest.testtypes import execute
-    from kvmtest.vm import kill_guests
     from kvmtest.vm.env import Env
+    from kvmtest.vm.reaper import kill_guests
 
     return Backend(load_env=Env.load, execute=execute, kill_guests=kill_guests)
 

@@ -105,7 +105,7 @@ def execute(test: TestContext, env: Env) -> None:
 
 
 def _translate_vm_error(exc: Exception) -> None:
-    from kvmtest.vm.base import VMDeadError, VMError, VMHangError
+    from kvmtest.vm.errors import VMDeadError, VMError, VMHangError
 
     if isinstance(exc, VMHangError):
         raise TestFail(str(exc)) from exc

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 from kvmtest.fsutil import atomic_write
-from kvmtest.vm import ENV_JOB, ENV_QUEUE, kill_tree
+from kvmtest.vm.reaper import ENV_JOB, ENV_QUEUE, kill_tree
 
 log = logging.getLogger("kvmtest.vm.accel")
 

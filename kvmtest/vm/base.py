@@ -16,14 +16,16 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, ClassVar, Dict, List, Optional, Type
+from typing import Callable, ClassVar, Dict, List, Optional, Type
 
+from kvmtest.vm.console import ConsoleSession
 from kvmtest.vm.context import TestContext
 from kvmtest.vm.env import GuestRecord
+from kvmtest.vm.errors import VMDeadError, VMError, VMHangError
 from kvmtest.vm.params import get_list, object_params, params_digest
 
-if TYPE_CHECKING:
-    from kvmtest.vm.console import ConsoleSession
+__all__ = ["VM", "GuestState", "NicPlan", "VMError", "VMDeadError", "VMHangError",
+           "backend", "make_vm", "register", "plan_nics", "default_mac"]
 
 
 class GuestState(enum.Enum):
@@ -31,18 +33,6 @@ class GuestState(enum.Enum):
     BOOTING = "booting"
     READY = "ready"
     STOPPED = "stopped"
-
-
-class VMError(Exception):
-    """A guest could not be started, reached, or died; the message says which and why."""
-
-
-class VMDeadError(VMError):
-    """The guest's process went away under us (qemu crashed or was killed)."""
-
-
-class VMHangError(VMError):
-    """The guest stopped answering on its console within the timeout."""
 
 
 @dataclass(frozen=True)
@@ -148,8 +138,6 @@ class VM(ABC):
         """The console saw no answer in time: stop the guest, saying why."""
 
     def _session(self, channel: object) -> ConsoleSession:
-        from kvmtest.vm.console import ConsoleSession  # console.py imports this module's errors
-
         return ConsoleSession(channel, self.name, logfile=self.console_log,  # type: ignore[arg-type]
                               stop=self.test.stop, death_reason=self.death_reason,
                               on_hang=self._on_hang)

@@ -19,7 +19,7 @@ from typing import Callable, List, Optional, Tuple
 import pexpect
 import pexpect.fdpexpect
 
-from kvmtest.vm.base import VMDeadError, VMError, VMHangError
+from kvmtest.vm.errors import VMDeadError, VMError, VMHangError
 
 _SEQ = itertools.count(1)
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
 
-from kvmtest.vm.base import VMError
+from kvmtest.vm.errors import VMError
 from kvmtest.vm.params import get_bool, get_list, object_params, resolve_path
 
 DRIVE_DEVICES = {

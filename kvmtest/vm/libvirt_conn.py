@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from kvmtest.vm.base import VMError
+from kvmtest.vm.errors import VMError
 from kvmtest.vm.libvirt_xml import parse_metadata
 
 log = logging.getLogger("kvmtest.vm.libvirt")

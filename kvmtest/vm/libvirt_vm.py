@@ -24,10 +24,10 @@ import tty
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from kvmtest.vm import register_kill_hook
-from kvmtest.vm.base import VM, GuestState, VMError, register
+from kvmtest.vm.base import VM, GuestState, register
 from kvmtest.vm.context import TestContext
 from kvmtest.vm.env import GuestRecord
+from kvmtest.vm.errors import VMError
 from kvmtest.vm.images import create_overlay, plan_drives, remove_overlays
 from kvmtest.vm.libvirt_conn import (
     DEFAULT_URI,
@@ -335,12 +335,5 @@ class LibvirtVM(VM):
         vm.state = GuestState.READY if vm.is_alive() else GuestState.STOPPED
         return vm
 
-
-def _kill_hook(job_id: str, queue: Optional[str], _sig: int) -> int:
-    """``kvmtest.vm.kill_guests`` calls this: libvirt's guests are not our child processes."""
-    return cleanup_domains(job_id, queue)
-
-
-register_kill_hook(_kill_hook)
 
 __all__ = ["LibvirtVM", "PtyChannel", "cleanup_domains"]

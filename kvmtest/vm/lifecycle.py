@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from typing import List
 
-from kvmtest.vm import find_guest_processes, kill_tree
-from kvmtest.vm.base import VM, VMError, backend, make_vm
+from kvmtest.vm.base import VM, backend, make_vm
 from kvmtest.vm.context import TestContext
 from kvmtest.vm.env import Env
+from kvmtest.vm.errors import VMError
 from kvmtest.vm.params import get_bool, get_list, object_params
+from kvmtest.vm.reaper import find_guest_processes, kill_tree
 
 log = logging.getLogger("kvmtest.vm.lifecycle")
 

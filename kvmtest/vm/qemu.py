@@ -3,7 +3,7 @@
 The qemu command line is built as a list (never a shell string) from
 avocado-vt style params and saved to the test's log dir. Every qemu carries
 ``KVMTEST_JOB``/``KVMTEST_QUEUE``/``KVMTEST_VM`` in its environment so
-``kvmtest.vm.kill_guests`` can find it from any process. With
+``kvmtest.vm.reaper.kill_guests`` can find it from any process. With
 ``nic_mode = tap`` qemu runs inside the queue's network namespace
 (``ip netns exec NS qemu ...``; ``ip`` execs, so the pid is qemu's).
 """
@@ -22,14 +22,16 @@ from typing import Dict, List, Optional
 
 import psutil
 
-from kvmtest.vm import ENV_JOB, ENV_QUEUE, kill_tree, netns
-from kvmtest.vm.base import VM, GuestState, VMDeadError, VMError, register
+from kvmtest.vm import netns
+from kvmtest.vm.base import VM, GuestState, register
 from kvmtest.vm.console import connect_unix
 from kvmtest.vm.context import TestContext
 from kvmtest.vm.env import GuestRecord
+from kvmtest.vm.errors import VMDeadError, VMError
 from kvmtest.vm.images import drive_args, plan_drives, remove_overlays
 from kvmtest.vm.params import get_bool, get_float, get_int, resolve_path, split_args
 from kvmtest.vm.qmp import QMP, QMPError
+from kvmtest.vm.reaper import ENV_JOB, ENV_QUEUE, kill_tree
 
 log = logging.getLogger("kvmtest.vm.qemu")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from kvmtest.vm import ENV_JOB
+from kvmtest.vm.reaper import ENV_JOB
 from tests.run.helpers import (
     cmd,
     ptest,

@@ -15,9 +15,10 @@ from typing import Dict, List, Optional
 import pytest
 
 from kvmtest.plan.model import Address
-from kvmtest.vm import find_guest_processes, kill_guests, netns
+from kvmtest.vm import netns
 from kvmtest.vm.context import TestContext
 from kvmtest.vm.params import REPO_ROOT
+from kvmtest.vm.reaper import find_guest_processes, kill_guests
 
 JOB_PREFIX = f"pytest-{os.getpid()}"
 TINY_CFG = REPO_ROOT / "cfg" / "tiny-guest.cfg"

@@ -13,8 +13,8 @@ import pytest
 
 from kvmtest.testtypes import execute
 from kvmtest.testtypes.errors import TestError, TestFail
-from kvmtest.vm import ENV_JOB, ENV_QUEUE, find_guest_processes, kill_guests
 from kvmtest.vm.env import Env
+from kvmtest.vm.reaper import ENV_JOB, ENV_QUEUE, find_guest_processes, kill_guests
 from tests.vm.guestkit import cleanup_job, context, have_guest_tools, job_id, tiny_params
 
 guest = [pytest.mark.guest, pytest.mark.skipif(have_guest_tools() is not None, reason=str(have_guest_tools()))]

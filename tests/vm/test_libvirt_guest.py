@@ -24,10 +24,11 @@ import pytest
 from kvmtest.plan.model import Address
 from kvmtest.testtypes import execute
 from kvmtest.testtypes.errors import TestError
-from kvmtest.vm import kill_guests
-from kvmtest.vm.base import VMDeadError, make_vm
+from kvmtest.vm.base import make_vm
 from kvmtest.vm.env import Env
+from kvmtest.vm.errors import VMDeadError
 from kvmtest.vm.params import REPO_ROOT
+from kvmtest.vm.reaper import kill_guests
 from tests.vm.guestkit import JOB_PREFIX, context, have_guest_tools, job_id, tiny_params
 from tests.waiting import wait_for
 
@@ -348,7 +349,7 @@ def test_after_sigkill_a_fresh_process_removes_the_domain_and_resume_passes(tmp_
     assert len(left) == 1  # a killed runner cannot clean up: libvirtd keeps the guest
     # What --resume does first, in a fresh process that never started a libvirt guest:
     # kill_guests must still find the libvirt hook and remove the domain.
-    code = ("import sys; from kvmtest.vm import kill_guests; n = kill_guests(sys.argv[1]); "
+    code = ("import sys; from kvmtest.vm.reaper import kill_guests; n = kill_guests(sys.argv[1]); "
             "print(n, 'kvmtest.vm.libvirt_vm' in sys.modules)")
     from tests.run.helpers import runner_env
 

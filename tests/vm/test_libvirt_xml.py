@@ -195,7 +195,7 @@ def test_accel_kvm_means_a_kvm_domain_with_the_host_cpu(tmp_path, tiny_built):
     ],
 )
 def test_bad_params_are_vm_errors(tmp_path, tiny_built, kw, needle):
-    from kvmtest.vm.base import VMError
+    from kvmtest.vm.errors import VMError
 
     with pytest.raises(VMError, match=needle):
         _vm(tmp_path, **kw).make_spec()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kvmtest.plan.model import Address
-from kvmtest.vm.base import VMError, backend, default_mac, make_vm, plan_nics
+from kvmtest.vm.base import backend, default_mac, make_vm, plan_nics
+from kvmtest.vm.errors import VMError
 from kvmtest.vm.netns import IFNAMSIZ, check_ifname, ns_name
 from kvmtest.vm.params import get_bool, object_params, params_digest
 from kvmtest.vm.qemu import QemuVM, socket_dir, tap_name

@@ -9,7 +9,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from kvmtest.vm import ENV_JOB, ENV_QUEUE
+from kvmtest.vm.reaper import ENV_JOB, ENV_QUEUE
 
 START_VM = False
 

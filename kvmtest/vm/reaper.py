@@ -1,0 +1,126 @@
+"""Finding and killing the guests a job started, even after the process that started them died.
+
+Every qemu kvmtest starts carries ``KVMTEST_JOB``/``KVMTEST_QUEUE`` in its
+environment; ``kill_guests`` finds them with psutil. libvirt's guests are not our
+child processes, so their domains are removed through ``libvirt_conn``. Backends
+import this module; it imports no backend, so the arrows in ``vm/`` go one way.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import signal
+import sys
+import time
+from typing import List, Optional
+
+import psutil
+
+from kvmtest.vm import netns
+
+log = logging.getLogger("kvmtest.vm")
+
+ENV_JOB = "KVMTEST_JOB"
+ENV_QUEUE = "KVMTEST_QUEUE"
+
+
+def _libvirt_cleanup(job_id: str, queue: Optional[str]) -> int:
+    """Remove the libvirt domains (and bridges) of ``job_id``; 0 when libvirt is not in play.
+
+    Runs even in a process that never started a libvirt guest: a resumed job must
+    remove the domains a SIGKILLed run left before it starts any guest of its own.
+    Only when libvirt is already loaded, or libvirt-python is installed and a local
+    daemon socket exists.
+    """
+    if "kvmtest.vm.libvirt_conn" not in sys.modules:
+        if not os.path.exists("/run/libvirt/libvirt-sock") or importlib.util.find_spec("libvirt") is None:
+            return 0
+    from kvmtest.vm.libvirt_conn import cleanup_domains
+
+    return cleanup_domains(job_id, queue)
+
+
+def _own_lineage() -> set:
+    pids = {os.getpid()}
+    try:
+        pids.update(p.pid for p in psutil.Process().parents())
+    except psutil.Error:
+        pass
+    return pids
+
+
+def find_guest_processes(job_id: str, queue: Optional[str] = None) -> List[psutil.Process]:
+    """Processes marked as started by ``job_id`` (and ``queue`` when given)."""
+    found = []
+    skip = _own_lineage()
+    for proc in psutil.process_iter(["pid"]):
+        if proc.pid in skip:
+            continue
+        try:
+            env = proc.environ()
+        except (psutil.Error, OSError):
+            continue
+        if env.get(ENV_JOB) != job_id:
+            continue
+        if queue is not None and env.get(ENV_QUEUE) != queue:
+            continue
+        found.append(proc)
+    return found
+
+
+def kill_tree(proc: psutil.Process, sig: int = signal.SIGKILL) -> None:
+    """Signal ``proc`` and all its descendants (children first, so none is orphaned)."""
+    try:
+        children = proc.children(recursive=True)
+    except psutil.Error:
+        children = []
+    for p in reversed(children):
+        try:
+            p.send_signal(sig)
+        except psutil.Error:
+            pass
+    try:
+        proc.send_signal(sig)
+    except psutil.Error:
+        pass
+
+
+def _is_dead(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return True
+
+
+def _wait_dead(procs: List[psutil.Process], timeout: float) -> List[psutil.Process]:
+    """Wait until the processes are gone or zombies; never reaps (a Popen owner may want the status)."""
+    deadline = time.monotonic() + timeout
+    alive = [p for p in procs if not _is_dead(p)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.02)
+        alive = [p for p in alive if not _is_dead(p)]
+    return alive
+
+
+def kill_guests(job_id: str, queue: Optional[str] = None, sig: int = signal.SIGKILL) -> int:
+    """Signal every guest ``job_id`` (optionally only ``queue``) started; returns how many.
+
+    Called by the runner's watchdog (SIGTERM, then SIGKILL), at queue end and at
+    exit. Once no marked process is left, the job's (queue's) network
+    namespaces are removed too.
+    """
+    procs = find_guest_processes(job_id, queue)
+    for proc in procs:
+        kill_tree(proc, sig)
+    count = len(procs)
+    try:
+        count += _libvirt_cleanup(job_id, queue)
+    except Exception as exc:  # libvirt failing must not stop the qemu guests' cleanup
+        log.warning("libvirt cleanup failed for job %s: %s", job_id, exc)
+    if procs and _wait_dead(procs, 3.0 if sig == signal.SIGKILL else 1.0):
+        return count
+    if not find_guest_processes(job_id, queue):
+        netns.remove_namespaces(job_id, queue)
+    return count
