@@ -13,11 +13,30 @@ from pathlib import Path
 from typing import Union
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it (os.umask can only set it, racing threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    old = os.umask(0o022)  # no /proc: set and restore (a brief window for other threads)
+    os.umask(old)
+    return old
+
+
 def atomic_write(path: Union[str, Path], data: Union[str, bytes], fsync: bool = True) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same directory and a rename."""
+    """Write ``data`` to ``path`` via a temp file in the same directory and a rename.
+
+    The file gets the mode an ``open(path, "w")`` would give it (0666 less the umask):
+    mkstemp's private 0600 would hide results from a CI that publishes them as another user.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
             if fsync:
