@@ -28,7 +28,14 @@ def test_demo_plan_gives_each_queue_its_own_range():
 
 @pytest.mark.guest
 def test_control_file_plans_and_runs(tmp_path):
-    proc = subprocess.run([sys.executable, str(ROOT / "samples" / "control")], cwd=tmp_path,
+    """As documented: `python3 samples/control`, with the system python3 when it lacks the
+    dependencies (the control file's bootstrap re-runs it with the checkout's .venv)."""
+    from tests.test_cli_bootstrap import SYSTEM_PYTHON, _system_python_lacks_deps, clean_env
+
+    python, env = sys.executable, None
+    if _system_python_lacks_deps():
+        python, env = SYSTEM_PYTHON, clean_env()
+    proc = subprocess.run([python, str(ROOT / "samples" / "control")], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results_line = [ln for ln in proc.stdout.splitlines() if ln.startswith("results: ")]
