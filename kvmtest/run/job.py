@@ -106,8 +106,16 @@ def default_results_dir(set_name: str = "", base: Path = Path("results")) -> Pat
     return path
 
 
+_PRINT_LOCK = threading.Lock()
+
+
 def print_progress(ev: ProgressEvent) -> None:
-    print(format_event(ev), flush=True)
+    """One write per event under a lock: print() writes the text and the newline separately,
+    which let another queue's line land in between (``...12 left[vm/2] START ...``)."""
+    line = format_event(ev) + "\n"
+    with _PRINT_LOCK:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def resume_job(results_dir: Path, **kwargs) -> JobSummary:
@@ -252,9 +260,13 @@ def _run_pipelines(rt: JobRuntime, schedules) -> None:
                              name=f"queue-{qs.key}")
         threads.append(t)
         t.start()
+    period = rt.options.heartbeat
+    tick = min(0.2, period / 4) if period > 0 else 0.2
     for t in threads:
         while t.is_alive():
-            t.join(0.2)  # short joins keep the main thread responsive to signals
+            t.join(tick)  # short joins keep the main thread responsive to signals
+            if period > 0:
+                rt.heartbeats()
 
 
 def _pipeline_main(rt: JobRuntime, qs) -> None:

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from kvmtest.plan.model import QueuePlan
 from kvmtest.results.records import (
@@ -61,20 +61,22 @@ class RunOptions:
     handle_signals: bool = True  # install SIGINT/SIGTERM handlers (main thread only)
     print_summary: bool = True
     workdir_base: Optional[Path] = None  # default: $TMPDIR (short paths for unix sockets)
+    heartbeat: float = 60.0  # a test running this long gets a RUNNING line, again every period; 0: never
 
 
 @dataclass
 class ProgressEvent:
-    """A test started or ended; ``left`` counts this run's tests not yet ended."""
+    """A test started, is still running (heartbeat) or ended; ``left`` counts this run's tests
+    not yet ended."""
 
-    kind: str  # "start" or "end"
+    kind: str  # "start", "running" or "end"
     queue: str  # "<host>/<queue>"
     test_id: str
     name: str
     elapsed: float  # seconds since the run started
     left: int
     status: Optional[str] = None
-    duration: float = 0.0
+    duration: float = 0.0  # of the ended test, or so far for "running"
     fail_reason: Optional[str] = None
 
 
@@ -83,16 +85,35 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+REASON_WIDTH = 120
+
+
+def short_reason(reason: str, width: int = REASON_WIDTH) -> str:
+    """The first non-blank line of ``reason``, cut at a word boundary to ``width`` (' ...' marks
+    the cut). The whole reason stays in results.json; a progress line only has to say which."""
+    line = next((ln.strip() for ln in reason.splitlines() if ln.strip()), "")
+    if len(line) <= width:
+        return line
+    cut = line.rfind(" ", 0, width - 3)
+    if cut <= 0:  # one huge word (a path): keep it whole rather than cut it
+        cut = line.find(" ")
+        return line if cut < 0 else line[:cut] + " ..."
+    return line[:cut].rstrip() + " ..."
+
+
 def format_event(ev: ProgressEvent) -> str:
-    """'[host/queue] PASS  2-boot (3.2 s) | elapsed 0:01:07, 5 left'"""
+    """'[host/queue] PASS  2-boot (3.2 s) | elapsed 0:01:07, 5 left' (one line, always)."""
     short = ev.test_id.rsplit("/", 1)[-1]
     if ev.kind == "start":
         head = f"[{ev.queue}] START {short}"
+    elif ev.kind == "running":
+        head = f"[{ev.queue}] RUNNING {short} ({_clock(ev.duration)} so far)"
     else:
         head = f"[{ev.queue}] {ev.status:<5} {short} ({ev.duration:.1f} s)"
         if ev.fail_reason and ev.status != PASS:
-            reason = ev.fail_reason.splitlines()[0] if ev.fail_reason.strip() else ""
-            head += f": {reason[:120]}"
+            reason = short_reason(ev.fail_reason)
+            if reason:
+                head += f": {reason}"
     return f"{head} | elapsed {_clock(ev.elapsed)}, {ev.left} left"
 
 
@@ -115,6 +136,9 @@ class JobRuntime:
     abandoned: List[str] = field(default_factory=list)
     _ended: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # test id -> (queue key, name, monotonic start, monotonic time of the last line about it)
+    _running: Dict[str, List[Any]] = field(default_factory=dict)
+    _emit_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def ended_one(self) -> int:
         with self._lock:
@@ -126,11 +150,37 @@ class JobRuntime:
             return self.total - self._ended
 
     def emit(self, ev: ProgressEvent) -> None:
-        log.info("%s", format_event(ev))
-        try:
-            self.progress(ev)
-        except Exception as exc:  # a broken progress printer must not kill a queue
-            log.error("progress callback failed: %s", exc)
+        """One event, one line: serialised so the queues' lines never mix."""
+        with self._emit_lock:
+            log.info("%s", format_event(ev))
+            try:
+                self.progress(ev)
+            except Exception as exc:  # a broken progress printer must not kill a queue
+                log.error("progress callback failed: %s", exc)
+
+    def started(self, test_id: str, queue: str, name: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._running[test_id] = [queue, name, now, now]
+
+    def stopped(self, test_id: str) -> None:
+        with self._lock:
+            self._running.pop(test_id, None)
+
+    def heartbeats(self) -> None:
+        """A RUNNING event for each test silent for ``options.heartbeat`` seconds."""
+        period = self.options.heartbeat
+        now = time.monotonic()
+        due = []
+        with self._lock:
+            for test_id, run in self._running.items():
+                if now - run[3] >= period:
+                    run[3] = now
+                    due.append((test_id, run[0], run[1], now - run[2]))
+            left = self.total - self._ended
+        for test_id, queue, name, so_far in due:
+            self.emit(ProgressEvent("running", queue, test_id, name, now - self.t0, left,
+                                    duration=so_far))
 
 
 def env_path(rt: JobRuntime, plan: QueuePlan) -> Path:
@@ -219,6 +269,7 @@ def _run_one(rt: JobRuntime, qs: QueueSchedule, st: ScheduledTest, workdir: Path
     logging.getLogger("kvmtest").addHandler(handler)
     start = time.time()
     rt.emit(ProgressEvent("start", qs.key, st.id, t.name, time.monotonic() - rt.t0, rt.left()))
+    rt.started(st.id, qs.key, t.name)
     test_log.info("test %s (%s) attempt %d, logdir %s", t.name, st.id, attempt, logdir)
     try:
         try:
@@ -230,6 +281,7 @@ def _run_one(rt: JobRuntime, qs: QueueSchedule, st: ScheduledTest, workdir: Path
         test_log.info("status %s%s", outcome.status,
                       f": {outcome.fail_reason}" if outcome.fail_reason else "")
     finally:
+        rt.stopped(st.id)
         logging.getLogger("kvmtest").removeHandler(handler)
         handler.close()
     result = TestResult(
