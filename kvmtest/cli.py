@@ -145,6 +145,9 @@ def dry_run(args, parser, planner, out=None) -> int:
                          format_addresses(test.addresses)))
     out.write("".join(buf))
     _warn(finish(parser, planner))
+    if args.host and args.host not in hosts_with_tests(planner):
+        print(f"error: {no_test_on(planner, args.host)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if args.format == "json":
         return EXIT_OK
     if rows:
@@ -152,6 +155,18 @@ def dry_run(args, parser, planner, out=None) -> int:
     where = "all hosts" if every else f"host {local}"
     out.write(f"{len(rows)} test(s) on {where}\n")
     return EXIT_OK
+
+
+def hosts_with_tests(planner) -> List[str]:
+    """Hosts that got at least one test (after the whole selection was planned)."""
+    return sorted({host for host, _ in planner.pipelines})
+
+
+def no_test_on(planner, host: str) -> str:
+    hosts = hosts_with_tests(planner)
+    listed = f"hosts with tests: {', '.join(hosts)}" if hosts else "no host has a test"
+    return (f"no test of this selection runs on host {host} ({listed}; act as one of them"
+            " with --host NAME, see them all with --dry-run --all-hosts)")
 
 
 def format_table(rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> str:
@@ -207,6 +222,33 @@ def config_error_line(exc: Exception) -> str:
     return f"{where}: {msg}" + (f": {line}" if line and line not in msg else "")
 
 
+# Options that shape a new plan: --resume runs the plan saved in its directory instead.
+_PLANNING = (("config", "-c/--config"), ("test_set", "--set"), ("only", "--only"), ("no", "--no"),
+             ("param", "-p/--param"), ("host", "--host"), ("dry_run", "--dry-run"),
+             ("all_hosts", "--all-hosts"), ("explain", "--explain"), ("results", "--results"))
+
+
+def misused_options(args: argparse.Namespace) -> Optional[str]:
+    """Options that would be silently ignored in this combination: say so instead."""
+    if args.resume:
+        given = [flag for attr, flag in _PLANNING if getattr(args, attr)]
+        if args.format != "table":
+            given.append("--format")
+        if given:
+            return (f"--resume {args.resume} finishes the job saved there (its plan.json): "
+                    f"{', '.join(given)} cannot change it; start a new job instead")
+        return None
+    if args.format != "table" and not args.dry_run:
+        return "--format json formats the --dry-run listing: add --dry-run"
+    if args.all_hosts and not args.dry_run:
+        if args.explain:
+            return "--all-hosts applies to --dry-run (--explain already covers every host)"
+        return ("--all-hosts: a run covers one host's share; run it on each host"
+                " (or here, acting as that host, with --host NAME); running every host's share"
+                " from here needs --cluster, which this version lacks")
+    return None
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
@@ -217,6 +259,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = ap.parse_args(argv)
     if not args.config and not args.resume:
         ap.error("-c/--config is required (unless --resume DIR)")
+    mistake = misused_options(args)
+    if mistake:
+        print(f"error: {mistake}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     from kvmtest.config import MissingIncludeError, ParserError
     from kvmtest.plan import PlanError, make_parser, new_planner
 
@@ -270,8 +316,7 @@ def _run(args, planned) -> int:
     _warn(plan.warnings)
     queues = plan.for_host(host)
     if not queues:
-        print(f"error: no test of this selection runs on host {host}"
-              " (see --dry-run --all-hosts, or act as another host with --host)", file=sys.stderr)
+        print(f"error: {no_test_on(planner, host)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     _echo_notices()
     job = new_job(args.test_set or "", cmdline=sys.argv)

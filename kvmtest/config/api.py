@@ -61,6 +61,16 @@ class Parser:
         self.assignments.append(string)
         self.parse_string(string)
 
+    def outer_variants(self) -> List[str]:
+        """Names of the variants of the last top-level ``variants:`` block, in file order.
+
+        Every test name starts with one of them: ``kvm_hosts.cfg`` puts its test sets
+        (``- @nightly:``) there, which is how ``--set`` names are checked.
+        """
+        names = self._tree.table.names
+        return [".".join(names[i] for i in child.name) for child in self.node.children
+                if child.name]
+
     # ------------------------------------------------------------ expansion
 
     def _walker(self, **kw: object) -> Walker:

@@ -19,6 +19,9 @@ from kvmtest.plan.build import PlanError, Planner
 from kvmtest.plan.model import Address, PlannedTest, QueuePlan
 from kvmtest.plan.ranges import AddressRange
 
+# Keys every dict gets from the variant path, whatever is assigned: a param can't set them.
+COMPUTED_KEYS = ("name", "shortname", "dep", "_name_map_file", "_short_name_map_file")
+
 __all__ = [
     "Address",
     "AddressRange",
@@ -101,12 +104,21 @@ def make_parser(
     for text in extra:
         parser.parse_string(text)
     for key, value in params:
+        if key in COMPUTED_KEYS:
+            raise PlanError(f"param {key!r} cannot be set (-p {key}=...): the config language"
+                            f" computes it; computed keys: {', '.join(COMPUTED_KEYS)}")
         parser.assign(key, value)
     for flt in only:
         parser.only_filter(flt)
     for flt in no:
         parser.no_filter(flt)
     if test_set:
+        sets = parser.outer_variants()
+        if test_set not in sets:
+            files = ", ".join(config_files) or "the config"
+            known = f"the sets are {', '.join(sets)}" if sets else "it defines no test set"
+            raise PlanError(f"no test set {test_set!r} in {files}: {known} (a set is a variant"
+                            " of the outermost 'variants:' block; --only takes any filter)")
         parser.only_filter(test_set)
     return parser
 
