@@ -24,19 +24,20 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import pexpect.fdpexpect  # noqa: E402
 
 from kvmtest.vm.base import make_vm  # noqa: E402
 from kvmtest.vm.context import TestContext  # noqa: E402
-from kvmtest.vm.params import REPO_ROOT  # noqa: E402
+from kvmtest.vm.params import resolve_path  # noqa: E402
 from kvmtest.vm.tinyguest import ensure_built  # noqa: E402
 
 
 def tiny_params(accel: str) -> dict:
     params = {}
-    for line in (REPO_ROOT / "cfg" / "tiny-guest.cfg").read_text().splitlines():
+    for line in (ROOT / "cfg" / "tiny-guest.cfg").read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             k, _, v = line.partition("=")
@@ -63,7 +64,7 @@ def boot_by_hand(argv: list, params: dict, tmp: Path) -> float:
     # Same argv, same sockets; the overlay is made outside the timing (kvmtest's is inside).
     overlay = next(a.split("filename=")[1].split(",")[0] for a in argv if "filename=" in a)
     base = tiny_params("tcg")["image_name_data"] + ".qcow2"
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", str(REPO_ROOT / base), "-F", "qcow2",
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", str(resolve_path(base)), "-F", "qcow2",
                     overlay], check=True)
     console = next(a.split("path=")[1].split(",")[0] for a in argv if a.startswith("socket,id=console0"))
     Path(console).unlink(missing_ok=True)

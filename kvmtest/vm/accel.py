@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 from kvmtest.fsutil import atomic_write
+from kvmtest.paths import cache_dir
 from kvmtest.vm.reaper import ENV_JOB, ENV_QUEUE, kill_tree
 
 log = logging.getLogger("kvmtest.vm.accel")
 
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kvmtest" / "accel.json"
+CACHE = cache_dir() / "accel.json"
 _announced: set = set()
 
 

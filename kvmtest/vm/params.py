@@ -13,9 +13,8 @@ import shlex
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
+from kvmtest.paths import checkout_root, data_dir
 from kvmtest.plan.params import object_params  # one definition, shared with planning
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 _TRUE = {"yes", "true", "on", "1", "y"}
 _FALSE = {"no", "false", "off", "0", "n", ""}
@@ -64,7 +63,8 @@ def resolve_path(path: str, params: Optional[Mapping[str, str]] = None) -> Path:
 
     Configs say ``kernel = images/tiny/vmlinuz``: that must work whether kvmtest
     runs from the checkout, from another directory, or from an installed copy,
-    so try ``images_base_dir``, the repo root, then the current directory.
+    so try ``images_base_dir``, the data dir (``kvmtest.paths.data_dir``), the
+    checkout kvmtest runs from (if any), then the current directory.
     """
     p = Path(os.path.expanduser(path))
     if p.is_absolute():
@@ -72,7 +72,11 @@ def resolve_path(path: str, params: Optional[Mapping[str, str]] = None) -> Path:
     roots: List[Path] = []
     if params and params.get("images_base_dir"):
         roots.append(Path(os.path.expanduser(params["images_base_dir"])))
-    roots += [REPO_ROOT, Path.cwd()]
+    roots.append(data_dir())
+    checkout = checkout_root()
+    if checkout is not None and checkout not in roots:
+        roots.append(checkout)
+    roots.append(Path.cwd())
     for root in roots:
         cand = root / p
         if cand.exists():

@@ -1,7 +1,8 @@
 """The tiny guest: host kernel + busybox initramfs, built from host packages.
 
 ``python -m kvmtest.vm.tinyguest build`` (``make guest``) writes into
-``images/tiny/``: ``vmlinuz`` (Debian's linux-image-amd64 kernel from /boot),
+``<data dir>/images/tiny/`` (``kvmtest.paths``: the checkout, ``$KVMTEST_DATA_DIR``
+or ``~/.local/share/kvmtest``): ``vmlinuz`` (Debian's linux-image-amd64 kernel from /boot),
 ``initrd.img`` (a newc cpio written here, with busybox-static, NIC/disk modules
 from /lib/modules and an init script) and ``data.qcow2`` (a small data disk so
 images and overlays are exercised). A stamp of the inputs makes rebuilds happen
@@ -31,10 +32,9 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from kvmtest.fsutil import atomic_write
-from kvmtest.vm.params import REPO_ROOT
+from kvmtest.paths import tiny_guest_dir
 
 BUILDER_VERSION = 3
-DEFAULT_OUT = REPO_ROOT / "images" / "tiny"
 MODULES = ["virtio_pci", "virtio_net", "virtio_blk", "e1000", "8139cp", "af_packet"]
 DATA_MARKER = b"KVMTEST-DATA-DISK v1"
 
@@ -249,8 +249,9 @@ def build_data_disk(out: Path) -> None:
         os.replace(tmp, out)
 
 
-def build(out: Path = DEFAULT_OUT, force: bool = False) -> Dict[str, str]:
-    """Build (or reuse) the tiny guest; returns the artifact paths."""
+def build(out: Optional[Path] = None, force: bool = False) -> Dict[str, str]:
+    """Build (or reuse) the tiny guest in ``out`` (default: the data dir's); returns the artifact paths."""
+    out = out or tiny_guest_dir()
     kernel, release = find_kernel()
     busybox = find_busybox()
     modules = module_closure(release, MODULES)
@@ -276,14 +277,15 @@ def build(out: Path = DEFAULT_OUT, force: bool = False) -> Dict[str, str]:
 
 def ensure_built(out: Optional[Path] = None) -> Dict[str, str]:
     """For tests and the bench: build if missing or stale (cheap when up to date)."""
-    return build(out or DEFAULT_OUT)
+    return build(out)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m kvmtest.vm.tinyguest")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build", help="build images/tiny (cached; rebuilt when inputs change)")
-    b.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    where = f"build the tiny guest into {tiny_guest_dir()} (cached; rebuilt when inputs change)"
+    b = sub.add_parser("build", help=where, description=where + "; docs/guests.md says how the data dir is chosen")
+    b.add_argument("--out", type=Path, default=None, help="another directory (default: the data dir's images/tiny)")
     b.add_argument("--force", action="store_true")
     args = ap.parse_args(argv)
     if not shutil.which("qemu-img"):

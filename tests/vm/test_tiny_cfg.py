@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from kvmtest.vm.params import REPO_ROOT, resolve_path
+from kvmtest.paths import tiny_guest_dir
+from kvmtest.vm.params import resolve_path
 from kvmtest.vm.tinyguest import INIT, Cpio
 
-DEMO = REPO_ROOT / "samples" / "demo" / "kvm_hosts.cfg"
+DEMO = Path(__file__).resolve().parents[2] / "samples" / "demo" / "kvm_hosts.cfg"
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ def test_tiny_params_survive_the_config_language(plan):
     assert p["expected_output"] == "^${mac}$"
     assert re.search(p["shell_prompt"], "[kt@vm1]# ")
     assert re.search(p["login_prompt"], "vm1 login: ")
-    assert resolve_path(p["kernel"], p) == (REPO_ROOT / "images" / "tiny" / "vmlinuz").resolve()
+    assert resolve_path(p["kernel"], p) == (tiny_guest_dir() / "vmlinuz").resolve()
     ping = next(t for t in plan.tests if t.params["type"] == "ping")
     assert ping.params["nic_mode"] == "tap" and len(ping.addresses) == 2
 

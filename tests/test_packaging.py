@@ -1,0 +1,127 @@
+"""``pip install .`` (not editable) gives a kvmtest that keeps its data out of site-packages.
+
+The install is real: the source is copied to a temp dir, installed with pip into a
+throwaway venv (no downloads: ``--no-index --no-deps --no-build-isolation``; the
+dependencies come from the running interpreter's site-packages through a ``.pth``
+path line), and the installed copy is run from a directory that is not a checkout.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+import kvmtest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _can_build_wheels() -> bool:
+    if importlib.util.find_spec("setuptools") is None:
+        return False
+    return (importlib.util.find_spec("wheel") is not None
+            or importlib.util.find_spec("setuptools.command.bdist_wheel") is not None)
+
+
+pytestmark = pytest.mark.skipif(not _can_build_wheels(),
+                                reason="needs setuptools and wheel (pip install -e '.[test]')")
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(venv python, env for running it, home dir) of a non-editable install of this tree."""
+    tmp = tmp_path_factory.mktemp("pkg")
+    src = tmp / "src"
+    src.mkdir()
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    shutil.copytree(ROOT / "kvmtest", src / "kvmtest", ignore=shutil.ignore_patterns("__pycache__"))
+    venv = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    vpy = venv / "bin" / "python"
+    purelib = subprocess.run([str(vpy), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    # Dependencies (and pip, setuptools, wheel) from the running interpreter, after the venv's own.
+    (Path(purelib) / "zz_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    home = tmp / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "KVMTEST_DATA_DIR", "XDG_DATA_HOME", "XDG_CACHE_HOME", "VIRTUAL_ENV")}
+    env["HOME"] = str(home)
+    res = subprocess.run([str(vpy), "-m", "pip", "install", "-q", "--no-index", "--no-deps",
+                          "--no-build-isolation", str(src)],
+                         cwd=tmp, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return vpy, env, home, Path(purelib)
+
+
+def _run(vpy: Path, env: dict, code: str, cwd: Path) -> dict:
+    res = subprocess.run([str(vpy), "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+PROBE = """
+import json, kvmtest, kvmtest.paths as p
+from kvmtest.vm.params import resolve_path
+from importlib.metadata import version, requires
+print(json.dumps({"file": kvmtest.__file__, "checkout": str(p.checkout_root()), "data": str(p.data_dir()),
+                  "tiny": str(p.tiny_guest_dir()), "kernel": str(resolve_path("images/tiny/vmlinuz")),
+                  "version": kvmtest.__version__, "dist_version": version("kvmtest"),
+                  "requires": requires("kvmtest")}))
+"""
+
+
+def test_installed_copy_uses_the_user_data_dir_not_site_packages(installed):
+    vpy, env, home, purelib = installed
+    got = _run(vpy, env, PROBE, cwd=home)
+    assert Path(got["file"]).is_relative_to(purelib)  # the installed copy, not the checkout
+    assert got["checkout"] == "None"
+    data = home / ".local" / "share" / "kvmtest"
+    assert got["data"] == str(data)
+    assert got["tiny"] == str(data / "images" / "tiny")
+    assert got["kernel"] == str(data / "images" / "tiny" / "vmlinuz")
+    # one version, written once (kvmtest/__init__.py), and no unused dependency
+    assert got["version"] == got["dist_version"] == kvmtest.__version__
+    assert not [r for r in got["requires"] if r.startswith("pyparsing")]
+
+    env2 = dict(env, XDG_DATA_HOME=str(home / "xdg"))
+    assert _run(vpy, env2, PROBE, cwd=home)["data"] == str(home / "xdg" / "kvmtest")
+    env3 = dict(env, KVMTEST_DATA_DIR=str(home / "mine"))
+    assert _run(vpy, env3, PROBE, cwd=home)["tiny"] == str(home / "mine" / "images" / "tiny")
+
+
+@pytest.mark.skipif(shutil.which("qemu-img") is None, reason="qemu-img not installed")
+def test_installed_tinyguest_build_writes_into_the_data_dir(installed):
+    vpy, env, home, purelib = installed
+    res = subprocess.run([str(vpy), "-m", "kvmtest.vm.tinyguest", "build"], cwd=home, env=env,
+                         capture_output=True, text=True, timeout=300)
+    if res.returncode != 0 and ("install linux-image" in res.stderr or "busybox" in res.stderr):
+        pytest.skip(res.stderr.strip())
+    assert res.returncode == 0, res.stderr
+    tiny = home / ".local" / "share" / "kvmtest" / "images" / "tiny"
+    assert f"kernel: {tiny / 'vmlinuz'}" in res.stdout
+    for name in ("vmlinuz", "initrd.img", "data.qcow2", "stamp.json"):
+        assert (tiny / name).is_file(), name
+    assert not list(purelib.rglob("images")), "the installed package wrote images into site-packages"
+
+
+def test_installed_cli_plans_the_demo(installed):
+    vpy, env, home, _purelib = installed
+    res = subprocess.run([str(vpy.parent / "kvmtest"), "--version"], cwd=home, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and res.stdout.strip() == f"kvmtest {kvmtest.__version__}", res
+    res = subprocess.run([str(vpy.parent / "kvmtest"), "-c", str(ROOT / "samples/demo/kvm_hosts.cfg"),
+                          "--set", "smoke", "--dry-run"], cwd=home, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "boot" in res.stdout
