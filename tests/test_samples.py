@@ -27,7 +27,7 @@ def test_demo_plan_gives_each_queue_its_own_range():
 
 
 @pytest.mark.guest
-def test_control_file_plans_and_runs(tmp_path):
+def test_control_file_plans_and_runs(tmp_path, tiny_guest):
     """As documented: `python3 samples/control`, with the system python3 when it lacks the
     dependencies (the control file's bootstrap re-runs it with the checkout's .venv)."""
     from tests.test_cli_bootstrap import SYSTEM_PYTHON, _system_python_lacks_deps, clean_env

@@ -254,13 +254,8 @@ def demo_boot_test(queue_name: str):
     return dataclasses.replace(boot, queue=queue_name, hostname="localhost", env=f"env-{queue_name}")
 
 
-def guest_ready() -> bool:
-    tiny = Path(__file__).resolve().parents[2] / "images" / "tiny"
-    return shutil.which("qemu-system-x86_64") is not None and (tiny / "vmlinuz").exists()
-
-
 @pytest.mark.guest
-@pytest.mark.skipif(not guest_ready(), reason="needs qemu and the tiny guest (make guest)")
+@pytest.mark.usefixtures("tiny_guest")
 def test_sigint_with_a_real_guest_up_leaves_no_qemu(tmp_path):
     """boot keeps its guest (kill_vm = no); SIGINT while the next test runs must kill it."""
     job_id = f"guestint{int(time.time() * 1000) % 10**8}"
@@ -291,7 +286,7 @@ def test_sigint_with_a_real_guest_up_leaves_no_qemu(tmp_path):
 
 
 @pytest.mark.guest
-@pytest.mark.skipif(not guest_ready(), reason="needs qemu and the tiny guest (make guest)")
+@pytest.mark.usefixtures("tiny_guest")
 def test_watchdog_kills_a_booting_guest_and_the_queue_goes_on(tmp_path):
     """A boot that cannot finish within its timeout: INTERRUPTED, its qemu gone, next test runs."""
     import dataclasses

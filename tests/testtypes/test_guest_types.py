@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,6 @@ from kvmtest.plan.model import Address
 from kvmtest.testtypes import execute
 from kvmtest.testtypes.errors import TestFail
 from kvmtest.vm.env import Env
-from kvmtest.vm.params import REPO_ROOT
 from tests.vm.guestkit import (
     cleanup_job,
     context,
@@ -26,14 +26,9 @@ pytestmark = [
     pytest.mark.skipif(have_guest_tools() is not None, reason=str(have_guest_tools())),
 ]
 
-DATA = REPO_ROOT / "images" / "tiny" / "data.qcow2"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def tiny_guest():
-    from kvmtest.vm.tinyguest import ensure_built
-
-    ensure_built()
+@pytest.fixture(autouse=True)
+def _tiny(tiny_guest):
+    """Every test here boots the tiny guest (tests/conftest.py builds it or skips)."""
 
 
 @pytest.fixture
@@ -61,8 +56,9 @@ def test_boot_shows_planned_mac_and_ip(tmp_path, job):
     assert Env.load(tmp_path / "env").guests == {}
 
 
-def test_shell_writes_only_the_overlay(tmp_path, job):
-    before = sha(DATA)
+def test_shell_writes_only_the_overlay(tmp_path, job, tiny_guest):
+    data = Path(tiny_guest["data"])
+    before = sha(data)
     addr = Address("vm1", "nic1", "02:99:00:00:01:06", "10.99.1.6")
     params = tiny_params(
         type="shell",
@@ -71,7 +67,7 @@ def test_shell_writes_only_the_overlay(tmp_path, job):
         expected_output=r"^CLOBBER\n${mac}\n.*inet ${ip}/24",
     )
     execute(context(tmp_path, params, job, addresses=[addr]), Env.load(tmp_path / "env"))
-    assert sha(DATA) == before  # the base image is never written
+    assert sha(data) == before  # the base image is never written
 
 
 def test_shell_wrong_status_fails(tmp_path, job):

@@ -1,8 +1,8 @@
 """Shared helpers for the guest tests (tests/vm and tests/testtypes).
 
 Guests here are real qemu processes booting the tiny guest under TCG.
-Every test job id starts with ``pytest-<pid>`` so the session finalizer can
-prove (and enforce) that no qemu outlived the suite.
+Every test job id starts with ``pytest-<pid>`` so the session finalizer in
+tests/conftest.py can prove (and enforce) that no qemu outlived the suite.
 """
 
 from __future__ import annotations
@@ -12,16 +12,13 @@ import shutil
 from pathlib import Path
 from typing import Dict, List, Optional
 
-import pytest
-
 from kvmtest.plan.model import Address
 from kvmtest.vm import netns
 from kvmtest.vm.context import TestContext
-from kvmtest.vm.params import REPO_ROOT
-from kvmtest.vm.reaper import find_guest_processes, kill_guests
+from kvmtest.vm.reaper import kill_guests
 
 JOB_PREFIX = f"pytest-{os.getpid()}"
-TINY_CFG = REPO_ROOT / "cfg" / "tiny-guest.cfg"
+TINY_CFG = Path(__file__).resolve().parents[2] / "cfg" / "tiny-guest.cfg"
 
 
 def have_guest_tools() -> Optional[str]:
@@ -84,23 +81,9 @@ def cleanup_job(job: str) -> int:
     return n
 
 
-@pytest.fixture(scope="session", autouse=True)
-def no_qemu_left():
-    """Session finalizer: fail the run if any qemu of ours survived, after killing it."""
-    yield
-    left = leftover_guests()
-    for pid in left:
-        import psutil
-
-        try:
-            psutil.Process(pid).kill()
-        except psutil.Error:
-            pass
-    stale_ns = [n for n in netns.list_namespaces() if n.startswith(netns.PREFIX + JOB_PREFIX.replace("-", "_"))]
-    for n in stale_ns:
+def remove_stale_namespaces() -> List[str]:
+    """Remove (and name) the network namespaces of this pytest process's jobs."""
+    stale = [n for n in netns.list_namespaces() if n.startswith(netns.PREFIX + JOB_PREFIX.replace("-", "_"))]
+    for n in stale:
         netns.remove_namespaces(n[len(netns.PREFIX):].split("-")[0])
-    assert not left, f"qemu processes left running after the suite: {left}"
-    assert not stale_ns, f"network namespaces left after the suite: {stale_ns}"
-
-
-__all__ = ["find_guest_processes", "no_qemu_left"]
+    return stale

@@ -20,13 +20,6 @@ from tests.vm.guestkit import cleanup_job, context, have_guest_tools, job_id, ti
 guest = [pytest.mark.guest, pytest.mark.skipif(have_guest_tools() is not None, reason=str(have_guest_tools()))]
 
 
-@pytest.fixture(scope="module")
-def tiny_guest():
-    from kvmtest.vm.tinyguest import ensure_built
-
-    ensure_built()
-
-
 @pytest.fixture
 def job():
     jid = job_id("lc")

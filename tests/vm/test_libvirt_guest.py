@@ -27,7 +27,6 @@ from kvmtest.testtypes.errors import TestError
 from kvmtest.vm.base import make_vm
 from kvmtest.vm.env import Env
 from kvmtest.vm.errors import VMDeadError
-from kvmtest.vm.params import REPO_ROOT
 from kvmtest.vm.reaper import kill_guests
 from tests.vm.guestkit import JOB_PREFIX, context, have_guest_tools, job_id, tiny_params
 from tests.waiting import wait_for
@@ -52,7 +51,7 @@ pytestmark = [
     pytest.mark.skipif(_why_skip() is not None, reason=str(_why_skip())),
 ]
 
-SCRIPT = REPO_ROOT / "scripts" / "libvirtd.sh"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "libvirtd.sh"
 URI = "qemu:///system"
 LOCK = Path("/run/libvirt/kvmtest-pytest.lock")
 MARK = Path("/run/libvirt/kvmtest-pytest-started")  # a fixture (not a person) started the daemon
@@ -100,12 +99,9 @@ _BRIDGES_SEEN: set = set()
 
 
 @pytest.fixture(scope="module", autouse=True)
-def libvirtd():
+def libvirtd(tiny_guest):
     """A running libvirtd for the module; leaves the machine as it found it."""
     from kvmtest.vm.libvirt_conn import cleanup_domains, close_all
-    from kvmtest.vm.tinyguest import ensure_built
-
-    ensure_built()
     # Several pytest sessions (other engineers, CI) may share the daemon: each holds a shared
     # lock while it uses it; the last one out stops it, and only if a fixture started it.
     LOCK.parent.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -154,16 +153,7 @@ def _vm(tmp_path, **overrides):
     return libvirt_vm.LibvirtVM("vm1", params, test)
 
 
-@pytest.fixture
-def tiny_built():
-    if not shutil.which("qemu-img"):
-        pytest.skip("qemu-img not installed")
-    from kvmtest.vm.tinyguest import ensure_built
-
-    ensure_built()
-
-
-def test_make_spec_follows_the_qemu_backend_params(tmp_path, tiny_built):
+def test_make_spec_follows_the_qemu_backend_params(tmp_path, tiny_guest):
     vm = _vm(tmp_path, mem="320", smp="2", accel="tcg")
     spec = vm.make_spec()
     assert spec.domain_type == "qemu" and spec.cpu_model is None
@@ -179,7 +169,7 @@ def test_make_spec_follows_the_qemu_backend_params(tmp_path, tiny_built):
     assert not Path(disk.path).exists()
 
 
-def test_accel_kvm_means_a_kvm_domain_with_the_host_cpu(tmp_path, tiny_built):
+def test_accel_kvm_means_a_kvm_domain_with_the_host_cpu(tmp_path, tiny_guest):
     spec = _vm(tmp_path, accel="kvm").make_spec()
     assert spec.domain_type == "kvm" and spec.cpu_model == "host"
     root = ET.fromstring(domain_xml(spec))
@@ -194,7 +184,7 @@ def test_accel_kvm_means_a_kvm_domain_with_the_host_cpu(tmp_path, tiny_built):
         ({"accel": "hvf"}, "accel"),
     ],
 )
-def test_bad_params_are_vm_errors(tmp_path, tiny_built, kw, needle):
+def test_bad_params_are_vm_errors(tmp_path, tiny_guest, kw, needle):
     from kvmtest.vm.errors import VMError
 
     with pytest.raises(VMError, match=needle):
