@@ -8,13 +8,10 @@ The layout is documented in docs/results.md; tests check the two agree.
 
 from __future__ import annotations
 
-import json
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Union
 
-from kvmtest.fsutil import atomic_write
 from kvmtest.jsonfile import Checker, load_json
 from kvmtest.results.records import (
     ERROR,
@@ -184,75 +181,3 @@ def load_results(path: Union[str, Path]) -> ResultsFile:
     if p.is_dir():
         p = p / RESULTS_JSON
     return ResultsFile.from_json(load_json(p), p)
-
-
-class ResultsStore:
-    """Thread-safe owner of a job's ResultsFile: every ``add`` rewrites results.json.
-
-    Pipelines call ``add`` from their own threads; the lock is held only for
-    the in-memory update and the (small) atomic write, so a slow or hung test
-    never blocks another queue here.
-    """
-
-    def __init__(self, results_dir: Path, data: ResultsFile,
-                 on_write: Optional[Callable[[ResultsFile], None]] = None) -> None:
-        self.dir = Path(results_dir)
-        self.data = data
-        self._lock = threading.Lock()
-        self._on_write = on_write  # e.g. rewrite results.xml alongside
-        self._cache: Dict[int, Tuple[TestResult, str]] = {}
-
-    def add(self, result: TestResult) -> None:
-        """Record a result, replacing (and keeping as superseded) an earlier attempt."""
-        with self._lock:
-            kept = []
-            for r in self.data.tests:
-                if r.id == result.id:
-                    self.data.superseded.append(r)
-                else:
-                    kept.append(r)
-            kept.append(result)
-            self.data.tests = kept
-            self._write_locked()
-
-    def result(self, test_id: str) -> Optional[TestResult]:
-        with self._lock:
-            for r in self.data.tests:
-                if r.id == test_id:
-                    return r
-        return None
-
-    def status_of(self, test_id: str) -> Optional[str]:
-        r = self.result(test_id)
-        return r.status if r is not None else None
-
-    def write(self) -> None:
-        with self._lock:
-            self._write_locked()
-
-    def _write_locked(self) -> None:
-        atomic_write(self.dir / RESULTS_JSON, self.render())
-        if self._on_write is not None:
-            self._on_write(self.data)
-
-    def render(self) -> str:
-        """results.json text; same content as ``data.to_json()``, one test per line.
-
-        A job rewrites the file after each of its N tests: entries are encoded
-        once and cached, so a rewrite is a join, not a re-encoding of N records.
-        """
-        doc = self.data.to_json_header()
-        head = json.dumps(doc, indent=1)
-        assert head.endswith("\n}")
-        lists = []
-        for key, records in (("tests", self.data.tests), ("superseded", self.data.superseded)):
-            entries = ",\n  ".join(self._encoded(r) for r in records)
-            lists.append(f' "{key}": [\n  {entries}\n ]' if records else f' "{key}": []')
-        return head[:-2] + ",\n" + ",\n".join(lists) + "\n}\n"
-
-    def _encoded(self, r: TestResult) -> str:
-        """Records are not changed once added, so one encoding per record object is enough."""
-        hit = self._cache.get(id(r))
-        if hit is None or hit[0] is not r:
-            hit = self._cache[id(r)] = (r, json.dumps(r.to_json()))
-        return hit[1]

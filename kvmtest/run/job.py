@@ -30,19 +30,10 @@ from typing import Callable, List, Optional, Sequence
 
 from kvmtest.jsonfile import BadFileError
 from kvmtest.plan.model import QueuePlan
-from kvmtest.results.junit import write_junit
-from kvmtest.results.kcidb import write_kcidb
 from kvmtest.results.records import JobInfo
-from kvmtest.results.store import (
-    JOB_LOG,
-    PLAN_JSON,
-    RESULTS_JSON,
-    RESULTS_XML,
-    ResultsFile,
-    ResultsStore,
-    load_results,
-)
+from kvmtest.results.store import JOB_LOG, PLAN_JSON, RESULTS_JSON, ResultsFile, load_results
 from kvmtest.results.summary import all_passed, format_summary
+from kvmtest.results.writers import ResultsStore, ResultWriter, default_writers
 from kvmtest.run.pipeline import (
     Backend,
     JobRuntime,
@@ -128,13 +119,17 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
             kcidb: Optional[Path] = None,
             progress: Optional[Callable[[ProgressEvent], None]] = None,
             options: Optional[RunOptions] = None, backend: Optional[Backend] = None,
-            stop: Optional[threading.Event] = None) -> JobSummary:
+            stop: Optional[threading.Event] = None,
+            writers: Optional[Sequence[ResultWriter]] = None) -> JobSummary:
     """Run ``queues`` (this host's) concurrently and write the results directory.
 
     With ``resume`` the plan comes from ``results_dir/plan.json`` (``queues``
     and ``job`` are ignored) and only tests without a final status run. A
     ``PlanError`` (bad dependency...) is raised before anything runs or is
     written. ``stop`` lets an embedding program stop the job like a signal.
+    ``writers`` replaces the result formats (default: results.json, results.xml,
+    and KCIDB when ``kcidb`` names a file); ``--resume`` reads results.json, so
+    keep a ``JsonWriter`` in the list.
     """
     options = options or RunOptions()
     results_dir = Path(results_dir).absolute()  # tests get absolute logdirs whatever their cwd
@@ -158,20 +153,18 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
             save_plan(results_dir / PLAN_JSON, job, queues)
         for stale in results_dir.glob(".*.tmp"):  # half-written by a run that was killed
             stale.unlink(missing_ok=True)
-        return _run_locked(results_dir, job, data, schedules, resume, kcidb, progress, options,
-                           backend or default_backend(), stop or threading.Event())
+        if writers is None:
+            writers = default_writers(results_dir, kcidb)
+        return _run_locked(results_dir, job, ResultsStore(data, writers), schedules, resume,
+                           progress, options, backend or default_backend(),
+                           stop or threading.Event())
     finally:
         lock.close()
 
 
-def _run_locked(results_dir: Path, job: JobInfo, data: ResultsFile, schedules: list,
-                resume: bool, kcidb: Optional[Path],
-                progress: Optional[Callable[[ProgressEvent], None]], options: RunOptions,
-                backend: Backend, stop: threading.Event) -> JobSummary:
-    # results.xml follows results.json after every test: a crash (SIGKILL, OOM)
-    # leaves both up to date for a CI that reads the JUnit file
-    store = ResultsStore(results_dir, data,
-                         on_write=lambda d: write_junit(d, results_dir / RESULTS_XML))
+def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules: list,
+                resume: bool, progress: Optional[Callable[[ProgressEvent], None]],
+                options: RunOptions, backend: Backend, stop: threading.Event) -> JobSummary:
     workdir = Path(options.workdir_base or tempfile.gettempdir()) / f"kvmtest-{job.job_id}"
     rt = JobRuntime(job_id=job.job_id, results_dir=results_dir, workdir=workdir, store=store,
                     backend=backend, options=options, progress=progress or print_progress,
@@ -188,7 +181,7 @@ def _run_locked(results_dir: Path, job: JobInfo, data: ResultsFile, schedules: l
                  results_dir)
         if resume:
             _kill_all(backend, job.job_id)  # guests a crashed run may have left behind
-        store.write()
+        store.open()
         sigs = StopOnSignals(stop, rt.hurry) if options.handle_signals else None
 
         def reason(name: str) -> None:
@@ -208,9 +201,7 @@ def _run_locked(results_dir: Path, job: JobInfo, data: ResultsFile, schedules: l
             shutil.rmtree(workdir, ignore_errors=True)
             run_info["end"] = job.end = time.time()
             run_info["interrupted"] = job.interrupted = interrupted
-            store.write()  # (results.xml too)
-            if kcidb is not None:
-                write_kcidb(store.data, results_dir, Path(kcidb))
+            store.close()
             text = format_summary(store.data, results_dir)
             for line in text.splitlines():
                 log.info("%s", line)

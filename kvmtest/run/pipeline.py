@@ -25,7 +25,7 @@ from kvmtest.results.records import (
     TIMEOUT_CLASS,
     TestResult,
 )
-from kvmtest.results.store import ResultsStore
+from kvmtest.results.writers import ResultsStore
 from kvmtest.run.schedule import QueueSchedule, ScheduledTest, safe_name
 from kvmtest.run.watchdog import Outcome, Watchdog, worker_name
 from kvmtest.vm.context import TestContext

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kvmtest.fsutil import atomic_write
 from kvmtest.plan.model import Address
 from kvmtest.results.records import (
     INTERRUPTED,
@@ -19,14 +20,8 @@ from kvmtest.results.records import (
     TestResult,
     is_final,
 )
-from kvmtest.results.store import (
-    SCHEMA_VERSION,
-    ResultsFile,
-    ResultsStore,
-    atomic_write,
-    load_results,
-    upgrade,
-)
+from kvmtest.results.store import SCHEMA_VERSION, ResultsFile, load_results, upgrade
+from kvmtest.results.writers import JsonWriter, ResultsStore
 
 text = st.text(max_size=30)
 addresses = st.builds(Address, vm=text, nic=text, mac=text,
@@ -71,7 +66,7 @@ def r(id_: str, status: str = PASS, attempt: int = 1) -> TestResult:
 
 
 def test_store_rewrites_after_each_add_and_keeps_superseded(tmp_path):
-    store = ResultsStore(tmp_path, ResultsFile(JobInfo("j", start=10.0), planned=2))
+    store = ResultsStore(ResultsFile(JobInfo("j", start=10.0), planned=2), [JsonWriter(tmp_path)])
     store.add(r("a", INTERRUPTED))
     on_disk = json.loads((tmp_path / "results.json").read_text())
     assert [t["status"] for t in on_disk["tests"]] == [INTERRUPTED]
@@ -89,12 +84,12 @@ def test_store_rewrites_after_each_add_and_keeps_superseded(tmp_path):
 @given(st.lists(results, max_size=4), st.lists(results, max_size=2))
 def test_store_render_is_the_same_document_as_to_json(tests, superseded):
     data = ResultsFile(JobInfo("j", start=1.0), tests, superseded, planned=3)
-    store = ResultsStore(Path("/nonexistent"), data)
-    assert json.loads(store.render()) == json.loads(json.dumps(data.to_json()))
+    writer = JsonWriter(Path("/nonexistent"))
+    assert json.loads(writer.render(data)) == json.loads(json.dumps(data.to_json()))
 
 
 def test_store_under_concurrent_adds_loses_nothing(tmp_path):
-    store = ResultsStore(tmp_path, ResultsFile(JobInfo("j")))
+    store = ResultsStore(ResultsFile(JobInfo("j")), [JsonWriter(tmp_path)])
 
     def add_many(prefix):
         for i in range(25):

@@ -267,3 +267,32 @@ def test_one_run_per_results_dir(tmp_path):
         release.set()
         first.join(60)
     assert load_results(tmp_path / "r").tests[0].status == "PASS"
+
+
+def test_run_job_feeds_every_result_to_its_writers(tmp_path):
+    """A format the job does not know: it sees open, each test, close (also on resume)."""
+    from kvmtest.results.writers import JsonWriter, ResultWriter
+
+    calls = []
+
+    class Recorder(ResultWriter):
+        def open(self, data):
+            calls.append("open")
+
+        def test_finished(self, data, result):
+            calls.append(result.shortname)
+
+        def close(self, data):
+            calls.append(f"close {data.job.end is not None}")
+
+    b = ScriptedBackend({"ok": lambda ctx: None})
+    rdir = tmp_path / "r"
+    s = run_job([queue("q1", t("a.x", do="ok"), t("a.y", do="ok"))], rdir, new_job("unit"),
+                progress=lambda e: None, options=opts(), backend=b.backend(),
+                writers=[JsonWriter(rdir), Recorder()])
+    assert s.exit_code == 0 and calls == ["open", "x", "y", "close True"]
+    assert not (rdir / "results.xml").exists()  # the writers given replace the defaults
+    calls.clear()
+    run_job(None, rdir, resume=True, progress=lambda e: None, options=opts(),
+            backend=b.backend(), writers=[JsonWriter(rdir), Recorder()])
+    assert calls == ["open", "close True"]
