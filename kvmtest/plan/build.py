@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 from kvmtest.plan.model import DEFAULT_QUEUE, Address, PlannedTest
-from kvmtest.plan.params import guest_nics
+from kvmtest.plan.names import check_env_name, check_plain, check_timeout, env_file_name
+from kvmtest.plan.params import guest_nics, object_value
 from kvmtest.plan.ranges import (
     AddressRange,
     RangeError,
@@ -61,6 +62,7 @@ class Planner:
         self._names: Dict[str, Pipeline] = {}
         self._deps: List[Tuple[str, List[str], Pipeline]] = []  # never whole tests: their params are big
         self._scanned_ranges = False
+        self._checked: set = set()  # (vms, main_vm, images..., nics..., timeout) already validated
 
     # -- per test -----------------------------------------------------------------
     def add(self, params: Mapping[str, str]) -> PlannedTest:
@@ -82,6 +84,7 @@ class Planner:
                 self._claim(pipe, rng)
         name = params.get("name") or ""
         shortname = params.get("shortname") or name
+        self._check_values(params, shortname, pipe)
         addresses = self._addresses(params, shortname, pipe, range_list, ranges)
         dep = params.get("dep") or []
         test = PlannedTest(
@@ -102,16 +105,48 @@ class Planner:
             self._deps.append((shortname, test.dep, pipe))
         return test
 
+    def _where(self, key: str) -> str:
+        where = self.locate(key) if self.locate else None
+        return f"{where}: " if where else ""
+
     def _new_pipeline(self, host: str, queue: str, env: str) -> Pipeline:
+        why = check_env_name(env)
+        if why:
+            raise PlanError(f"{self._where('env')}queue {queue} on host {host}: {why}")
+        written = env_file_name(env)
         for other in self.pipelines.values():
-            if other.hostname == host and other.env == env:
+            if other.hostname == host and env_file_name(other.env) == written:
                 raise PlanError(
-                    f"queues {other.queue} and {queue} on host {host} share env file {env!r}:"
-                    " give each queue its own 'env'"
+                    f"queues {other.queue} (env {other.env!r}) and {queue} (env {env!r}) on host"
+                    f" {host} share env file env/{written}: give each queue its own 'env'"
                 )
         pipe = Pipeline(host, queue, env)
         self.pipelines[(host, queue)] = pipe
         return pipe
+
+    def _check_values(self, params: Mapping[str, str], shortname: str, pipe: Pipeline) -> None:
+        """Names that become paths or qemu ids, and the watchdog's timeout: refuse bad ones now."""
+        vms = params.get("vms", "")
+        main_vm = params.get("main_vm", "")
+        names = vms.split() or main_vm.split()[:1] or ["vm1"]  # as the guest layer reads it
+        images = tuple(object_value(params, "images", vm, default="") or "" for vm in names)
+        nics = tuple(object_value(params, "nics", vm, default="") or "" for vm in names)
+        timeout = params.get("timeout", "")
+        key = (vms, main_vm, images, nics, timeout)
+        if key in self._checked:
+            return
+        checks = [("main_vm", "guest", n) for n in main_vm.split()]
+        checks += [("vms", "guest", n) for n in vms.split()]
+        checks += [("images", "image", i) for imgs in images for i in imgs.split()]
+        checks += [("nics", "NIC", n) for ns in nics for n in ns.split()]
+        for param, what, value in checks:
+            why = check_plain(value, f"{what} name")
+            if why:
+                raise PlanError(f"{self._where(param)}test {shortname} on {pipe.key}: {param}: {why}")
+        why = check_timeout(timeout)
+        if why:
+            raise PlanError(f"{self._where('timeout')}test {shortname} on {pipe.key}: {why}")
+        self._checked.add(key)
 
     def _range(self, params: Mapping[str, str], name: str) -> AddressRange:
         text = (

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import fcntl
 import logging
+import math
 import os
 import shutil
 import signal
@@ -132,14 +133,15 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     keep a ``JsonWriter`` in the list.
     """
     options = options or RunOptions()
+    if not math.isfinite(options.default_timeout) or options.default_timeout <= 0:
+        raise ValueError(f"default timeout {options.default_timeout!r} must be a finite number > 0")
     results_dir = Path(results_dir).absolute()  # tests get absolute logdirs whatever their cwd
     if resume:
         queues, job, data = _load_for_resume(results_dir)
     else:
         if queues is None:
             raise ValueError("run_job needs queues unless resume=True")
-        if (results_dir / RESULTS_JSON).exists():
-            raise FileExistsError(f"{results_dir} already holds a job: use --resume")
+        _check_new_results_dir(results_dir)
         job = job or new_job()
         data = ResultsFile(job=job)
     queues = list(queues)
@@ -212,6 +214,17 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
     if options.print_summary:
         print(text, flush=True)
     return JobSummary(results_dir, store.data, text, interrupted, list(rt.abandoned))
+
+
+def _check_new_results_dir(results_dir: Path) -> None:
+    """A new job gets a new or empty directory: never one it would clobber (env/, .*.tmp...)."""
+    if (results_dir / RESULTS_JSON).exists() or (results_dir / PLAN_JSON).exists():
+        raise FileExistsError(f"{results_dir} already holds a job: use --resume")
+    if results_dir.exists() and not results_dir.is_dir():
+        raise FileExistsError(f"{results_dir} exists and is not a directory")
+    if results_dir.is_dir() and any(results_dir.iterdir()):
+        raise FileExistsError(f"{results_dir} is not empty and is not a kvmtest results directory:"
+                              " give a new or empty directory")
 
 
 def _lock_results_dir(results_dir: Path):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from kvmtest.plan.model import QueuePlan
+from kvmtest.plan.names import check_timeout, env_file_name
 from kvmtest.results.records import (
     DEP_CLASS,
     ERROR,
@@ -184,11 +185,8 @@ class JobRuntime:
 
 
 def env_path(rt: JobRuntime, plan: QueuePlan) -> Path:
-    """The queue's env file: absolute as planned, else under <results>/env/."""
-    p = Path(plan.env or f"env-{plan.queue}")
-    if p.is_absolute():
-        return p
-    return rt.results_dir / "env" / f"{safe_name(str(p))}.json"
+    """The queue's env file, always inside <results>/env/ (an env is a name, never a path)."""
+    return rt.results_dir / "env" / env_file_name(plan.env or f"env-{plan.queue}")
 
 
 def test_logdir(rt: JobRuntime, st: ScheduledTest, attempt: int) -> Path:
@@ -313,12 +311,10 @@ def _outcome(rt: JobRuntime, st: ScheduledTest, workdir: Path, env: Any,
     if env_error is not None:
         return Outcome(ERROR, env_error, "EnvError")
     raw = t.params.get("timeout", "")
-    try:
-        timeout = float(raw) if raw.strip() else rt.options.default_timeout
-        if timeout <= 0:
-            raise ValueError("must be > 0")
-    except ValueError as exc:
-        return Outcome(ERROR, f"bad timeout param {raw!r}: {exc}", "ParamError")
+    why = check_timeout(raw)  # the planner refuses these; a plan.json made elsewhere may not
+    if why:
+        return Outcome(ERROR, f"bad timeout param: {why}", "ParamError")
+    timeout = float(raw) if raw.strip() else rt.options.default_timeout
     ctx = TestContext(
         name=t.name, shortname=t.shortname, params=dict(t.params), logdir=logdir,
         workdir=workdir, job_id=rt.job_id, hostname=t.hostname, queue=t.queue,

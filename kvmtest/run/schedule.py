@@ -14,14 +14,14 @@ anything runs: a queue is a sequential pipeline and cannot wait for another.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Collection, Dict, Iterable, List, Sequence, Tuple
 
 from kvmtest.plan.build import PlanError as _PlanningError
 from kvmtest.plan.model import PlannedTest, QueuePlan
+from kvmtest.plan.names import safe_name
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.+-]+")
+__all__ = ["PlanError", "QueueSchedule", "ScheduledTest", "all_test_ids", "safe_name", "schedule"]
 
 
 class PlanError(_PlanningError, ValueError):
@@ -51,11 +51,6 @@ class QueueSchedule:
     @property
     def key(self) -> str:
         return self.plan.key
-
-
-def safe_name(text: str, limit: int = 80) -> str:
-    """A file-name-safe rendering of a test or queue name."""
-    return (_UNSAFE.sub("_", text).strip("._") or "_")[:limit]
 
 
 def make_test_id(plan: QueuePlan, index: int, test: PlannedTest) -> str:

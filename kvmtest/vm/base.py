@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ClassVar, Dict, List, Optional, Type
 
+from kvmtest.plan.names import check_plain
 from kvmtest.vm.console import ConsoleSession
 from kvmtest.vm.context import TestContext
 from kvmtest.vm.env import GuestRecord
@@ -62,6 +63,9 @@ def plan_nics(vm: str, params: Dict[str, str], test: TestContext) -> List[NicPla
     vp = object_params(params, vm)
     out = []
     for nic in get_list(vp, "nics"):
+        why = check_plain(nic, "NIC name")
+        if why:
+            raise VMError(f"{vm}: {why}")
         np_ = object_params(vp, nic)
         addr = test.address(vm, nic)
         mac = (addr.mac if addr else None) or np_.get("mac") or default_mac(test.job_id, test.queue, vm, nic)
@@ -89,6 +93,9 @@ class VM(ABC):
     vm_type: ClassVar[str] = ""
 
     def __init__(self, name: str, params: Dict[str, str], test: TestContext) -> None:
+        why = check_plain(name, "guest name")
+        if why:  # the planner refuses these; a plan.json made elsewhere may not
+            raise VMError(why)
         self.name = name
         self.all_params = dict(params)
         self.params = object_params(params, name)

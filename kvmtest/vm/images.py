@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
 
+from kvmtest.plan.names import check_plain
 from kvmtest.vm.errors import VMError
 from kvmtest.vm.params import get_bool, get_list, object_params, resolve_path
 
@@ -47,6 +48,9 @@ def image_path(params: Dict[str, str]) -> Path:
 def plan_drives(vm: str, vm_params: Dict[str, str], workdir: Path) -> List[Drive]:
     drives = []
     for img in get_list(vm_params, "images"):
+        why = check_plain(img, "image name")
+        if why:
+            raise VMError(f"{vm}: {why}")
         ip = object_params(vm_params, img)
         base = image_path(ip)
         fmt = ip.get("image_format", "qcow2")

@@ -14,6 +14,8 @@ import subprocess
 from pathlib import Path
 from typing import List, Optional
 
+from kvmtest.plan.names import short_hash
+
 log = logging.getLogger("kvmtest.vm.netns")
 
 NETNS_DIR = Path("/run/netns")
@@ -27,7 +29,12 @@ def _clean(part: str) -> str:
 
 
 def ns_name(job_id: str, queue: str) -> str:
-    return f"{PREFIX}{_clean(job_id)}-{_clean(queue)}"
+    """``kvmtest-<job>-<queue>``; a hash of the queue is added when cleaning changed it
+    (queues ``x y``, ``x_y`` and ``x-y`` get three namespaces, not one)."""
+    q = _clean(queue)
+    if q != queue:
+        q = f"{q}_{short_hash(queue, 6)}"
+    return f"{PREFIX}{_clean(job_id)}-{q}"
 
 
 def _ip(*args: str, netns: Optional[str] = None, check: bool = True) -> subprocess.CompletedProcess:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shlex
 from pathlib import Path
@@ -53,9 +54,12 @@ def get_float(params: Mapping[str, str], key: str, default: float) -> float:
     if raw is None or raw.strip() == "":
         return default
     try:
-        return float(raw.strip())
+        value = float(raw.strip())
     except ValueError:
         raise ValueError(f"param {key} = {raw!r} is not a number") from None
+    if not math.isfinite(value):  # nan/inf would make a wait endless (every float param is one)
+        raise ValueError(f"param {key} = {raw!r} is not a finite number")
+    return value
 
 
 def resolve_path(path: str, params: Optional[Mapping[str, str]] = None) -> Path:

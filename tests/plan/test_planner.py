@@ -90,7 +90,7 @@ def test_warnings_non_local_mac_and_duplicate_selection():
 def test_two_queues_sharing_an_env_file_is_an_error():
     p = Planner("here")
     p.add(t("a", queue="1", env="env", nic_mode="user"))
-    with pytest.raises(PlanError, match="queues 1 and 2 on host here share env file 'env'"):
+    with pytest.raises(PlanError, match=r"queues 1 \(env 'env'\) and 2 \(env 'env'\) on host here share env file env/env.json"):
         p.add(t("b", queue="2", env="env", nic_mode="user"))
 
 

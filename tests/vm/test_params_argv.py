@@ -85,7 +85,9 @@ def test_unknown_backend_lists_known():
 def test_short_names():
     assert len(tap_name("a-very-long-vm-name", "nic12")) <= IFNAMSIZ
     assert tap_name("vm1", "nic1") != tap_name("vm2", "nic1")
-    assert ns_name("job-1", "q-2") == "kvmtest-job_1-q_2"
+    assert ns_name("job1", "q2") == "kvmtest-job1-q2"
+    assert ns_name("job-1", "q-2").startswith("kvmtest-job_1-q_2_")
+    assert len({ns_name("j", q) for q in ("q-2", "q_2", "q 2")}) == 3  # injective
     with pytest.raises(ValueError):
         check_ifname("x" * 16)
 

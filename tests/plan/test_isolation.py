@@ -1,0 +1,118 @@
+"""Config values that would make paths: env names, guest/image/NIC names, queue names, --results.
+
+Each is a real ./run.py process; the bad ones must exit 2 at plan time, naming the value,
+the test and the statement, before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kvmtest.plan.names import env_file_name, safe_name
+from kvmtest.vm.netns import ns_name
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CFG = """\
+type = host_cmd
+host_cmd = true
+hostname = localhost
+{extra}
+variants:
+    - @qa:
+        queue = {qa}
+        env = {ea}
+    - @qb:
+        queue = {qb}
+        env = {eb}
+"""
+
+
+def run(tmp_path: Path, *args: str, extra: str = "", qa: str = "a", qb: str = "b",
+        ea: str = "env-a", eb: str = "env-b") -> subprocess.CompletedProcess:
+    cfg = tmp_path / "hosts.cfg"
+    cfg.write_text(CFG.format(extra=extra, qa=qa, qb=qb, ea=ea, eb=eb))
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), "-c", str(cfg), *args],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+
+
+def test_env_path_is_refused(tmp_path):
+    shared = tmp_path / "shared-env"
+    res = run(tmp_path, "--results", str(tmp_path / "r"), ea=str(shared))
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert f"env {str(shared)!r} is a path" in res.stderr
+    assert "hosts.cfg:" in res.stderr and "Traceback" not in res.stderr
+    assert not shared.exists() and not (tmp_path / "r").exists()
+
+
+def test_envs_that_clean_alike_get_their_own_files(tmp_path):
+    res = run(tmp_path, "--results", str(tmp_path / "r"), ea="e 1", eb="e_1")
+    assert res.returncode == 0, res.stdout + res.stderr
+    files = sorted(p.name for p in (tmp_path / "r" / "env").iterdir())
+    assert files == sorted([env_file_name("e 1"), env_file_name("e_1")]) and len(set(files)) == 2
+
+
+def test_one_env_twice_is_still_refused(tmp_path):
+    res = run(tmp_path, "--dry-run", ea="same", eb="same")
+    assert res.returncode == 2 and "share env file env/same.json" in res.stderr
+
+
+def test_queue_names_that_clean_alike_get_their_own_dirs(tmp_path):
+    res = run(tmp_path, "--results", str(tmp_path / "r"), qa="x y", qb="x_y")
+    assert res.returncode == 0, res.stdout + res.stderr
+    logdirs = sorted(p.name for p in (tmp_path / "r" / "tests").iterdir())
+    assert len(logdirs) == 2, logdirs
+    for a, b in (("x y", "x_y"), ("x-y", "x_y"), ("q" * 90, "q" * 90 + "2")):
+        assert safe_name(a) != safe_name(b)
+        assert ns_name("job", a) != ns_name("job", b)
+
+
+@pytest.mark.parametrize("key,value", [
+    ("vms", "../../../evil-dir/evil"),
+    ("main_vm", "a/b"),
+    ("images", "../img"),
+    ("nics", "nic,romfile=x"),
+])
+def test_names_that_would_escape_are_refused(tmp_path, key, value):
+    (tmp_path / "evil-dir").mkdir()
+    extra = f"{key} = {value}\nstart_vm = yes"
+    res = run(tmp_path, "--results", str(tmp_path / "w" / "x" / "r"), extra=extra)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert f"{key}: " in res.stderr and repr(value) in res.stderr and "not a plain name" in res.stderr
+    assert "test " in res.stderr and "hosts.cfg:" in res.stderr
+    assert list((tmp_path / "evil-dir").iterdir()) == []
+    assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", "-inf"])
+def test_timeout_that_disables_the_watchdog_is_refused(tmp_path, value):
+    res = run(tmp_path, "--results", str(tmp_path / "r"), "-p", f"timeout={value}")
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert f"timeout {value!r} must be a finite number" in res.stderr
+    assert not (tmp_path / "r").exists()
+    res = run(tmp_path, "--dry-run", extra=f"timeout = {value}")
+    assert res.returncode == 2 and "hosts.cfg:" in res.stderr, res.stderr
+
+
+def test_results_dir_must_be_new_or_empty(tmp_path):
+    other = tmp_path / "other"
+    (other / "env").mkdir(parents=True)
+    (other / "env" / "env-a.json").write_text("precious")
+    (other / ".keep.tmp").write_text("precious")
+    res = run(tmp_path, "--results", str(other))
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "is not empty and is not a kvmtest results directory" in res.stderr
+    assert (other / "env" / "env-a.json").read_text() == "precious"
+    assert (other / ".keep.tmp").read_text() == "precious"
+    assert sorted(p.name for p in other.iterdir()) == [".keep.tmp", "env"]
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = run(tmp_path, "--results", str(empty))
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert json.loads((empty / "results.json").read_text())["tests"]
