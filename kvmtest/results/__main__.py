@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+from kvmtest.exitcodes import BAD_INPUT, OK, TESTS_FAILED
 from kvmtest.results.junit import write_junit
 from kvmtest.results.kcidb import write_kcidb
 from kvmtest.results.store import load_results
@@ -29,14 +30,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         data = load_results(args.dir)
     except (OSError, ValueError, KeyError) as exc:
         print(f"kvmtest.results: cannot read {args.dir}: {exc}", file=sys.stderr)
-        return 2
+        return BAD_INPUT
     rdir = args.dir if args.dir.is_dir() else args.dir.parent
     if args.junit:
         write_junit(data, args.junit)
     if args.kcidb:
         write_kcidb(data, rdir, args.kcidb)
     print(format_summary(data, rdir))
-    return 0 if all_passed(data) else 1
+    return OK if all_passed(data) else TESTS_FAILED
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
+from kvmtest import exitcodes
 from kvmtest.jsonfile import BadFileError
 from kvmtest.plan.model import QueuePlan
 from kvmtest.results.records import JobInfo
@@ -63,20 +64,23 @@ class JobSummary:
     text: str  # the printed summary table
     interrupted: Optional[str] = None  # signal name (or "stopped") when the run was cut short
     abandoned: List[str] = field(default_factory=list)  # ids of tests whose thread never returned
+    crashed: List[str] = field(default_factory=list)  # queues whose pipeline died of a runner bug
 
     @property
     def passed(self) -> bool:
-        return self.interrupted is None and all_passed(self.results)
+        return self.interrupted is None and not self.crashed and all_passed(self.results)
 
     @property
     def exit_code(self) -> int:
-        """0 when every planned test passed; 128+signal when interrupted; else 1."""
+        """The process exit code (docs/exit-codes.md): a signal wins, then a runner failure."""
         if self.interrupted:
             try:
-                return 128 + int(signal.Signals[self.interrupted])
-            except KeyError:
-                return 1
-        return 0 if self.passed else 1
+                return exitcodes.interrupted(signal.Signals[self.interrupted])
+            except KeyError:  # "stopped" by an embedding program: no signal number to report
+                return exitcodes.TESTS_FAILED
+        if self.crashed:
+            return exitcodes.INFRA
+        return exitcodes.OK if self.passed else exitcodes.TESTS_FAILED
 
 
 def new_job(set_name: str = "", cmdline: Optional[List[str]] = None,
@@ -209,11 +213,15 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
                 log.info("%s", line)
             if rt.abandoned:
                 log.warning("test thread(s) abandoned: %s", ", ".join(rt.abandoned))
+            if rt.crashed:
+                log.error("pipeline(s) crashed, their remaining tests did not run: %s",
+                          ", ".join(rt.crashed))
             log.info("job %s %s", job.job_id,
                      f"interrupted ({interrupted})" if interrupted else "finished")
     if options.print_summary:
         print(text, flush=True)
-    return JobSummary(results_dir, store.data, text, interrupted, list(rt.abandoned))
+    return JobSummary(results_dir, store.data, text, interrupted, list(rt.abandoned),
+                      list(rt.crashed))
 
 
 def _check_new_results_dir(results_dir: Path) -> None:
@@ -278,6 +286,7 @@ def _pipeline_main(rt: JobRuntime, qs) -> None:
         run_queue(rt, qs)
     except Exception:
         log.exception("[%s] pipeline crashed", qs.key)
+        rt.crashed.append(qs.key)
 
 
 def _kill_all(backend: Backend, job_id: str) -> None:

@@ -135,6 +135,7 @@ class JobRuntime:
     stop_reason: str = "job interrupted"
     t0: float = field(default_factory=time.monotonic)
     abandoned: List[str] = field(default_factory=list)
+    crashed: List[str] = field(default_factory=list)  # queue keys whose pipeline raised
     _ended: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # test id -> (queue key, name, monotonic start, monotonic time of the last line about it)

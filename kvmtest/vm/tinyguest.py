@@ -31,6 +31,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from kvmtest.exitcodes import INFRA, OK
 from kvmtest.fsutil import atomic_write
 from kvmtest.paths import tiny_guest_dir
 
@@ -290,11 +291,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = ap.parse_args(argv)
     if not shutil.which("qemu-img"):
         print("qemu-img not found: install qemu-utils", file=sys.stderr)
-        return 1
+        return INFRA
     arts = build(args.out, args.force)
     for k, v in arts.items():
         print(f"{k}: {v}")
-    return 0
+    return OK
 
 
 if __name__ == "__main__":

@@ -296,3 +296,30 @@ def test_run_job_feeds_every_result_to_its_writers(tmp_path):
     run_job(None, rdir, resume=True, progress=lambda e: None, options=opts(),
             backend=b.backend(), writers=[JsonWriter(rdir), Recorder()])
     assert calls == ["open", "close True"]
+
+
+def test_exit_codes_name_what_happened(tmp_path, monkeypatch):
+    """OK, TESTS_FAILED, and INFRA when a queue's pipeline itself dies (its tests never ran)."""
+    import kvmtest.run.job as job_mod
+    from kvmtest import exitcodes
+
+    def fail(ctx):
+        raise TestFail("no")
+
+    b = ScriptedBackend({"ok": lambda ctx: None, "fail": fail})
+    assert run([queue("q1", t("a.x", do="ok"))], tmp_path / "1", b).exit_code == exitcodes.OK
+    s = run([queue("q1", t("a.x", do="fail"))], tmp_path / "2", b)
+    assert s.exit_code == exitcodes.TESTS_FAILED
+
+    real = job_mod.run_queue
+
+    def broken(rt, qs):
+        if qs.key.endswith("q2"):
+            raise RuntimeError("scheduler bug")
+        return real(rt, qs)
+
+    monkeypatch.setattr(job_mod, "run_queue", broken)
+    s = run([queue("q1", t("a.x", do="ok")), queue("q2", t("b.x", "q2", do="ok"))],
+            tmp_path / "3", b)
+    assert [r.shortname for r in s.results.tests] == ["x"]  # q1 ran, q2's test never did
+    assert s.crashed == ["localhost/q2"] and s.exit_code == exitcodes.INFRA
