@@ -327,6 +327,7 @@ class Lexer:
     def _chars(self, line: str, pos: int) -> Iterator[object]:
         """avocado-vt's per-character tokenizer, with runs of identifier
         characters and of whitespace taken whole (one regex match each)."""
+        header = pos != 0 and line[0] == "v"  # a variants line: "|" is no OR (avocado-vt)
         chars = ""
         oper = ""
         n = len(line)
@@ -368,7 +369,7 @@ class Lexer:
                     raise self.error("Unexpected character %s on pos %s" % (char, pos))
                 yield Oper(_OPER_PREFIX[oper])
                 oper = ""
-            elif char in _PUNCT:
+            elif char in _PUNCT and (char != "|" or not header):
                 token = _PUNCT[char]()
             elif char == '"':
                 end = line.find('"', pos + 1)

@@ -33,7 +33,7 @@ from .tree import (
     PreDict,
     SuffixOp,
 )
-from .variants import DOT, VariantBlocks, dash_entry
+from .variants import DOT, VariantBlocks, block_name, dash_entry
 
 _BLOCK_ALLOWED = (lx.Variants, lx.Ident, lx.Only, lx.No, lx.Include, lx.Del, lx.Not,
                   lx.Suffix, lx.Join)
@@ -160,6 +160,7 @@ class TreeBuilder(VariantBlocks):
         allowed = _BLOCK_ALLOWED
         var_indent = 0
         var_name = ""
+        var_comparable = True  # see variants.block_name
         meta: Dict[str, list] = _NO_META  # set by each `variants` line
         pre: Dict[str, str] = {}
         suffix = None
@@ -252,7 +253,7 @@ class TreeBuilder(VariantBlocks):
                         reader.peeked = None
                         lexer.line, lexer.linenum = line, num
                         node = self._variant_block(lexer, node, pre, indent, var_indent,
-                                                   var_name, meta, entry)
+                                                   var_name, meta, entry, var_comparable)
                         pre = {}
                         allowed = _BLOCK_ALLOWED
                         continue
@@ -301,6 +302,7 @@ class TreeBuilder(VariantBlocks):
                         lexer.line, lexer.linenum = line, num
                         lexer.fast = False
                         var_name = m.group(1) or ""
+                        var_comparable = True
                         meta = {}
                         allowed = _VARIANTS_ALLOWED
                         var_indent = indent
@@ -345,7 +347,8 @@ class TreeBuilder(VariantBlocks):
                     raise self._err(lexer, 'Syntax ERROR expected ":" or operand')
 
             elif typ is lx.Dash:
-                node = self._variant_block(lexer, node, pre, indent, var_indent, var_name, meta)
+                node = self._variant_block(lexer, node, pre, indent, var_indent, var_name, meta,
+                                           None, var_comparable)
                 pre = {}
                 allowed = _BLOCK_ALLOWED
 
@@ -357,12 +360,13 @@ class TreeBuilder(VariantBlocks):
                 toks = lexer.until_no_white(_VARIANTS_IN)
                 vtok = toks[-1]
                 var_name = ""
+                var_comparable = True
                 meta = {}
                 while type(vtok) not in (lx.Colon, lx.EndL):
                     if type(vtok) is lx.Ident:
                         if var_name != "":
                             raise self._err(lexer, 'Syntax ERROR expected "[" or ":"')
-                        var_name = str(vtok)
+                        var_name, var_comparable = block_name(toks)
                     elif type(vtok) is lx.LBracket:
                         ident = lexer.check_next_nw((lx.Ident,))
                         t2 = lexer.check_next_nw((lx.Oper, lx.RBracket))
@@ -377,6 +381,7 @@ class TreeBuilder(VariantBlocks):
                             meta.setdefault(str(ident), []).append(
                                 tuple(DOT if type(t) is lx.Dot else t for t in toks[:-1]))
                     vtok = lexer.check_next_nw(_VARIANTS_IN)
+                    toks = None  # (see block_name)
                 for wd in meta.get("default", ()):
                     if not isinstance(wd, tuple):
                         raise self._err(lexer, "Syntax ERROR expected [default=xxx]")

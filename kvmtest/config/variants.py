@@ -10,7 +10,7 @@ so the common ``- name:`` line is read inline.
 from __future__ import annotations
 
 import re
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 from . import lexer as lx
 from .errors import ParserError
@@ -59,16 +59,40 @@ def dash_entry(line: str, words: WordCache) -> Optional[tuple]:
     return m.group(1) == "@", names, raw_name(names), deps
 
 
+# what avocado-vt 113.0 names a block whose name follows a ``[meta]`` (see block_name)
+CLASS_NAME = "<class 'virttest.cartesian_config.LIdentifier'>"
+
+
+def block_name(toks: Optional[list]) -> Tuple[str, bool]:
+    """The name of a ``variants NAME:`` block, as avocado-vt 113.0 takes it,
+    and whether ``expand_defaults`` entries can equal it.
+
+    avocado-vt takes the *first* token read before the name, not the name:
+    ``variants @foo:`` is the block ``@`` (dicts get ``(@=a)`` and key ``@``),
+    ``variants !foo:`` the block ``!``.  A name after a ``[meta]`` is read by
+    another call that returns (type, token), so the name is the token's type:
+    ``variants [x] foo:`` names the block ``<class '...LIdentifier'>``.  Only
+    a name that is a string (the identifier, or a quoted string) can be in
+    ``expand_defaults``; avocado-vt compares the others by identity.
+    ``toks``: the tokens read up to the name, or None after a ``[meta]``.
+    """
+    if toks is None:
+        return CLASS_NAME, False
+    first = toks[0]
+    return str(first), isinstance(first, str)
+
+
 class VariantBlocks:
     """TreeBuilder's ``variants:`` block parsing (uses its table, log, _parse...)."""
 
     def _variant_block(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], indent: int,
                        var_indent: int, var_name: str, meta: Dict[str, list],
-                       entry: Optional[tuple] = None) -> Node:
+                       entry: Optional[tuple] = None, comparable: bool = True) -> Node:
         """Parse ``- name: deps`` entries of one ``variants:`` block.
 
         The first entry is ``entry`` if the fast lane read its line (see
         dash_entry), else the token stream is just after its ``-``.
+        ``comparable``: whether ``expand_defaults`` can name the block (see block_name).
         """
         if pre:
             self._flush(lexer, node, pre)
@@ -77,7 +101,7 @@ class VariantBlocks:
         table = self.table
         already_default = False
         defaults_meta = meta.get("default")
-        in_expand = var_name not in self.expand_defaults
+        in_expand = not comparable or var_name not in self.expand_defaults
         block = Node()
         block.filename, block.linenum = lexer.filename, lexer.linenum
         head_line, head_num = lexer.line, lexer.linenum
@@ -137,7 +161,7 @@ class VariantBlocks:
                 log_entries += (var_name, linenum, "=", short,  # (log.add)
                                 None if lexer.is_file else lexer.line)
             variant = self._parse(lexer, inner, indent)
-            if var_name:
+            if var_name and comparable:  # (the walker's defaults test; see block_name)
                 variant.var_name = var_name
             if names is None or len(names) == 1:
                 lid = ids_get((var, short))

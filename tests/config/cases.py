@@ -19,6 +19,25 @@ variants:
         c = z
 """
 
+PREFIXED = """
+variants @foo:
+    - @a:
+        x = 1
+    - b:
+variants !bar:
+    - c:
+    - @d:
+variants [default=f] baz:
+    - e:
+    - f:
+variants "q":
+    - @g:
+    - h:
+variants =z:
+    - i:
+    - @j:
+"""
+
 CASES = {
     "basic": {"files": {"main.cfg": BASIC}},
     "named_variants": {"files": {"main.cfg": """
@@ -209,6 +228,38 @@ variants tests:
             - s1:
             - s2:
 """}},
+    # issue 10: avocado-vt names a block after the *first* token before its name
+    # ("@", "!", an operator...), and a name after [meta] after the token's type
+    "variants_prefixed_names": {"files": {"main.cfg": PREFIXED}},
+    "variants_prefixed_names_filtered": {"files": {"main.cfg": PREFIXED + """
+only a, c
+no (q=h)
+d: y = 2
+"""}},
+    "variants_prefixed_names_defaults": {"files": {"main.cfg": PREFIXED}, "defaults": True},
+    "variants_prefixed_names_expand_at": {"files": {"main.cfg": PREFIXED}, "defaults": True,
+                                          "expand": ["@", "!", "q", "foo", "baz"]},
+    "variants_prefixed_names_expand_class": {
+        "files": {"main.cfg": PREFIXED}, "defaults": True,
+        "expand": ["<class 'virttest.cartesian_config.LIdentifier'>", "="]},
+    "variants_odd_headers": {"files": {"main.cfg": """
+variants -foo:
+    - a:
+variants ,x:
+    - b:
+variants )x:
+    - c:
+variants ?<=x:
+    - d:
+variants  @ foo :
+    - e:
+variants [x] :
+    - f:
+variants "" foo:
+    - g:
+variants "a|b":
+    - h:
+"""}},
 }
 
 # Config errors: name -> (files, main, expected exception class name, line number)
@@ -226,6 +277,14 @@ ERRORS = {
     "statement_no_operator": ({"main.cfg": "a = 1\nfoo bar\n"}, "main.cfg", "ParserError", 2),
     "error_in_include": ({"main.cfg": "include inc.cfg\n", "inc.cfg": "a = 1\nb = 2\nonly (x\n"},
                          "inc.cfg", "ParserError", 3),
+    "variants_pipe_in_header": ({"main.cfg": "variants |foo:\n    - a:\n"}, "main.cfg",
+                                "LexerError", 1),
+    "variants_at_after_meta": ({"main.cfg": "variants [x] @foo:\n    - a:\n"}, "main.cfg",
+                               "ParserError", 1),
+    "variants_two_prefixed_names": ({"main.cfg": "variants @foo @bar:\n    - a:\n"},
+                                    "main.cfg", "ParserError", 1),
+    "filter_at_label": ({"main.cfg": "variants @foo:\n    - a:\nonly (@=a)\n"}, "main.cfg",
+                        "ParserError", 3),
     "non_variant_in_block": ({"main.cfg": "variants:\n    - a:\n    b = 1\n"}, "main.cfg",
                              "ParserError", 3),
 }
