@@ -126,7 +126,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                               "filename": exc.filename, "linenum": exc.linenum}))
         else:
             text = exc.msg + (": %s" % exc.line if exc.line else "")
-            print("%s:%s: %s" % (exc.filename, exc.linenum, text), file=sys.stderr)
+            print("%s: %s" % (exc.where(), text), file=sys.stderr)
         return 2
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):

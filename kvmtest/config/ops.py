@@ -21,7 +21,7 @@ def regex_for(op: Op) -> re.Pattern[str]:
     if exp is None:
         try:
             exp = re.compile("%s$" % op.name)
-        except re.error as exc:
+        except (re.error, RecursionError, OverflowError) as exc:  # (deep nesting: RecursionError)
             raise ParserError("Bad regular expression %r: %s" % (op.name, exc), None,
                               op.filename, op.linenum) from exc
         _REGEX_CACHE[op.name] = exp

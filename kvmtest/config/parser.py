@@ -54,18 +54,39 @@ _OPS = {op: op for op in ("=", "+=", "<=", "~=", "?=", "?+=", "?<=")}  # one str
 def read_text(path: str) -> str:
     """A file's text, as ``open(path, encoding="utf-8").read()`` gives it, but
     decoded at once from the mapped file (the text layer's chunked decoding
-    and a copy of the bytes cost ~2 ms for medium.cfg's files)."""
+    and a copy of the bytes cost ~2 ms for medium.cfg's files).  Text that is
+    not UTF-8 is a ParserError naming the file and line."""
     with open(path, "rb") as f:
         try:
             data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except (ValueError, OSError):  # empty, or no regular file
-            text = f.read().decode("utf-8")
+            raw = f.read()
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _not_utf8(exc, raw, path) from None
         else:
             with data:
-                text = str(data, "utf-8")
+                try:
+                    text = str(data, "utf-8")
+                except UnicodeDecodeError as exc:
+                    raise _not_utf8(exc, bytes(data), path) from None
     if "\r" in text:  # (universal newlines)
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+def _not_utf8(exc: UnicodeDecodeError, data: bytes, path: str) -> ParserError:
+    """The error for a file that is not UTF-8: file, line, column and the line."""
+    start = data.rfind(b"\n", 0, exc.start) + 1
+    end = data.find(b"\n", exc.start)
+    line = data[start:end if end >= 0 else len(data)].decode("utf-8", "replace").rstrip("\r")
+    return ParserError("not UTF-8 text (byte 0x%02x at column %d)" % (
+        data[exc.start], exc.start - start + 1), line, path, data.count(b"\n", 0, exc.start) + 1)
+
+
+# a line that is neither blank nor a comment (see Reader: "#" and "//" start comments)
+_STATEMENT = re.compile(r"^[ \t\f\v]*(?:[^\s#/]|/(?!/))", re.M).search
 
 
 class TreeBuilder(VariantBlocks):
@@ -104,7 +125,14 @@ class TreeBuilder(VariantBlocks):
             self.plain_keys.clear()
 
     def parse_file(self, path: str) -> None:
-        self.parse_text(read_text(path), path)
+        """Parse a top-level file; one without a statement is an error (avocado-vt
+        gives one unnamed dict for it: a test nobody meant)."""
+        text = read_text(path)
+        if _STATEMENT(text) is None:
+            raise ParserError("empty config: no statements (only blank lines and comments)"
+                              if text.strip() else "empty config: the file is empty",
+                              None, path, None)
+        self.parse_text(text, path)
 
     # ------------------------------------------------------------ helpers
 
@@ -142,7 +170,7 @@ class TreeBuilder(VariantBlocks):
             return
         try:
             exp = re.compile("%s$" % name)
-        except re.error as exc:
+        except (re.error, RecursionError, OverflowError) as exc:  # (deep nesting: RecursionError)
             raise ParserError("Bad regular expression %r: %s" % (name, exc), None,
                               op.filename, op.linenum) from exc
         for key in pre:
