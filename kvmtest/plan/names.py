@@ -35,6 +35,27 @@ def safe_name(text: str, limit: int = 80) -> str:
     return f"{cleaned[:limit - 9]}-{short_hash(text)}"
 
 
+def test_name_part(shortname: str, limit: int = 80) -> str:
+    """A test's short name as its id and log dir show it: whole when it is clean and fits in
+    ``limit``; else, like ``safe_name``, with ``-`` and 8 hex of its hash, but keeping the
+    *tail* (from a dot), where tp-qemu names carry the subtest and its variants::
+
+        qcow2.virtio_blk.smp2.virtio_net.Guest.JeOS.27.x86_64.io-github-autotest-qemu.check_block_size.4096_512.extra_cdrom_ks
+        -> io-github-autotest-qemu.check_block_size.4096_512.extra_cdrom_ks-09852969
+    """
+    cleaned = _UNSAFE.sub("_", shortname).strip("._") or "_"
+    if cleaned == shortname and len(shortname) <= limit:
+        return shortname
+    tail = cleaned[-(limit - 9):]
+    dot = tail.find(".")
+    if len(cleaned) > limit - 9 and 0 <= dot < len(tail) - 1:
+        tail = tail[dot + 1:]
+    return f"{tail.strip('._-') or '_'}-{short_hash(shortname)}"
+
+
+test_name_part.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
 def env_file_name(env: str) -> str:
     """The file (under ``<results>/env/``) a queue's ``env`` is written to."""
     return f"{safe_name(env)}.json"

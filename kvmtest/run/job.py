@@ -46,7 +46,7 @@ from kvmtest.run.pipeline import (
     run_queue,
 )
 from kvmtest.run.planfile import load_plan, save_plan
-from kvmtest.run.schedule import all_test_ids, safe_name, schedule
+from kvmtest.run.schedule import all_test_ids, legacy_test_ids, make_test_id, safe_name, schedule
 from kvmtest.run.signals import StopOnSignals
 from kvmtest.vm.reaper import ENV_JOB
 
@@ -253,6 +253,7 @@ def _load_for_resume(results_dir: Path):
     planned_job, queues = load_plan(plan_file)
     if (results_dir / RESULTS_JSON).exists():
         data = load_results(results_dir)
+        _upgrade_ids(queues, data)
         unplanned = sorted({r.id for r in data.tests} - set(all_test_ids(queues)))
         if unplanned:
             raise BadFileError(results_dir / RESULTS_JSON,
@@ -263,6 +264,21 @@ def _load_for_resume(results_dir: Path):
             raise ValueError(f"{plan_file} has no job information")
         data = ResultsFile(job=planned_job)
     return queues, data.job, data
+
+
+def _upgrade_ids(queues, data: ResultsFile) -> None:
+    """Results written before long names got a tail and a hash carry the old ids: give them
+    today's, so --resume does not run their tests again (their log dirs keep their names)."""
+    renames = {}
+    for q in queues:
+        for i, t in enumerate(q.tests, 1):
+            new = make_test_id(q, i, t)
+            for old in legacy_test_ids(q, i, t):
+                if old != new:
+                    renames[old] = new
+    if renames:
+        for r in (*data.tests, *data.superseded):
+            r.id = renames.get(r.id, r.id)
 
 
 def _run_pipelines(rt: JobRuntime, schedules) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from kvmtest.plan.model import QueuePlan
-from kvmtest.plan.names import check_timeout, env_file_name
+from kvmtest.plan.names import check_timeout, env_file_name, test_name_part
 from kvmtest.results.records import (
     DEP_CLASS,
     ERROR,
@@ -193,7 +193,7 @@ def env_path(rt: JobRuntime, plan: QueuePlan) -> Path:
 def test_logdir(rt: JobRuntime, st: ScheduledTest, attempt: int) -> Path:
     t = st.test
     d = rt.results_dir / "tests" / f"{safe_name(t.hostname)}-{safe_name(t.queue)}"
-    leaf = f"{st.index}-{safe_name(t.shortname)}"
+    leaf = f"{st.index}-{test_name_part(t.shortname)}"
     return d / (leaf if attempt == 1 else f"{leaf}.{attempt}")
 
 

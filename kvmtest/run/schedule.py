@@ -14,14 +14,18 @@ anything runs: a queue is a sequential pipeline and cannot wait for another.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Collection, Dict, Iterable, List, Sequence, Tuple
 
 from kvmtest.plan.build import PlanError as _PlanningError
 from kvmtest.plan.model import PlannedTest, QueuePlan
-from kvmtest.plan.names import safe_name
+from kvmtest.plan.names import safe_name, test_name_part
 
 __all__ = ["PlanError", "QueueSchedule", "ScheduledTest", "all_test_ids", "safe_name", "schedule"]
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.+-]+")  # as kvmtest.plan.names (for legacy ids only)
 
 
 class PlanError(_PlanningError, ValueError):
@@ -55,7 +59,15 @@ class QueueSchedule:
 
 def make_test_id(plan: QueuePlan, index: int, test: PlannedTest) -> str:
     """'<host>/<queue>/<n>-<shortname>': unique per job, stable for --resume."""
-    return f"{plan.hostname}/{plan.queue}/{index}-{safe_name(test.shortname)}"
+    return f"{plan.hostname}/{plan.queue}/{index}-{test_name_part(test.shortname)}"
+
+
+def legacy_test_ids(plan: QueuePlan, index: int, test: PlannedTest) -> Tuple[str, ...]:
+    """Ids earlier kvmtest versions gave this test (the short name's first 80 characters;
+    then those with a hash): --resume maps results written with them to today's id."""
+    head = f"{plan.hostname}/{plan.queue}/{index}-"
+    cleaned = _UNSAFE.sub("_", test.shortname).strip("._") or "_"
+    return (head + cleaned[:80], head + safe_name(test.shortname))
 
 
 def dep_matches(dep: str, test: PlannedTest) -> bool:
