@@ -10,9 +10,9 @@ import pytest
 from kvmtest.run import run_job
 from kvmtest.run.pipeline import RunOptions
 from kvmtest.run.schedule import all_test_ids, legacy_test_ids, make_test_id
+from tests.run.helpers import cmd, queue
 
 NAME_LIMIT = 80
-from tests.run.helpers import cmd, queue
 
 HEAD = "qcow2.virtio_blk.smp2.virtio_net.Guest.JeOS.27.x86_64.io-github-autotest-qemu."
 SUBTESTS = ("check_block_size.4096_512.extra_cdrom_ks", "check_block_size.512_512.extra_cdrom_ks",
