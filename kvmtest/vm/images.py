@@ -14,7 +14,14 @@ from typing import Dict, List
 
 from kvmtest.plan.names import check_plain
 from kvmtest.vm.errors import VMError
-from kvmtest.vm.params import get_bool, get_list, object_params, resolve_path
+from kvmtest.vm.params import (
+    get_bool,
+    get_list,
+    object_params,
+    opt_escape,
+    resolve_path,
+    single_value,
+)
 
 DRIVE_DEVICES = {
     "virtio": "virtio-blk-pci",
@@ -52,8 +59,12 @@ def plan_drives(vm: str, vm_params: Dict[str, str], workdir: Path) -> List[Drive
         if why:
             raise VMError(f"{vm}: {why}")
         ip = object_params(vm_params, img)
-        base = image_path(ip)
         fmt = ip.get("image_format", "qcow2")
+        try:
+            single_value(fmt, "image_format")
+        except ValueError as exc:
+            raise VMError(f"{vm}: image {img}: {exc}") from None
+        base = image_path(ip)
         iface = ip.get("drive_format", "virtio")
         if iface not in DRIVE_DEVICES:
             raise VMError(f"drive_format {iface!r} of image {img} is not one of {', '.join(DRIVE_DEVICES)}")
@@ -96,7 +107,7 @@ def drive_args(drives: List[Drive]) -> List[str]:
         elif not d.path.is_file():
             raise VMError(f"image {d.path} does not exist")
         dev_id = f"drive-{d.name}"
-        args += ["-blockdev", f"driver=file,filename={d.path},node-name=file-{d.name}",
+        args += ["-blockdev", f"driver=file,filename={opt_escape(str(d.path))},node-name=file-{d.name}",
                  "-blockdev", f"driver={d.fmt},file=file-{d.name},node-name={dev_id}"]
         if d.interface == "scsi" and not scsi:
             args += ["-device", "virtio-scsi-pci,id=scsi0"]

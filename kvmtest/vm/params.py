@@ -88,6 +88,23 @@ def resolve_path(path: str, params: Optional[Mapping[str, str]] = None) -> Path:
     return (roots[0] / p).resolve()
 
 
+def opt_escape(value: str) -> str:
+    """A value embedded in a qemu option string (``path=...``): qemu reads ``,,`` as one comma."""
+    return str(value).replace(",", ",,")
+
+
+def single_value(value: str, key: str) -> str:
+    """A param that is one qemu value (a machine type, a device model, a format): no ``,`` in it.
+
+    Escaping would not help there (qemu reads ``-machine pc,,x`` as an invalid parameter), and
+    a comma would splice in options the config never meant to set (``pc,accel=kvm``).
+    """
+    if "," in value:
+        raise ValueError(f"param {key} = {value!r} holds a ',': it is one qemu value, and a comma"
+                         " would add qemu options (put extra options in qemu_extra_args)")
+    return value
+
+
 def split_args(value: str) -> List[str]:
     """Shell-like split of an argv param, never handed to a shell."""
     return shlex.split(value)

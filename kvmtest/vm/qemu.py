@@ -29,7 +29,15 @@ from kvmtest.vm.context import TestContext
 from kvmtest.vm.env import GuestRecord
 from kvmtest.vm.errors import VMDeadError, VMError
 from kvmtest.vm.images import drive_args, plan_drives, remove_overlays
-from kvmtest.vm.params import get_bool, get_float, get_int, resolve_path, split_args
+from kvmtest.vm.params import (
+    get_bool,
+    get_float,
+    get_int,
+    opt_escape,
+    resolve_path,
+    single_value,
+    split_args,
+)
 from kvmtest.vm.qmp import QMP, QMPError
 from kvmtest.vm.reaper import ENV_JOB, ENV_QUEUE, kill_tree
 
@@ -79,16 +87,20 @@ class QemuVM(VM):
 
         p = self.params
         self.accel, self.accel_why = accel.resolve(p)
+        try:
+            machine = single_value(p.get("machine_type", "pc"), "machine_type")
+        except ValueError as exc:
+            raise VMError(f"{self.name}: {exc}") from None
         argv = [p.get("qemu_binary", "qemu-system-x86_64"), "-name", self.name,
                 "-nodefaults", "-no-user-config", "-display", "none",
-                "-machine", p.get("machine_type", "pc"), "-accel", self.accel,
+                "-machine", machine, "-accel", self.accel,
                 "-m", str(get_int(p, "mem", 256)), "-smp", str(get_int(p, "smp", 1))]
         cpu = p.get("cpu_model") or ("host" if self.accel == "kvm" else "")
         if cpu:
             argv += ["-cpu", cpu]
-        argv += ["-chardev", f"socket,id=console0,path={self.console_socket},server=on,wait=on",
+        argv += ["-chardev", f"socket,id=console0,path={opt_escape(self.console_socket)},server=on,wait=on",
                  "-serial", "chardev:console0",
-                 "-chardev", f"socket,id=qmp0,path={self.monitor_socket},server=on,wait=off",
+                 "-chardev", f"socket,id=qmp0,path={opt_escape(self.monitor_socket)},server=on,wait=off",
                  "-mon", "chardev=qmp0,mode=control"]
         if p.get("kernel"):
             argv += ["-kernel", str(resolve_path(p["kernel"], p))]
@@ -129,8 +141,12 @@ class QemuVM(VM):
                 args += ["-netdev", f"tap,id={nid},ifname={tap},script=no,downscript=no"]
             else:
                 raise VMError(f"{self.name}/{n.name}: nic_mode {n.mode!r} is not user or tap")
-            model = NIC_MODELS.get(n.model, n.model)
-            args += ["-device", f"{model},netdev={nid},mac={n.mac},id={n.name}"]
+            try:
+                model = single_value(NIC_MODELS.get(n.model, n.model), "nic_model")
+                mac = single_value(n.mac, "mac")
+            except ValueError as exc:
+                raise VMError(f"{self.name}/{n.name}: {exc}") from None
+            args += ["-device", f"{model},netdev={nid},mac={mac},id={n.name}"]
         return args
 
     # -- lifecycle ----------------------------------------------------------------
