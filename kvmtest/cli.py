@@ -15,6 +15,7 @@ import sys
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from kvmtest.exitcodes import BAD_INPUT as EXIT_BAD_INPUT
+from kvmtest.exitcodes import INFRA as EXIT_INFRA
 from kvmtest.exitcodes import OK as EXIT_OK
 
 # Subcommands: "run.py NAME ..." (or "kvmtest NAME ...") hands the rest of the command line to
@@ -265,6 +266,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_BAD_INPUT
     from kvmtest.config import MissingIncludeError, ParserError
     from kvmtest.plan import PlanError, make_parser, new_planner
+    from kvmtest.run.faults import InfraError
 
     try:
         params = _params(args.param)
@@ -283,6 +285,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except PlanError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except InfraError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INFRA
     except (ValueError, OSError, re.error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

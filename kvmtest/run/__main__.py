@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from kvmtest.exitcodes import BAD_INPUT
+from kvmtest.exitcodes import BAD_INPUT, INFRA
+from kvmtest.run.faults import InfraError
 from kvmtest.run.job import default_results_dir, new_job, resume_job, run_job
 from kvmtest.run.pipeline import DEFAULT_TIMEOUT, RunOptions
 from kvmtest.run.planfile import load_plan
@@ -50,6 +51,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                           cmdline=sys.argv, job_id=args.job_id)
             results = args.results or default_results_dir(job.set)
             summary = run_job(queues, results, job, kcidb=args.kcidb, options=opts)
+    except InfraError as exc:
+        print(f"kvmtest.run: error: {exc}", file=sys.stderr)
+        return INFRA
     except (PlanError, FileExistsError, FileNotFoundError, ValueError) as exc:
         print(f"kvmtest.run: error: {exc}", file=sys.stderr)
         return BAD_INPUT

@@ -36,6 +36,7 @@ from kvmtest.results.records import JobInfo
 from kvmtest.results.store import JOB_LOG, PLAN_JSON, RESULTS_JSON, ResultsFile, load_results
 from kvmtest.results.summary import all_passed, format_summary
 from kvmtest.results.writers import ResultsStore, ResultWriter, default_writers
+from kvmtest.run.faults import Fault, InfraError, QuietFileHandler, is_machine_fault
 from kvmtest.run.pipeline import (
     Backend,
     JobRuntime,
@@ -65,10 +66,12 @@ class JobSummary:
     interrupted: Optional[str] = None  # signal name (or "stopped") when the run was cut short
     abandoned: List[str] = field(default_factory=list)  # ids of tests whose thread never returned
     crashed: List[str] = field(default_factory=list)  # queues whose pipeline died of a runner bug
+    infra_error: Optional[str] = None  # the fault that stopped the job (disk full, a crashed queue)
 
     @property
     def passed(self) -> bool:
-        return self.interrupted is None and not self.crashed and all_passed(self.results)
+        return (self.interrupted is None and not self.crashed and self.infra_error is None
+                and all_passed(self.results))
 
     @property
     def exit_code(self) -> int:
@@ -78,7 +81,7 @@ class JobSummary:
                 return exitcodes.interrupted(signal.Signals[self.interrupted])
             except KeyError:  # "stopped" by an embedding program: no signal number to report
                 return exitcodes.TESTS_FAILED
-        if self.crashed:
+        if self.crashed or self.infra_error:
             return exitcodes.INFRA
         return exitcodes.OK if self.passed else exitcodes.TESTS_FAILED
 
@@ -151,12 +154,18 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     queues = list(queues)
     schedules = schedule(queues, data.final_ids())  # raises PlanError before any side effect
     data.planned = len(all_test_ids(queues))
-    results_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        results_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InfraError(f"cannot create the results directory: {exc}") from None
     lock = _lock_results_dir(results_dir)
     try:
         if not resume:
             job.start = time.time()
-            save_plan(results_dir / PLAN_JSON, job, queues)
+            try:
+                save_plan(results_dir / PLAN_JSON, job, queues)
+            except OSError as exc:
+                raise InfraError(f"cannot write {results_dir / PLAN_JSON}: {exc}") from None
         for stale in results_dir.glob(".*.tmp"):  # half-written by a run that was killed
             stale.unlink(missing_ok=True)
         if writers is None:
@@ -172,22 +181,29 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
                 resume: bool, progress: Optional[Callable[[ProgressEvent], None]],
                 options: RunOptions, backend: Backend, stop: threading.Event) -> JobSummary:
     workdir = Path(options.workdir_base or tempfile.gettempdir()) / f"kvmtest-{job.job_id}"
+
+    def on_fault(message: str) -> None:  # the first fault stops the job like a signal
+        rt.stop_reason = message
+        stop.set()
+        log.error("infrastructure failure, stopping the job: %s", message)
+
     rt = JobRuntime(job_id=job.job_id, results_dir=results_dir, workdir=workdir, store=store,
                     backend=backend, options=options, progress=progress or print_progress,
-                    total=sum(len(s.tests) for s in schedules), stop=stop)
+                    total=sum(len(s.tests) for s in schedules), stop=stop,
+                    fault=Fault(on_fault))
     run_info = {"start": time.time(), "end": None, "resume": resume, "pid": os.getpid(),
                 "tests": rt.total, "interrupted": None}
     job.runs.append(run_info)
     job.end = None
     job.interrupted = None
 
-    with _job_logging(results_dir / JOB_LOG), _marked_children(job.job_id):
+    with _job_logging(results_dir / JOB_LOG, rt.fault), _marked_children(job.job_id):
         log.info("job %s %s: %d queue(s), %d test(s) to run, results in %s",
                  job.job_id, "resumed" if resume else "started", len(schedules), rt.total,
                  results_dir)
         if resume:
             _kill_all(backend, job.job_id)  # guests a crashed run may have left behind
-        store.open()
+        _write(rt, store.open)
         sigs = StopOnSignals(stop, rt.hurry) if options.handle_signals else None
 
         def reason(name: str) -> None:
@@ -197,17 +213,19 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
             sigs.on_stop = reason
             sigs.__enter__()
         try:
-            _run_pipelines(rt, schedules)
+            if not rt.fault:
+                _run_pipelines(rt, schedules)
         finally:
             if sigs is not None:
                 sigs.__exit__(None, None, None)
             interrupted = (sigs.received if sigs is not None else None) or (
-                "stopped" if stop.is_set() else None)
+                "stopped" if stop.is_set() and not rt.fault else None)
             _kill_all(backend, job.job_id)
             shutil.rmtree(workdir, ignore_errors=True)
             run_info["end"] = job.end = time.time()
             run_info["interrupted"] = job.interrupted = interrupted
-            store.close()
+            run_info["error"] = rt.fault.message
+            _write(rt, store.close)  # every writer; results.json retried if it failed before
             text = format_summary(store.data, results_dir)
             for line in text.splitlines():
                 log.info("%s", line)
@@ -220,8 +238,11 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
                      f"interrupted ({interrupted})" if interrupted else "finished")
     if options.print_summary:
         print(text, flush=True)
+        if rt.fault:
+            print(f"kvmtest: error: {rt.fault.message}; the job was stopped, tests without a final"
+                  f" result are left for --resume", file=sys.stderr, flush=True)
     return JobSummary(results_dir, store.data, text, interrupted, list(rt.abandoned),
-                      list(rt.crashed))
+                      list(rt.crashed), rt.fault.message)
 
 
 def _check_new_results_dir(results_dir: Path) -> None:
@@ -230,9 +251,17 @@ def _check_new_results_dir(results_dir: Path) -> None:
         raise FileExistsError(f"{results_dir} already holds a job: use --resume")
     if results_dir.exists() and not results_dir.is_dir():
         raise FileExistsError(f"{results_dir} exists and is not a directory")
-    if results_dir.is_dir() and any(results_dir.iterdir()):
+    if results_dir.is_dir() and any(p.name != LOCK_FILE for p in results_dir.iterdir()):
         raise FileExistsError(f"{results_dir} is not empty and is not a kvmtest results directory:"
                               " give a new or empty directory")
+
+
+def _write(rt: JobRuntime, write: Callable[[], None]) -> None:
+    """A write into the results directory whose failure is a fault of the job, not a crash."""
+    try:
+        write()
+    except OSError as exc:
+        rt.fault.report(f"cannot write the results in {rt.results_dir}: {exc}")
 
 
 def _lock_results_dir(results_dir: Path):
@@ -300,9 +329,11 @@ def _run_pipelines(rt: JobRuntime, schedules) -> None:
 def _pipeline_main(rt: JobRuntime, qs) -> None:
     try:
         run_queue(rt, qs)
-    except Exception:
+    except Exception as exc:
         log.exception("[%s] pipeline crashed", qs.key)
         rt.crashed.append(qs.key)
+        if is_machine_fault(exc):  # the disk, not a bug of this queue: every queue would hit it
+            rt.fault.report(f"queue {qs.key}: {exc}")
 
 
 def _kill_all(backend: Backend, job_id: str) -> None:
@@ -340,14 +371,15 @@ class _marked_children:
 class _job_logging:
     """job.log gets every kvmtest record (DEBUG and up) while the job runs."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fault: Fault) -> None:
         self.path = path
+        self.fault = fault
         self.logger = logging.getLogger("kvmtest")
         self.handler: Optional[logging.Handler] = None
         self.level = logging.NOTSET
 
     def __enter__(self) -> _job_logging:
-        self.handler = logging.FileHandler(self.path, encoding="utf-8")
+        self.handler = QuietFileHandler(str(self.path), self.fault)
         self.handler.setFormatter(logging.Formatter(
             "%(asctime)s %(levelname)-5s [%(threadName)s] %(name)s: %(message)s"))
         self.level = self.logger.level

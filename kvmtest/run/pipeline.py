@@ -20,6 +20,7 @@ from kvmtest.plan.names import check_timeout, env_file_name, test_name_part
 from kvmtest.results.records import (
     DEP_CLASS,
     ERROR,
+    INTERRUPTED,
     PASS,
     SKIP,
     STOPPED_CLASS,
@@ -27,6 +28,7 @@ from kvmtest.results.records import (
     TestResult,
 )
 from kvmtest.results.writers import ResultsStore
+from kvmtest.run.faults import INFRA_CLASS, Fault, QuietFileHandler, is_machine_fault
 from kvmtest.run.schedule import QueueSchedule, ScheduledTest, safe_name
 from kvmtest.run.watchdog import Outcome, Watchdog, worker_name
 from kvmtest.vm.context import TestContext
@@ -136,6 +138,7 @@ class JobRuntime:
     t0: float = field(default_factory=time.monotonic)
     abandoned: List[str] = field(default_factory=list)
     crashed: List[str] = field(default_factory=list)  # queue keys whose pipeline raised
+    fault: Fault = field(default_factory=Fault)  # the first infrastructure failure (disk full...)
     _ended: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # test id -> (queue key, name, monotonic start, monotonic time of the last line about it)
@@ -197,11 +200,11 @@ def test_logdir(rt: JobRuntime, st: ScheduledTest, attempt: int) -> Path:
     return d / (leaf if attempt == 1 else f"{leaf}.{attempt}")
 
 
-class _TestLogHandler(logging.FileHandler):
+class _TestLogHandler(QuietFileHandler):
     """debug.log of one test: its own logger plus whatever its worker thread logs."""
 
-    def __init__(self, path: Path, logger_name: str, thread_name: str) -> None:
-        super().__init__(path, encoding="utf-8")
+    def __init__(self, path: Path, logger_name: str, thread_name: str, fault: Fault) -> None:
+        super().__init__(str(path), fault)
         self.setFormatter(logging.Formatter(
             "%(asctime)s %(levelname)-5s %(name)s: %(message)s"))
         self.logger_name = logger_name
@@ -260,11 +263,15 @@ def _run_one(rt: JobRuntime, qs: QueueSchedule, st: ScheduledTest, workdir: Path
     previous = rt.store.result(st.id)
     attempt = previous.attempt + 1 if previous is not None else 1
     logdir = test_logdir(rt, st, attempt)
-    logdir.mkdir(parents=True, exist_ok=True)
     logger_name = "kvmtest.test." + safe_name(f"{t.hostname}.{t.queue}").replace(".", "_") \
         + f".{st.index}"
     test_log = logging.getLogger(logger_name)
-    handler = _TestLogHandler(logdir / "debug.log", logger_name, worker_name(st.id))
+    try:
+        logdir.mkdir(parents=True, exist_ok=True)
+        handler = _TestLogHandler(logdir / "debug.log", logger_name, worker_name(st.id), rt.fault)
+    except OSError as exc:  # the results directory is unwritable: the test is left for --resume
+        rt.fault.report(f"cannot create {logdir}: {exc}")
+        return Outcome(INTERRUPTED, rt.fault.message, INFRA_CLASS)
     logging.getLogger("kvmtest").addHandler(handler)
     start = time.time()
     rt.emit(ProgressEvent("start", qs.key, st.id, t.name, time.monotonic() - rt.t0, rt.left()))
@@ -279,6 +286,14 @@ def _run_one(rt: JobRuntime, qs: QueueSchedule, st: ScheduledTest, workdir: Path
         end = time.time()
         test_log.info("status %s%s", outcome.status,
                       f": {outcome.fail_reason}" if outcome.fail_reason else "")
+        if is_machine_fault(outcome.exc):
+            rt.fault.report(f"test {st.id} hit a storage error on this machine: {outcome.exc}")
+        if rt.fault and outcome.status != INTERRUPTED:
+            # the machine failed under the test (its logs or env file may be cut short):
+            # not a verdict on the test, so not final; --resume runs it again
+            said = f"{outcome.status}" + (f": {outcome.fail_reason}" if outcome.fail_reason else "")
+            outcome = Outcome(INTERRUPTED, f"{rt.fault.message} (test ended {said})", INFRA_CLASS,
+                              outcome.abandoned)
     finally:
         rt.stopped(st.id)
         logging.getLogger("kvmtest").removeHandler(handler)
@@ -292,7 +307,10 @@ def _run_one(rt: JobRuntime, qs: QueueSchedule, st: ScheduledTest, workdir: Path
     )
     if outcome.abandoned:
         rt.abandoned.append(st.id)
-    rt.store.add(result)
+    try:
+        rt.store.add(result)  # kept in memory even when the write fails
+    except OSError as exc:
+        rt.fault.report(f"cannot write the results in {rt.results_dir}: {exc}")
     left = rt.ended_one()
     rt.emit(ProgressEvent("end", qs.key, st.id, t.name, time.monotonic() - rt.t0, left,
                           outcome.status, end - start, outcome.fail_reason))

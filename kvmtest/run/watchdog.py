@@ -41,6 +41,7 @@ class Outcome:
     fail_reason: Optional[str] = None
     fail_class: Optional[str] = None
     abandoned: bool = False  # the worker thread was still running when we gave up on it
+    exc: Optional[BaseException] = None  # what the test raised, for the runner to look at
 
 
 def classify(exc: Optional[BaseException]) -> Outcome:
@@ -50,12 +51,12 @@ def classify(exc: Optional[BaseException]) -> Outcome:
     name = type(exc).__name__
     text = str(exc) or name
     if isinstance(exc, TestFail):
-        return Outcome(FAIL, text, name)
+        return Outcome(FAIL, text, name, exc=exc)
     if isinstance(exc, TestSkip):
-        return Outcome(SKIP, text, name)
+        return Outcome(SKIP, text, name, exc=exc)
     if isinstance(exc, TestError):
-        return Outcome(ERROR, text, name)
-    return Outcome(ERROR, f"{name}: {text}", name)
+        return Outcome(ERROR, text, name, exc=exc)
+    return Outcome(ERROR, f"{name}: {text}", name, exc=exc)
 
 
 def worker_name(name: str) -> str:
