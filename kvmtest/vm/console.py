@@ -84,8 +84,13 @@ class ConsoleSession:
     def sendline(self, text: str = "") -> None:
         self.send(text + "\n")
 
-    def expect(self, patterns: List[str], timeout: float, what: str) -> Tuple[int, re.Match]:
-        """Wait for one of ``patterns`` (regexes); returns (index, match)."""
+    def expect(self, patterns: List[str], timeout: float, what: str,
+               limit: Optional[float] = None) -> Tuple[int, re.Match]:
+        """Wait for one of ``patterns`` (regexes); returns (index, match).
+
+        ``limit`` is the timeout the caller was given, for the message when this wait
+        is the rest of a longer one (default: ``timeout``).
+        """
         deadline = time.monotonic() + timeout
         compiled = [re.compile(p, re.MULTILINE) for p in patterns]
         while True:
@@ -93,7 +98,8 @@ class ConsoleSession:
                 raise StoppedError(f"{self.name}: stopped while waiting for {what}")
             left = deadline - time.monotonic()
             if left <= 0:
-                self._hang(f"{self.name}: no {what} on the console within {timeout:g} s")
+                self._hang(f"{self.name}: no {what} on the console within "
+                           f"{timeout if limit is None else limit:g} s")
             try:
                 idx = self.child.expect(compiled, timeout=min(0.5, left))
                 return idx, self.child.match
@@ -139,7 +145,7 @@ class ConsoleSession:
         deadline = time.monotonic() + timeout
         while True:
             left = max(0.0, deadline - time.monotonic())
-            idx, _m = self.expect(patterns, left, "login or shell prompt")
+            idx, _m = self.expect(patterns, left, "login or shell prompt", limit=timeout)
             if idx == 0:
                 break
             if idx == 1:
@@ -148,13 +154,32 @@ class ConsoleSession:
                 self.sendline(password)
         # No echo: commands and their output never mix on the console.
         self.sendline("stty -echo")
-        self.expect([shell_prompt], max(5.0, deadline - time.monotonic()), "shell prompt after stty")
+        self.expect([shell_prompt], max(5.0, deadline - time.monotonic()), "shell prompt after stty",
+                    limit=max(5.0, timeout))
+
+    def drain(self) -> None:
+        """Drop what the console printed since the last match (it is in the console log).
+
+        A console gets kernel messages at any time; without this, lines printed
+        between two commands would be returned as the next command's output.
+        """
+        try:
+            while True:
+                self.child.read_nonblocking(65536, timeout=0)
+        except pexpect.TIMEOUT:
+            pass
+        except pexpect.EOF:
+            self._dead("console closed")
+        except OSError as exc:
+            self._dead(f"reading the console failed: {exc}")
+        self.child.buffer = ""
 
     def cmd(self, command: str, timeout: float = 60.0) -> Tuple[int, str]:
         """Run ``command`` in the guest shell; its exit status and output (CRs removed)."""
         if not self.shell_prompt:
             raise VMError(f"{self.name}: cmd() before login()")
         tag = f"KT{next(_SEQ)}RC"
+        self.drain()
         self.sendline(f"{command}; echo {tag}=$?")
         _idx, m = self.expect([tag + r"=(\d+)\r?\n"], timeout, f"end of command {command!r}")
         output = self.child.before or ""
