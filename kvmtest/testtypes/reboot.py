@@ -13,7 +13,6 @@ from kvmtest.testtypes.errors import TestError, TestFail
 from kvmtest.testtypes.helpers import check_addresses, get_vm, login
 from kvmtest.vm.context import TestContext
 from kvmtest.vm.env import Env
-from kvmtest.vm.params import get_float
 
 BOOT_ID = "cat /proc/sys/kernel/random/boot_id"
 
@@ -34,13 +33,8 @@ def run(test: TestContext, params: Dict[str, str], env: Env) -> None:
     else:
         raise TestError(f"reboot_method {method!r}: expected shell or system_reset")
     # Same console connection: the next prompt we see comes from the rebooted guest.
-    session.shell_prompt = ""
-    p = vm.params
-    session.login(
-        p.get("shell_prompt", r"[\#\$]\s"), get_float(p, "login_timeout", 60.0),
-        login_prompt=p.get("login_prompt", ""), username=p.get("username", "root"),
-        password=p.get("password", ""),
-    )
+    vm.rebooting()
+    session = login(vm, params)
     after = session.cmd_output(BOOT_ID, 30).strip()
     if not after or after == before:
         raise TestFail(f"{vm.name}: boot id unchanged ({before}) after reboot: the guest did not reboot")

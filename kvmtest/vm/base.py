@@ -1,7 +1,10 @@
 """The guest backend interface both backends (qemu, libvirt) implement.
 
-A guest has an explicit lifecycle: defined -> booting -> ready -> stopped.
-Test types and ``kvmtest.testtypes.execute`` only talk to ``VM``; the
+A guest has an explicit lifecycle: defined -> booting -> ready -> stopped,
+enforced here (as labgrid's ``BindingState`` and ``check_active`` do for
+drivers): every state change is checked against ``TRANSITIONS``, and an
+operation that needs a running guest (log in, QMP, an env record) raises
+``VMStateError`` saying what the guest is instead. Test types and ``kvmtest.testtypes.execute`` only talk to ``VM``; the
 ``vm_type`` param picks the class through a small registry, so
 ``kvmtest/vm/libvirt_vm.py`` registers itself with ``@register("libvirt")``.
 """
@@ -22,18 +25,39 @@ from kvmtest.plan.names import check_plain
 from kvmtest.vm.console import ConsoleSession
 from kvmtest.vm.context import TestContext
 from kvmtest.vm.env import GuestRecord
-from kvmtest.vm.errors import VMDeadError, VMError, VMHangError
+from kvmtest.vm.errors import VMDeadError, VMError, VMHangError, VMStateError
 from kvmtest.vm.params import get_list, object_params, params_digest
 
-__all__ = ["VM", "GuestState", "NicPlan", "VMError", "VMDeadError", "VMHangError",
-           "backend", "make_vm", "register", "plan_nics", "default_mac"]
+__all__ = ["VM", "GuestState", "NicPlan", "VMError", "VMDeadError", "VMHangError", "VMStateError",
+           "TRANSITIONS", "RUNNING", "backend", "make_vm", "register", "plan_nics", "default_mac"]
 
 
 class GuestState(enum.Enum):
-    DEFINED = "defined"
-    BOOTING = "booting"
-    READY = "ready"
-    STOPPED = "stopped"
+    """Where a guest is in its life, as far as this ``VM`` object knows."""
+
+    DEFINED = "defined"  # an object with params; no process yet
+    BOOTING = "booting"  # the process runs; no shell prompt seen yet
+    READY = "ready"  # a shell prompt was seen on the console
+    STOPPED = "stopped"  # destroyed (by us, or after a hang); may be created again
+
+
+#: The moves a guest may make. DEFINED -> READY is a reattach (``from_env`` to a guest
+#: that is up), READY -> BOOTING a reboot, STOPPED -> BOOTING a fresh start.
+TRANSITIONS: Dict[GuestState, frozenset] = {
+    GuestState.DEFINED: frozenset({GuestState.BOOTING, GuestState.READY, GuestState.STOPPED}),
+    GuestState.BOOTING: frozenset({GuestState.READY, GuestState.STOPPED}),
+    GuestState.READY: frozenset({GuestState.BOOTING, GuestState.STOPPED}),
+    GuestState.STOPPED: frozenset({GuestState.BOOTING}),
+}
+#: States in which the guest's process exists (as far as we know).
+RUNNING = frozenset({GuestState.BOOTING, GuestState.READY})
+
+_WHY = {
+    GuestState.DEFINED: "it was never started (create() comes first; is start_vm = no?)",
+    GuestState.BOOTING: "it is already running",
+    GuestState.READY: "it is already running",
+    GuestState.STOPPED: "it was stopped (destroyed, or killed after a hang or a crash)",
+}
 
 
 @dataclass(frozen=True)
@@ -101,8 +125,26 @@ class VM(ABC):
         self.params = object_params(params, name)
         self.test = test
         self.nics = plan_nics(name, params, test)
-        self.state = GuestState.DEFINED
+        self._state = GuestState.DEFINED
         self.session: Optional[ConsoleSession] = None
+
+    # -- lifecycle state ------------------------------------------------------------
+    @property
+    def state(self) -> GuestState:
+        return self._state
+
+    @state.setter
+    def state(self, new: GuestState) -> None:
+        """Move to ``new``; a move ``TRANSITIONS`` does not list is a bug in the caller."""
+        if new is not self._state and new not in TRANSITIONS[self._state]:
+            raise VMStateError(f"{self.name}: a {self._state.value} guest cannot become {new.value}")
+        self._state = new
+
+    def require(self, states: frozenset, action: str) -> None:
+        """Raise VMStateError unless the guest is in one of ``states`` (labgrid's check_active)."""
+        if self._state not in states:
+            raise VMStateError(f"{self.name}: cannot {action}: the guest is {self._state.value}; "
+                               f"{_WHY[self._state]}")
 
     # -- identity -----------------------------------------------------------------
     @property
@@ -122,9 +164,18 @@ class VM(ABC):
         return Path(self.test.logdir) / f"console-{self.name}.log"
 
     # -- lifecycle ----------------------------------------------------------------
-    @abstractmethod
     def create(self) -> None:
-        """Start the guest (returns once the process runs; does not wait for login)."""
+        """Start the guest (returns once the process runs; does not wait for login).
+
+        Only a defined or stopped guest can be started; the backend's ``_start`` sets
+        BOOTING before it starts anything, so a failure halfway can be destroyed.
+        """
+        self.require(frozenset({GuestState.DEFINED, GuestState.STOPPED}), "start it")
+        self._start()
+
+    @abstractmethod
+    def _start(self) -> None:
+        """The backend's part of ``create``: set ``state = BOOTING``, start the process."""
 
     @abstractmethod
     def is_alive(self) -> bool:
@@ -150,7 +201,8 @@ class VM(ABC):
                               on_hang=self._on_hang)
 
     def wait_for_login(self, timeout: float = 60.0) -> ConsoleSession:
-        """A logged-in shell on the serial console; raises VMHangError/VMDeadError."""
+        """A logged-in shell on the serial console; raises VMHangError/VMDeadError/VMStateError."""
+        self.require(RUNNING, "log in")
         p = self.params
         nudge = False
         if self.session is None or self.session.closed:
@@ -158,7 +210,7 @@ class VM(ABC):
                 raise VMDeadError(f"{self.name}: {self.death_reason()}")
             self.session = self._session(self._open_console())
             nudge = True  # an already-booted guest prints nothing until poked
-        elif self.session.shell_prompt:
+        elif self.session.shell_prompt and self.state is GuestState.READY:
             return self.session
         self.session.login(
             p.get("shell_prompt", r"[\#\$]\s"), timeout,
@@ -172,9 +224,21 @@ class VM(ABC):
     def destroy(self, gracefully: bool = True) -> None:
         """Stop the guest: gracefully = ask it (QMP/poweroff) first, then kill."""
 
-    @abstractmethod
+    def rebooting(self) -> None:
+        """The guest was told to reboot: the next ``wait_for_login`` waits for a fresh prompt."""
+        self.require(RUNNING, "reboot it")
+        self.state = GuestState.BOOTING
+        if self.session is not None:
+            self.session.shell_prompt = ""
+
     def to_env(self) -> GuestRecord:
         """The env record that lets another test (or process) reattach to this guest."""
+        self.require(RUNNING, "record it in the env file")
+        return self._record()
+
+    @abstractmethod
+    def _record(self) -> GuestRecord:
+        """The backend's part of ``to_env``."""
 
     @classmethod
     @abstractmethod

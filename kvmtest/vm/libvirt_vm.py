@@ -188,7 +188,7 @@ class LibvirtVM(VM):
                 return None
             raise LibvirtVMError(f"libvirt: looking up domain {self.domain} on {self.uri}: {reason(exc)}") from None
 
-    def create(self) -> None:
+    def _start(self) -> None:
         lv = require_libvirt()
         if self.is_alive():
             raise VMError(f"{self.name} is already running (domain {self.domain})")
@@ -312,7 +312,7 @@ class LibvirtVM(VM):
         remove_overlays(self.name, self.params, Path(self.test.workdir))
 
     # -- env records ----------------------------------------------------------------
-    def to_env(self) -> GuestRecord:
+    def _record(self) -> GuestRecord:
         # pid 0: the guest is libvirtd's child, not ours; liveness is asked of libvirt.
         return GuestRecord(
             name=self.name, vm_type="libvirt", pid=0, create_time=0.0, cmdline=[],

@@ -23,7 +23,7 @@ from typing import Dict, List, Optional
 import psutil
 
 from kvmtest.vm import netns
-from kvmtest.vm.base import VM, GuestState, register
+from kvmtest.vm.base import RUNNING, VM, GuestState, register
 from kvmtest.vm.console import connect_unix
 from kvmtest.vm.context import TestContext
 from kvmtest.vm.env import GuestRecord
@@ -150,7 +150,7 @@ class QemuVM(VM):
         return args
 
     # -- lifecycle ----------------------------------------------------------------
-    def create(self) -> None:
+    def _start(self) -> None:
         if self.is_alive():
             raise VMError(f"{self.name} is already running (pid {self.pid})")
         Path(self.test.logdir).mkdir(parents=True, exist_ok=True)
@@ -225,13 +225,15 @@ class QemuVM(VM):
         return connect_unix(self.console_socket, 5, self.is_alive)
 
     def monitor(self, timeout: float = 5.0) -> QMP:
+        """A QMP connection to the running guest's monitor."""
+        self.require(RUNNING, "talk to its QMP monitor")
         return QMP(self.monitor_socket, timeout)
 
     def destroy(self, gracefully: bool = True) -> None:
         try:
             if self.is_alive() and gracefully:
                 try:
-                    with self.monitor(2.0) as qmp:
+                    with QMP(self.monitor_socket, 2.0) as qmp:  # any state: it is alive
                         qmp.cmd("quit", expect_close=True)
                     self._wait_gone(get_float(self.params, "shutdown_timeout", 5.0))
                 except QMPError as exc:
@@ -279,7 +281,7 @@ class QemuVM(VM):
         remove_overlays(self.name, self.params, Path(self.test.workdir))
 
     # -- env records ------------------------------------------------------------
-    def to_env(self) -> GuestRecord:
+    def _record(self) -> GuestRecord:
         return GuestRecord(
             name=self.name, vm_type="qemu", pid=self.pid, create_time=self.create_time,
             cmdline=self.cmdline, params_digest=self.params_digest,
