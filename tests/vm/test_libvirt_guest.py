@@ -28,6 +28,7 @@ from kvmtest.vm.base import make_vm
 from kvmtest.vm.env import Env
 from kvmtest.vm.errors import VMDeadError
 from kvmtest.vm.reaper import kill_guests
+from tests.interrupts import deferred_stop_signals
 from tests.vm.guestkit import JOB_PREFIX, context, have_guest_tools, job_id, tiny_params
 from tests.waiting import wait_for
 
@@ -90,9 +91,11 @@ def _our_qemus():
 
 
 def _our_bridges():
+    """Bridges a test saw, and any bridge labelled with one of this pytest's jobs."""
     from kvmtest.vm.libvirt_conn import list_bridges
 
-    return [b for b in list_bridges() if b in _BRIDGES_SEEN]
+    ours = {b for job in _bridge_jobs() if job.startswith(JOB_PREFIX) for b in list_bridges(job)}
+    return sorted(ours | {b for b in list_bridges() if b in _BRIDGES_SEEN})
 
 
 _BRIDGES_SEEN: set = set()
@@ -100,48 +103,84 @@ _BRIDGES_SEEN: set = set()
 
 @pytest.fixture(scope="module", autouse=True)
 def libvirtd(tiny_guest):
-    """A running libvirtd for the module; leaves the machine as it found it."""
-    from kvmtest.vm.libvirt_conn import cleanup_domains, close_all
+    """A running libvirtd for the module; leaves the machine as it found it.
+
+    Start and cleanup run with stop signals deferred (tests/interrupts.py): a Ctrl-C
+    while the daemon starts must not lose the "a fixture started it" mark, and one
+    during cleanup must not leave a domain, a bridge or the daemons behind.
+    """
+    from kvmtest.vm.libvirt_conn import close_all
+
     # Several pytest sessions (other engineers, CI) may share the daemon: each holds a shared
     # lock while it uses it; the last one out stops it, and only if a fixture started it.
-    LOCK.parent.mkdir(parents=True, exist_ok=True)
-    lock = open(LOCK, "a")  # noqa: SIM115 - held for the whole module
-    fcntl.flock(lock, fcntl.LOCK_SH)
-    if _script("start") == "started":
-        MARK.touch()
+    with deferred_stop_signals():
+        LOCK.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(LOCK, "a")  # noqa: SIM115 - held for the whole module
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        if _script("start") == "started":
+            MARK.touch()
     yield
-    # Whatever a failed test left: remove it, then prove nothing is left.
-    conn = libvirt.open(URI)
-    jobs = set()
-    from kvmtest.vm.libvirt_xml import parse_metadata
-
-    for dom in conn.listAllDomains(0):
-        job = parse_metadata(dom.XMLDesc(0)).get("job", "")
-        if job.startswith(JOB_PREFIX):
-            jobs.add(job)
-    conn.close()
-    leaked = sorted(jobs)
-    for job in jobs:
-        cleanup_domains(job)
-    left_qemu = _our_qemus()
-    left_br = _our_bridges()
-    virsh = subprocess.run(["virsh", "-c", URI, "list", "--all", "--name"], capture_output=True,
-                           text=True, check=True).stdout.split()
-    left_virsh = [n for n in virsh if n.startswith("kvmtest-" + JOB_PREFIX.replace("-", "_"))]
-    close_all()
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if MARK.exists():
-            MARK.unlink()
-            _script("stop")
-    except BlockingIOError:
-        pass  # another session still uses the daemon; it stops it when done
-    finally:
-        lock.close()
-    assert not leaked, f"domains left after the tests by jobs {leaked}"
+    with deferred_stop_signals():
+        # Whatever a failed or interrupted test left: remove it, then prove nothing is left.
+        leaked = _remove_our_leftovers()
+        left_qemu = _our_qemus()
+        left_br = _our_bridges()
+        virsh = subprocess.run(["virsh", "-c", URI, "list", "--all", "--name"], capture_output=True,
+                               text=True, check=True).stdout.split()
+        left_virsh = [n for n in virsh if n.startswith("kvmtest-" + JOB_PREFIX.replace("-", "_"))]
+        close_all()
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if MARK.exists():
+                MARK.unlink()
+                _script("stop")
+        except BlockingIOError:
+            pass  # another session still uses the daemon; it stops it when done
+        finally:
+            lock.close()
+    assert not leaked, f"domains or bridges left after the tests by jobs {leaked}"
     assert not left_qemu, f"qemu processes left: {left_qemu}"
     assert not left_br, f"bridges left: {left_br}"
     assert not left_virsh, f"virsh list --all still shows {left_virsh}"
+
+
+def _remove_our_leftovers():
+    """Destroy the domains and remove the bridges of this pytest's jobs; returns those jobs."""
+    from kvmtest.vm.libvirt_conn import cleanup_domains, remove_bridges
+    from kvmtest.vm.libvirt_xml import parse_metadata
+
+    conn = libvirt.open(URI)
+    jobs = set()
+    try:
+        for dom in conn.listAllDomains(0):
+            job = parse_metadata(dom.XMLDesc(0)).get("job", "")
+            if job.startswith(JOB_PREFIX):
+                jobs.add(job)
+    finally:
+        conn.close()
+    jobs |= {job for job in _bridge_jobs() if job.startswith(JOB_PREFIX)}
+    for job in sorted(jobs):
+        cleanup_domains(job)
+        remove_bridges(job)
+    return sorted(jobs)
+
+
+def _bridge_jobs():
+    """Jobs named in the aliases of kvmtest's bridges."""
+    import json
+
+    from kvmtest.vm.libvirt_conn import _ALIAS_PREFIX
+
+    res = subprocess.run(["ip", "-j", "link", "show", "type", "bridge"], capture_output=True, text=True)
+    jobs = set()
+    for link in json.loads(res.stdout or "[]"):
+        alias = link.get("ifalias", "")
+        if alias.startswith(_ALIAS_PREFIX):
+            try:
+                jobs.add(json.loads(alias[len(_ALIAS_PREFIX):])[0])
+            except (ValueError, IndexError):
+                continue
+    return jobs
 
 
 @pytest.fixture
