@@ -36,6 +36,12 @@ from kvmtest.results.records import JobInfo
 from kvmtest.results.store import JOB_LOG, PLAN_JSON, RESULTS_JSON, ResultsFile, load_results
 from kvmtest.results.summary import all_passed, format_summary
 from kvmtest.results.writers import ResultsStore, ResultWriter, default_writers
+from kvmtest.run.attempts import (
+    FINISHED,
+    INFRA_RUN,
+    INTERRUPTED_RUN,
+    account_for_killed_run,
+)
 from kvmtest.run.faults import Fault, InfraError, QuietFileHandler, is_machine_fault
 from kvmtest.run.pipeline import (
     Backend,
@@ -191,8 +197,9 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
                     backend=backend, options=options, progress=progress or print_progress,
                     total=sum(len(s.tests) for s in schedules), stop=stop,
                     fault=Fault(on_fault))
+    killed_run = account_for_killed_run(results_dir, store.data, schedules) if resume else None
     run_info = {"start": time.time(), "end": None, "resume": resume, "pid": os.getpid(),
-                "tests": rt.total, "interrupted": None}
+                "tests": rt.total, "interrupted": None, "ended": None}
     job.runs.append(run_info)
     job.end = None
     job.interrupted = None
@@ -201,6 +208,9 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
         log.info("job %s %s: %d queue(s), %d test(s) to run, results in %s",
                  job.job_id, "resumed" if resume else "started", len(schedules), rt.total,
                  results_dir)
+        if killed_run is not None:
+            log.warning("the previous run (pid %s) was killed; tests it was running are"
+                        " INTERRUPTED (RunnerKilled) and run again", killed_run.get("pid"))
         if resume:
             _kill_all(backend, job.job_id)  # guests a crashed run may have left behind
         _write(rt, store.open)
@@ -225,6 +235,8 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
             run_info["end"] = job.end = time.time()
             run_info["interrupted"] = job.interrupted = interrupted
             run_info["error"] = rt.fault.message
+            run_info["ended"] = (INFRA_RUN if rt.fault or rt.crashed
+                                 else INTERRUPTED_RUN if interrupted else FINISHED)
             _write(rt, store.close)  # every writer; results.json retried if it failed before
             text = format_summary(store.data, results_dir)
             for line in text.splitlines():

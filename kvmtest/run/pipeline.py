@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from kvmtest.plan.model import QueuePlan
-from kvmtest.plan.names import check_timeout, env_file_name, test_name_part
+from kvmtest.plan.names import check_timeout, env_file_name
 from kvmtest.results.records import (
     DEP_CLASS,
     ERROR,
@@ -28,6 +28,7 @@ from kvmtest.results.records import (
     TestResult,
 )
 from kvmtest.results.writers import ResultsStore
+from kvmtest.run.attempts import logdir_for, next_attempt
 from kvmtest.run.faults import INFRA_CLASS, Fault, QuietFileHandler, is_machine_fault
 from kvmtest.run.schedule import QueueSchedule, ScheduledTest, safe_name
 from kvmtest.run.watchdog import Outcome, Watchdog, worker_name
@@ -194,10 +195,7 @@ def env_path(rt: JobRuntime, plan: QueuePlan) -> Path:
 
 
 def test_logdir(rt: JobRuntime, st: ScheduledTest, attempt: int) -> Path:
-    t = st.test
-    d = rt.results_dir / "tests" / f"{safe_name(t.hostname)}-{safe_name(t.queue)}"
-    leaf = f"{st.index}-{test_name_part(t.shortname)}"
-    return d / (leaf if attempt == 1 else f"{leaf}.{attempt}")
+    return logdir_for(rt.results_dir, st, attempt)
 
 
 class _TestLogHandler(QuietFileHandler):
@@ -261,7 +259,8 @@ def _run_one(rt: JobRuntime, qs: QueueSchedule, st: ScheduledTest, workdir: Path
              env: Any, env_error: Optional[str], watchdog: Watchdog) -> Outcome:
     t = st.test
     previous = rt.store.result(st.id)
-    attempt = previous.attempt + 1 if previous is not None else 1
+    # never a directory an earlier attempt used, even one a killed runner left unrecorded
+    attempt = next_attempt(rt.results_dir, st, [previous] if previous is not None else [])
     logdir = test_logdir(rt, st, attempt)
     logger_name = "kvmtest.test." + safe_name(f"{t.hostname}.{t.queue}").replace(".", "_") \
         + f".{st.index}"
