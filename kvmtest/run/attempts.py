@@ -34,17 +34,17 @@ KILLED_CLASS = "RunnerKilled"
 FINISHED, INTERRUPTED_RUN, INFRA_RUN, KILLED = "finished", "interrupted", "infra", "killed"
 
 
-def logdir_for(results_dir: Path, st: ScheduledTest, attempt: int) -> Path:
+def logdir_for(results_dir: Path, scheduled: ScheduledTest, attempt: int) -> Path:
     """``tests/<host>-<queue>/<n>-<name>`` for attempt 1, ``...<n>-<name>.<attempt>`` after."""
-    t = st.test
+    t = scheduled.test
     d = Path(results_dir) / "tests" / f"{safe_name(t.hostname)}-{safe_name(t.queue)}"
-    leaf = f"{st.index}-{test_name_part(t.shortname)}"
+    leaf = f"{scheduled.index}-{test_name_part(t.shortname)}"
     return d / (leaf if attempt == 1 else f"{leaf}.{attempt}")
 
 
-def attempts_on_disk(results_dir: Path, st: ScheduledTest) -> Dict[int, Path]:
-    """Attempt number -> log directory, for every attempt of ``st`` that left one."""
-    first = logdir_for(results_dir, st, 1)
+def attempts_on_disk(results_dir: Path, scheduled: ScheduledTest) -> Dict[int, Path]:
+    """Attempt number -> log directory, for every attempt of ``scheduled`` that left one."""
+    first = logdir_for(results_dir, scheduled, 1)
     found: Dict[int, Path] = {}
     if first.is_dir():
         found[1] = first
@@ -57,9 +57,9 @@ def attempts_on_disk(results_dir: Path, st: ScheduledTest) -> Dict[int, Path]:
     return found
 
 
-def next_attempt(results_dir: Path, st: ScheduledTest, known: Sequence[TestResult]) -> int:
+def next_attempt(results_dir: Path, scheduled: ScheduledTest, known: Sequence[TestResult]) -> int:
     """One more than any attempt results.json records (``known``) or the disk shows."""
-    used = [r.attempt for r in known] + list(attempts_on_disk(results_dir, st))
+    used = [r.attempt for r in known] + list(attempts_on_disk(results_dir, scheduled))
     return max(used, default=0) + 1
 
 
@@ -77,10 +77,10 @@ def account_for_killed_run(results_dir: Path, data: ResultsFile,
     for r in (*data.superseded, *data.tests):
         history.setdefault(r.id, []).append(r)
     last_seen = _mtime(Path(results_dir) / JOB_LOG) or float(run.get("start") or 0.0)
-    for qs in schedules:
-        for st in qs.tests:
-            on_disk = attempts_on_disk(results_dir, st)
-            recorded = max((r.attempt for r in history.get(st.id, [])), default=0)
+    for queue_schedule in schedules:
+        for scheduled in queue_schedule.tests:
+            on_disk = attempts_on_disk(results_dir, scheduled)
+            recorded = max((r.attempt for r in history.get(scheduled.id, [])), default=0)
             newer = [a for a in on_disk if a > recorded]
             if not newer:
                 continue
@@ -91,13 +91,14 @@ def account_for_killed_run(results_dir: Path, data: ResultsFile,
             start = min(_first_log_time(debug) or end, end)
             pid = run.get("pid")
             killed = TestResult(
-                id=st.id, name=st.test.name, shortname=st.test.shortname, status=INTERRUPTED,
-                hostname=st.test.hostname, queue=st.test.queue, start=start, end=end,
+                id=scheduled.id, name=scheduled.test.name, shortname=scheduled.test.shortname,
+                status=INTERRUPTED,
+                hostname=scheduled.test.hostname, queue=scheduled.test.queue, start=start, end=end,
                 fail_reason=f"the runner{f' (pid {pid})' if pid else ''} was killed while this"
                             " attempt ran; its log directory is kept as it was left",
                 fail_class=KILLED_CLASS, logdir=str(logdir.relative_to(results_dir)),
-                addresses=list(st.test.addresses), attempt=attempt)
-            previous = by_id.pop(st.id, None)
+                addresses=list(scheduled.test.addresses), attempt=attempt)
+            previous = by_id.pop(scheduled.id, None)
             if previous is not None:
                 data.tests.remove(previous)
                 data.superseded.append(previous)

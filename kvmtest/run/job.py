@@ -189,72 +189,72 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
     workdir = Path(options.workdir_base or tempfile.gettempdir()) / f"kvmtest-{job.job_id}"
 
     def on_fault(message: str) -> None:  # the first fault stops the job like a signal
-        rt.stop_reason = message
+        runtime.stop_reason = message
         stop.set()
         log.error("infrastructure failure, stopping the job: %s", message)
 
-    rt = JobRuntime(job_id=job.job_id, results_dir=results_dir, workdir=workdir, store=store,
+    runtime = JobRuntime(job_id=job.job_id, results_dir=results_dir, workdir=workdir, store=store,
                     backend=backend, options=options, progress=progress or print_progress,
                     total=sum(len(s.tests) for s in schedules), stop=stop,
                     fault=Fault(on_fault))
     killed_run = account_for_killed_run(results_dir, store.data, schedules) if resume else None
     run_info = {"start": time.time(), "end": None, "resume": resume, "pid": os.getpid(),
-                "tests": rt.total, "interrupted": None, "ended": None}
+                "tests": runtime.total, "interrupted": None, "ended": None}
     job.runs.append(run_info)
     job.end = None
     job.interrupted = None
 
-    with _job_logging(results_dir / JOB_LOG, rt.fault), _marked_children(job.job_id):
+    with _JobLogging(results_dir / JOB_LOG, runtime.fault), _MarkedChildren(job.job_id):
         log.info("job %s %s: %d queue(s), %d test(s) to run, results in %s",
-                 job.job_id, "resumed" if resume else "started", len(schedules), rt.total,
+                 job.job_id, "resumed" if resume else "started", len(schedules), runtime.total,
                  results_dir)
         if killed_run is not None:
             log.warning("the previous run (pid %s) was killed; tests it was running are"
                         " INTERRUPTED (RunnerKilled) and run again", killed_run.get("pid"))
         if resume:
             _kill_all(backend, job.job_id)  # guests a crashed run may have left behind
-        _write(rt, store.open)
-        sigs = StopOnSignals(stop, rt.hurry) if options.handle_signals else None
+        _write(runtime, store.open)
+        sigs = StopOnSignals(stop, runtime.hurry) if options.handle_signals else None
 
         def reason(name: str) -> None:
-            rt.stop_reason = f"{name} received"
+            runtime.stop_reason = f"{name} received"
 
         if sigs is not None:
             sigs.on_stop = reason
             sigs.__enter__()
         try:
-            if not rt.fault:
-                _run_pipelines(rt, schedules)
+            if not runtime.fault:
+                _run_pipelines(runtime, schedules)
         finally:
             if sigs is not None:
                 sigs.__exit__(None, None, None)
             interrupted = (sigs.received if sigs is not None else None) or (
-                "stopped" if stop.is_set() and not rt.fault else None)
+                "stopped" if stop.is_set() and not runtime.fault else None)
             _kill_all(backend, job.job_id)
             shutil.rmtree(workdir, ignore_errors=True)
             run_info["end"] = job.end = time.time()
             run_info["interrupted"] = job.interrupted = interrupted
-            run_info["error"] = rt.fault.message
-            run_info["ended"] = (INFRA_RUN if rt.fault or rt.crashed
+            run_info["error"] = runtime.fault.message
+            run_info["ended"] = (INFRA_RUN if runtime.fault or runtime.crashed
                                  else INTERRUPTED_RUN if interrupted else FINISHED)
-            _write(rt, store.close)  # every writer; results.json retried if it failed before
+            _write(runtime, store.close)  # every writer; results.json retried if it failed before
             text = format_summary(store.data, results_dir)
             for line in text.splitlines():
                 log.info("%s", line)
-            if rt.abandoned:
-                log.warning("test thread(s) abandoned: %s", ", ".join(rt.abandoned))
-            if rt.crashed:
+            if runtime.abandoned:
+                log.warning("test thread(s) abandoned: %s", ", ".join(runtime.abandoned))
+            if runtime.crashed:
                 log.error("pipeline(s) crashed, their remaining tests did not run: %s",
-                          ", ".join(rt.crashed))
+                          ", ".join(runtime.crashed))
             log.info("job %s %s", job.job_id,
                      f"interrupted ({interrupted})" if interrupted else "finished")
     if options.print_summary:
         print(text, flush=True)
-        if rt.fault:
-            print(f"kvmtest: error: {rt.fault.message}; the job was stopped, tests without a final"
-                  f" result are left for --resume", file=sys.stderr, flush=True)
-    return JobSummary(results_dir, store.data, text, interrupted, list(rt.abandoned),
-                      list(rt.crashed), rt.fault.message)
+        if runtime.fault:
+            print(f"kvmtest: error: {runtime.fault.message}; the job was stopped, tests without"
+                  f" a final result are left for --resume", file=sys.stderr, flush=True)
+    return JobSummary(results_dir, store.data, text, interrupted, list(runtime.abandoned),
+                      list(runtime.crashed), runtime.fault.message)
 
 
 def _check_new_results_dir(results_dir: Path) -> None:
@@ -268,12 +268,12 @@ def _check_new_results_dir(results_dir: Path) -> None:
                               " give a new or empty directory")
 
 
-def _write(rt: JobRuntime, write: Callable[[], None]) -> None:
+def _write(runtime: JobRuntime, write: Callable[[], None]) -> None:
     """A write into the results directory whose failure is a fault of the job, not a crash."""
     try:
         write()
     except OSError as exc:
-        rt.fault.report(f"cannot write the results in {rt.results_dir}: {exc}")
+        runtime.fault.report(f"cannot write the results in {runtime.results_dir}: {exc}")
 
 
 def _lock_results_dir(results_dir: Path):
@@ -322,30 +322,30 @@ def _upgrade_ids(queues, data: ResultsFile) -> None:
             r.id = renames.get(r.id, r.id)
 
 
-def _run_pipelines(rt: JobRuntime, schedules) -> None:
+def _run_pipelines(runtime: JobRuntime, schedules) -> None:
     threads = []
-    for qs in schedules:
-        t = threading.Thread(target=_pipeline_main, args=(rt, qs), daemon=True,
-                             name=f"queue-{qs.key}")
+    for queue_schedule in schedules:
+        t = threading.Thread(target=_pipeline_main, args=(runtime, queue_schedule), daemon=True,
+                             name=f"queue-{queue_schedule.key}")
         threads.append(t)
         t.start()
-    period = rt.options.heartbeat
+    period = runtime.options.heartbeat
     tick = min(0.2, period / 4) if period > 0 else 0.2
     for t in threads:
         while t.is_alive():
             t.join(tick)  # short joins keep the main thread responsive to signals
             if period > 0:
-                rt.heartbeats()
+                runtime.heartbeats()
 
 
-def _pipeline_main(rt: JobRuntime, qs) -> None:
+def _pipeline_main(runtime: JobRuntime, queue_schedule) -> None:
     try:
-        run_queue(rt, qs)
+        run_queue(runtime, queue_schedule)
     except Exception as exc:
-        log.exception("[%s] pipeline crashed", qs.key)
-        rt.crashed.append(qs.key)
+        log.exception("[%s] pipeline crashed", queue_schedule.key)
+        runtime.crashed.append(queue_schedule.key)
         if is_machine_fault(exc):  # the disk, not a bug of this queue: every queue would hit it
-            rt.fault.report(f"queue {qs.key}: {exc}")
+            runtime.fault.report(f"queue {queue_schedule.key}: {exc}")
 
 
 def _kill_all(backend: Backend, job_id: str) -> None:
@@ -356,7 +356,7 @@ def _kill_all(backend: Backend, job_id: str) -> None:
         log.error("killing the job's guests failed: %s", exc)
 
 
-class _marked_children:
+class _MarkedChildren:
     """Mark every process the job starts with KVMTEST_JOB, as guests are.
 
     Then ``kill_guests(job_id)`` at the end, on a signal, and when ``--resume``
@@ -368,7 +368,7 @@ class _marked_children:
         self.job_id = job_id
         self.before: Optional[str] = None
 
-    def __enter__(self) -> _marked_children:
+    def __enter__(self) -> _MarkedChildren:
         self.before = os.environ.get(ENV_JOB)
         os.environ[ENV_JOB] = self.job_id
         return self
@@ -380,7 +380,7 @@ class _marked_children:
             os.environ[ENV_JOB] = self.before
 
 
-class _job_logging:
+class _JobLogging:
     """job.log gets every kvmtest record (DEBUG and up) while the job runs."""
 
     def __init__(self, path: Path, fault: Fault) -> None:
@@ -390,7 +390,7 @@ class _job_logging:
         self.handler: Optional[logging.Handler] = None
         self.level = logging.NOTSET
 
-    def __enter__(self) -> _job_logging:
+    def __enter__(self) -> _JobLogging:
         self.handler = QuietFileHandler(str(self.path), self.fault)
         self.handler.setFormatter(logging.Formatter(
             "%(asctime)s %(levelname)-5s [%(threadName)s] %(name)s: %(message)s"))

@@ -189,13 +189,13 @@ class JobRuntime:
                                     duration=so_far))
 
 
-def env_path(rt: JobRuntime, plan: QueuePlan) -> Path:
+def env_path(runtime: JobRuntime, plan: QueuePlan) -> Path:
     """The queue's env file, always inside <results>/env/ (an env is a name, never a path)."""
-    return rt.results_dir / "env" / env_file_name(plan.env or f"env-{plan.queue}")
+    return runtime.results_dir / "env" / env_file_name(plan.env or f"env-{plan.queue}")
 
 
-def test_logdir(rt: JobRuntime, st: ScheduledTest, attempt: int) -> Path:
-    return logdir_for(rt.results_dir, st, attempt)
+def test_logdir(runtime: JobRuntime, scheduled: ScheduledTest, attempt: int) -> Path:
+    return logdir_for(runtime.results_dir, scheduled, attempt)
 
 
 class _TestLogHandler(QuietFileHandler):
@@ -213,115 +213,121 @@ class _TestLogHandler(QuietFileHandler):
                 or record.threadName == self.thread_name)
 
 
-def run_queue(rt: JobRuntime, qs: QueueSchedule) -> None:
+def run_queue(runtime: JobRuntime, queue_schedule: QueueSchedule) -> None:
     """The pipeline thread's body: the queue's pending tests in plan order."""
-    plan = qs.plan
-    workdir = rt.workdir / safe_name(f"{plan.hostname}-{plan.queue}")
+    plan = queue_schedule.plan
+    workdir = runtime.workdir / safe_name(f"{plan.hostname}-{plan.queue}")
     workdir.mkdir(parents=True, exist_ok=True)
-    env_file = env_path(rt, plan)
+    env_file = env_path(runtime, plan)
     env_file.parent.mkdir(parents=True, exist_ok=True)
 
     def kill(sig: int) -> int:
-        return rt.backend.kill_guests(rt.job_id, plan.queue, sig)
+        return runtime.backend.kill_guests(runtime.job_id, plan.queue, sig)
 
-    watchdog = Watchdog(kill=kill, grace=rt.options.grace,
-                        abandon_after=rt.options.abandon_after, job_stop=rt.stop,
-                        hurry=rt.hurry, stop_reason=lambda: rt.stop_reason)
+    watchdog = Watchdog(kill=kill, grace=runtime.options.grace,
+                        abandon_after=runtime.options.abandon_after, job_stop=runtime.stop,
+                        hurry=runtime.hurry, stop_reason=lambda: runtime.stop_reason)
     env: Any = None
     env_error: Optional[str] = None
     try:
-        for st in qs.tests:
-            if rt.stop.is_set():
+        for scheduled in queue_schedule.tests:
+            if runtime.stop.is_set():
                 break
             if env is None and env_error is None:
                 try:
-                    env = rt.backend.load_env(env_file)
+                    env = runtime.backend.load_env(env_file)
                 except Exception as exc:
                     env_error = f"cannot load env file {env_file}: {type(exc).__name__}: {exc}"
                     log.error("[%s] %s", plan.key, env_error)
-            outcome = _run_one(rt, qs, st, workdir, env, env_error, watchdog)
+            outcome = _run_one(runtime, plan.key, scheduled, workdir, env, env_error, watchdog)
             if outcome.abandoned or outcome.fail_class in (TIMEOUT_CLASS, STOPPED_CLASS):
                 env = None  # the stopped test may have left it half-updated: re-read the file
     finally:
-        _close_queue(rt, plan)
+        _close_queue(runtime, plan)
 
 
-def _close_queue(rt: JobRuntime, plan: QueuePlan) -> None:
+def _close_queue(runtime: JobRuntime, plan: QueuePlan) -> None:
     """Guests kept across tests (kill_vm = no) end with their queue."""
     try:
-        if rt.backend.kill_guests(rt.job_id, plan.queue, signal.SIGTERM):
-            rt.backend.kill_guests(rt.job_id, plan.queue, signal.SIGKILL)
+        if runtime.backend.kill_guests(runtime.job_id, plan.queue, signal.SIGTERM):
+            runtime.backend.kill_guests(runtime.job_id, plan.queue, signal.SIGKILL)
     except Exception as exc:
         log.error("[%s] killing the queue's guests failed: %s", plan.key, exc)
 
 
-def _run_one(rt: JobRuntime, qs: QueueSchedule, st: ScheduledTest, workdir: Path,
+def _run_one(runtime: JobRuntime, queue_key: str, scheduled: ScheduledTest, workdir: Path,
              env: Any, env_error: Optional[str], watchdog: Watchdog) -> Outcome:
-    t = st.test
-    previous = rt.store.result(st.id)
+    t = scheduled.test
+    previous = runtime.store.result(scheduled.id)
     # never a directory an earlier attempt used, even one a killed runner left unrecorded
-    attempt = next_attempt(rt.results_dir, st, [previous] if previous is not None else [])
-    logdir = test_logdir(rt, st, attempt)
+    known = [previous] if previous is not None else []
+    attempt = next_attempt(runtime.results_dir, scheduled, known)
+    logdir = test_logdir(runtime, scheduled, attempt)
     logger_name = "kvmtest.test." + safe_name(f"{t.hostname}.{t.queue}").replace(".", "_") \
-        + f".{st.index}"
+        + f".{scheduled.index}"
     test_log = logging.getLogger(logger_name)
     try:
         logdir.mkdir(parents=True, exist_ok=True)
-        handler = _TestLogHandler(logdir / "debug.log", logger_name, worker_name(st.id), rt.fault)
+        handler = _TestLogHandler(logdir / "debug.log", logger_name, worker_name(scheduled.id),
+                                  runtime.fault)
     except OSError as exc:  # the results directory is unwritable: the test is left for --resume
-        rt.fault.report(f"cannot create {logdir}: {exc}")
-        return Outcome(INTERRUPTED, rt.fault.message, INFRA_CLASS)
+        runtime.fault.report(f"cannot create {logdir}: {exc}")
+        return Outcome(INTERRUPTED, runtime.fault.message, INFRA_CLASS)
     logging.getLogger("kvmtest").addHandler(handler)
     start = time.time()
-    rt.emit(ProgressEvent("start", qs.key, st.id, t.name, time.monotonic() - rt.t0, rt.left()))
-    rt.started(st.id, qs.key, t.name)
-    test_log.info("test %s (%s) attempt %d, logdir %s", t.name, st.id, attempt, logdir)
+    runtime.emit(ProgressEvent("start", queue_key, scheduled.id, t.name,
+                               time.monotonic() - runtime.t0, runtime.left()))
+    runtime.started(scheduled.id, queue_key, t.name)
+    test_log.info("test %s (%s) attempt %d, logdir %s", t.name, scheduled.id, attempt, logdir)
     try:
         try:
-            outcome = _outcome(rt, st, workdir, env, env_error, watchdog, logdir, test_log)
+            outcome = _outcome(runtime, scheduled, workdir, env, env_error, watchdog, logdir,
+                               test_log)
         except Exception as exc:  # a runner bug costs one test, never the queue
-            log.exception("[%s] runner error in %s", qs.key, st.id)
+            log.exception("[%s] runner error in %s", queue_key, scheduled.id)
             outcome = Outcome(ERROR, f"runner error: {type(exc).__name__}: {exc}", "RunnerError")
         end = time.time()
         test_log.info("status %s%s", outcome.status,
                       f": {outcome.fail_reason}" if outcome.fail_reason else "")
         if is_machine_fault(outcome.exc):
-            rt.fault.report(f"test {st.id} hit a storage error on this machine: {outcome.exc}")
-        if rt.fault and outcome.status != INTERRUPTED:
+            runtime.fault.report(f"test {scheduled.id} hit a storage error on this machine: "
+                                 f"{outcome.exc}")
+        if runtime.fault and outcome.status != INTERRUPTED:
             # the machine failed under the test (its logs or env file may be cut short):
             # not a verdict on the test, so not final; --resume runs it again
             said = f"{outcome.status}" + (f": {outcome.fail_reason}" if outcome.fail_reason else "")
-            outcome = Outcome(INTERRUPTED, f"{rt.fault.message} (test ended {said})", INFRA_CLASS,
-                              outcome.abandoned)
+            outcome = Outcome(INTERRUPTED, f"{runtime.fault.message} (test ended {said})",
+                              INFRA_CLASS, outcome.abandoned)
     finally:
-        rt.stopped(st.id)
+        runtime.stopped(scheduled.id)
         logging.getLogger("kvmtest").removeHandler(handler)
         handler.close()
     result = TestResult(
-        id=st.id, name=t.name, shortname=t.shortname, status=outcome.status,
+        id=scheduled.id, name=t.name, shortname=t.shortname, status=outcome.status,
         hostname=t.hostname, queue=t.queue, start=start, end=end,
         fail_reason=outcome.fail_reason, fail_class=outcome.fail_class,
-        logdir=str(logdir.relative_to(rt.results_dir)), addresses=list(t.addresses),
+        logdir=str(logdir.relative_to(runtime.results_dir)), addresses=list(t.addresses),
         attempt=attempt,
     )
     if outcome.abandoned:
-        rt.abandoned.append(st.id)
+        runtime.abandoned.append(scheduled.id)
     try:
-        rt.store.add(result)  # kept in memory even when the write fails
+        runtime.store.add(result)  # kept in memory even when the write fails
     except OSError as exc:
-        rt.fault.report(f"cannot write the results in {rt.results_dir}: {exc}")
-    left = rt.ended_one()
-    rt.emit(ProgressEvent("end", qs.key, st.id, t.name, time.monotonic() - rt.t0, left,
-                          outcome.status, end - start, outcome.fail_reason))
+        runtime.fault.report(f"cannot write the results in {runtime.results_dir}: {exc}")
+    left = runtime.ended_one()
+    elapsed = time.monotonic() - runtime.t0
+    runtime.emit(ProgressEvent("end", queue_key, scheduled.id, t.name, elapsed, left,
+                               outcome.status, end - start, outcome.fail_reason))
     return outcome
 
 
-def _outcome(rt: JobRuntime, st: ScheduledTest, workdir: Path, env: Any,
+def _outcome(runtime: JobRuntime, scheduled: ScheduledTest, workdir: Path, env: Any,
              env_error: Optional[str], watchdog: Watchdog, logdir: Path,
              test_log: logging.Logger) -> Outcome:
-    t = st.test
-    for dep in st.deps:
-        status = rt.store.status_of(dep)
+    t = scheduled.test
+    for dep in scheduled.deps:
+        status = runtime.store.status_of(dep)
         if status != PASS:
             reason = f"dependency {dep} {'is ' + status if status else 'has no result'}"
             test_log.info("skipped: %s", reason)
@@ -332,13 +338,13 @@ def _outcome(rt: JobRuntime, st: ScheduledTest, workdir: Path, env: Any,
     why = check_timeout(raw)  # the planner refuses these; a plan.json made elsewhere may not
     if why:
         return Outcome(ERROR, f"bad timeout param: {why}", "ParamError")
-    timeout = float(raw) if raw.strip() else rt.options.default_timeout
+    timeout = float(raw) if raw.strip() else runtime.options.default_timeout
     ctx = TestContext(
         name=t.name, shortname=t.shortname, params=dict(t.params), logdir=logdir,
-        workdir=workdir, job_id=rt.job_id, hostname=t.hostname, queue=t.queue,
+        workdir=workdir, job_id=runtime.job_id, hostname=t.hostname, queue=t.queue,
         addresses=list(t.addresses), log=test_log,
     )
 
-    return watchdog.run(lambda: rt.backend.execute(ctx, env), timeout, ctx.stop,
-                        name=st.id, test_log=test_log)
+    return watchdog.run(lambda: runtime.backend.execute(ctx, env), timeout, ctx.stop,
+                        name=scheduled.id, test_log=test_log)
 

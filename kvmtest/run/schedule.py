@@ -151,11 +151,11 @@ def schedule(queues: Iterable[QueuePlan], done: Collection[str] = ()) -> List[Qu
     Queues with nothing left to run are dropped. Raises PlanError before
     anything runs when the plan is inconsistent.
     """
-    qs = sorted(queues, key=lambda q: q.key)
-    deps = resolve_deps(qs)
+    ordered = sorted(queues, key=lambda q: q.key)
+    deps = resolve_deps(ordered)
     done_set = set(done)
     out = []
-    for q in qs:
+    for q in ordered:
         pending = []
         for i, t in enumerate(q.tests, 1):
             tid = make_test_id(q, i, t)

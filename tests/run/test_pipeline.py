@@ -170,10 +170,10 @@ def test_a_runner_bug_in_a_test_costs_that_test_only(tmp_path, monkeypatch):
 
     real = pl._outcome
 
-    def flaky(rt, st, *a, **kw):
-        if st.test.shortname == "x":
+    def flaky(runtime, scheduled, *a, **kw):
+        if scheduled.test.shortname == "x":
             raise RuntimeError("bug")
-        return real(rt, st, *a, **kw)
+        return real(runtime, scheduled, *a, **kw)
 
     monkeypatch.setattr(pl, "_outcome", flaky)
     b = ScriptedBackend({"ok": lambda ctx: None})
@@ -313,10 +313,10 @@ def test_exit_codes_name_what_happened(tmp_path, monkeypatch):
 
     real = job_mod.run_queue
 
-    def broken(rt, qs):
-        if qs.key.endswith("q2"):
+    def broken(runtime, queue_schedule):
+        if queue_schedule.key.endswith("q2"):
             raise RuntimeError("scheduler bug")
-        return real(rt, qs)
+        return real(runtime, queue_schedule)
 
     monkeypatch.setattr(job_mod, "run_queue", broken)
     s = run([queue("q1", t("a.x", do="ok")), queue("q2", t("b.x", "q2", do="ok"))],
