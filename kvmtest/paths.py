@@ -11,7 +11,7 @@ says ``kernel = images/tiny/vmlinuz``). The data dir is, first match wins:
 
 Images live in ``<data dir>/images`` (the tiny guest in ``images/tiny``);
 relative image, kernel and initrd paths in configs are tried against the data
-dir (see ``kvmtest.vm.params.resolve_path``). Per-machine caches (the KVM
+dir (``resolve_path``, usable from every layer: planning checks too). Per-machine caches (the KVM
 probe verdict) go to ``$XDG_CACHE_HOME/kvmtest`` (``~/.cache/kvmtest``).
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
+from typing import List, Mapping, Optional
 
 ENV_DATA_DIR = "KVMTEST_DATA_DIR"
 
@@ -58,3 +58,29 @@ def cache_dir() -> Path:
     """Per-machine caches that are cheap to lose (e.g. the KVM probe verdict)."""
     xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
     return (Path(xdg) if xdg else Path.home() / ".cache") / "kvmtest"
+
+
+def resolve_path(path: str, params: Optional[Mapping[str, str]] = None) -> Path:
+    """Find a file named in a config, relative paths tried against a few roots.
+
+    Configs say ``kernel = images/tiny/vmlinuz``: that must work whether kvmtest
+    runs from the checkout, from another directory, or from an installed copy,
+    so try ``images_base_dir``, the data dir (``kvmtest.paths.data_dir``), the
+    checkout kvmtest runs from (if any), then the current directory.
+    """
+    p = Path(os.path.expanduser(path))
+    if p.is_absolute():
+        return p
+    roots: List[Path] = []
+    if params and params.get("images_base_dir"):
+        roots.append(Path(os.path.expanduser(params["images_base_dir"])))
+    roots.append(data_dir())
+    checkout = checkout_root()
+    if checkout is not None and checkout not in roots:
+        roots.append(checkout)
+    roots.append(Path.cwd())
+    for root in roots:
+        cand = root / p
+        if cand.exists():
+            return cand.resolve()
+    return (roots[0] / p).resolve()

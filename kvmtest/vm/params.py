@@ -9,12 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import shlex
-from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping
 
-from kvmtest.paths import checkout_root, data_dir
+from kvmtest.paths import resolve_path  # noqa: F401  (one definition; re-exported for the backends)
 from kvmtest.plan.params import object_params  # one definition, shared with planning
 
 _TRUE = {"yes", "true", "on", "1", "y"}
@@ -60,32 +58,6 @@ def get_float(params: Mapping[str, str], key: str, default: float) -> float:
     if not math.isfinite(value):  # nan/inf would make a wait endless (every float param is one)
         raise ValueError(f"param {key} = {raw!r} is not a finite number")
     return value
-
-
-def resolve_path(path: str, params: Optional[Mapping[str, str]] = None) -> Path:
-    """Find a file named in a config, relative paths tried against a few roots.
-
-    Configs say ``kernel = images/tiny/vmlinuz``: that must work whether kvmtest
-    runs from the checkout, from another directory, or from an installed copy,
-    so try ``images_base_dir``, the data dir (``kvmtest.paths.data_dir``), the
-    checkout kvmtest runs from (if any), then the current directory.
-    """
-    p = Path(os.path.expanduser(path))
-    if p.is_absolute():
-        return p
-    roots: List[Path] = []
-    if params and params.get("images_base_dir"):
-        roots.append(Path(os.path.expanduser(params["images_base_dir"])))
-    roots.append(data_dir())
-    checkout = checkout_root()
-    if checkout is not None and checkout not in roots:
-        roots.append(checkout)
-    roots.append(Path.cwd())
-    for root in roots:
-        cand = root / p
-        if cand.exists():
-            return cand.resolve()
-    return (roots[0] / p).resolve()
 
 
 def opt_escape(value: str) -> str:
