@@ -1,9 +1,10 @@
 """Command line: ``./run.py -c kvm_hosts.cfg --set nightly [--dry-run | --explain P]``.
 
 A thin face: it parses arguments, calls the library (``kvmtest.plan``,
-``kvmtest.run``) and prints. Exit codes: 0 all passed (or a clean dry run),
-1 some test did not pass, 2 bad config or plan, 128 + signal number when
-interrupted (130 for SIGINT, 143 for SIGTERM).
+``kvmtest.run``) and prints. Exit codes (kvmtest/exitcodes.py, docs/exit-codes.md):
+0 all passed (or a clean dry run), 1 some test did not pass, 2 bad input (config,
+plan, command line: nothing started), 3 the run failed (runner or machine),
+128 + signal number when interrupted (130 SIGINT, 143 SIGTERM, 141 stdout closed).
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import sys
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
+from kvmtest import exitcodes
 from kvmtest.exitcodes import BAD_INPUT as EXIT_BAD_INPUT
 from kvmtest.exitcodes import INFRA as EXIT_INFRA
 from kvmtest.exitcodes import OK as EXIT_OK
+from kvmtest.fsutil import detach_stdout
 
 # Subcommands: "run.py NAME ..." (or "kvmtest NAME ...") hands the rest of the command line to
 # main(argv) of the module named here. The flag form "run.py -c FILE --set NAME" stays the default.
@@ -251,7 +255,19 @@ def misused_options(args: argparse.Namespace) -> Optional[str]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """The exit code (kvmtest/exitcodes.py): 2 only for bad input, 3 when the run itself failed."""
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:
+        # stdout's reader went away (`--format json | head -1`): stop quietly, with the
+        # status a tool killed by SIGPIPE has
+        detach_stdout()
+        return exitcodes.interrupted(signal.SIGPIPE)
+    except KeyboardInterrupt:  # Ctrl-C while planning (a run handles its signals itself)
+        return exitcodes.interrupted(signal.SIGINT)
+
+
+def _main(argv: List[str]) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         import importlib
 
@@ -282,17 +298,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (ParserError, MissingIncludeError) as exc:
         print(f"error: {config_error_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except PlanError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except InfraError as exc:
+    except InfraError as exc:  # the machine, before the job could start (disk full...)
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INFRA
-    except (ValueError, OSError, re.error) as exc:
+    except BrokenPipeError:
+        raise
+    # PlanError, a refused job start (kvmtest.run.JobSetupError), a bad value, a config
+    # file that cannot be read: bad input. An OSError of a job that started is INFRA (_run).
+    except (PlanError, ValueError, OSError, re.error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except BrokenPipeError:
-        return EXIT_OK
 
 
 def _echo_notices() -> None:
@@ -314,7 +329,7 @@ def _run(args, planned) -> int:
 
     kcidb = Path(args.kcidb) if args.kcidb else None
     if args.resume:
-        return resume_job(Path(args.resume), kcidb=kcidb).exit_code
+        return _job(lambda: resume_job(Path(args.resume), kcidb=kcidb))
     parser, planner = planned
     host = planner.local_host
     plan = collect(parser, planner, keep=lambda t: t.hostname == host)
@@ -326,4 +341,23 @@ def _run(args, planned) -> int:
     _echo_notices()
     job = new_job(args.test_set or "", cmdline=sys.argv)
     results = Path(args.results) if args.results else default_results_dir(args.test_set or "")
-    return run_job(queues, results, job, kcidb=kcidb).exit_code
+    return _job(lambda: run_job(queues, results, job, kcidb=kcidb))
+
+
+def _job(start: Callable[[], object]) -> int:
+    """Run a job, print its summary table, return its exit code.
+
+    A refused start (``JobSetupError``: bad results dir, KCIDB path, plan) propagates as
+    bad input; any other OSError means the machine or the runner failed: INFRA.
+    """
+    from kvmtest.run import JobSetupError
+
+    try:
+        summary = start()
+    except (JobSetupError, BrokenPipeError):
+        raise
+    except OSError as exc:
+        print(f"error: the run failed: {exc}", file=sys.stderr)
+        return EXIT_INFRA
+    summary.print()
+    return summary.exit_code

@@ -49,3 +49,17 @@ def atomic_write(path: Union[str, Path], data: Union[str, bytes], fsync: bool = 
         except FileNotFoundError:
             pass
         raise
+
+
+def detach_stdout() -> None:
+    """Point fd 1 at /dev/null: its reader went away (``run.py ... | head``).
+
+    Later prints (and Python's flush at exit) then cost nothing and raise nothing,
+    so a run whose progress nobody reads any more still finishes and writes its results.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass

@@ -36,6 +36,23 @@ def is_final(status: str) -> bool:
     return status in FINAL_STATUSES
 
 
+REASON_WIDTH = 120
+
+
+def short_reason(reason: str, width: int = REASON_WIDTH) -> str:
+    """The first non-blank line of ``reason``, cut at a word boundary to ``width`` (' ...' marks
+    the cut). The whole reason stays in results.json; a progress line only has to say which."""
+    line = next((ln.strip() for ln in reason.splitlines() if ln.strip()), "")
+    if len(line) <= width:
+        return line
+    cut = line.rfind(" ", 0, width - 3)
+    if cut <= 0:  # one huge word (a path): keep it whole rather than cut it
+        cut = line.find(" ")
+        return line if cut < 0 else line[:cut] + " ..."
+    return line[:cut].rstrip() + " ..."
+
+
+
 @dataclass
 class TestResult:
     """What happened to one planned test in one attempt."""
@@ -64,6 +81,11 @@ class TestResult:
     def time(self) -> float:
         """Duration in seconds, as avocado's ``time`` key."""
         return max(0.0, self.end - self.start)
+
+    @property
+    def reason_line(self) -> str:
+        """Why it did not pass, in one short whole line ('' for a PASS); all of it: fail_reason."""
+        return short_reason(self.fail_reason or "")
 
     def to_json(self) -> Dict[str, Any]:
         d: Dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}

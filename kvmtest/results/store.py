@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Union
+from typing import Any, Callable, Dict, Iterator, List, Union
 
 from kvmtest.jsonfile import Checker, load_json
 from kvmtest.results.records import (
@@ -40,6 +40,17 @@ class ResultsFile:
     tests: List[TestResult] = field(default_factory=list)
     superseded: List[TestResult] = field(default_factory=list)  # earlier attempts of re-run tests
     planned: int = 0
+
+    def __iter__(self) -> Iterator[TestResult]:
+        """The test results (latest attempt of each): ``for r in summary.results``."""
+        return iter(self.tests)
+
+    def __len__(self) -> int:
+        return len(self.tests)
+
+    def not_passed(self) -> List[TestResult]:
+        """Results whose status is not PASS, in run order (what a person looks at first)."""
+        return [r for r in self.tests if r.status != PASS]
 
     def by_id(self) -> Dict[str, TestResult]:
         return {r.id: r for r in self.tests}

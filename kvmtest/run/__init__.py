@@ -13,6 +13,7 @@ same thing from a JSON plan.
 
 from kvmtest.results.store import load_results
 from kvmtest.run.job import (
+    JobSetupError,
     JobSummary,
     default_results_dir,
     new_job,
@@ -24,6 +25,7 @@ from kvmtest.run.schedule import PlanError
 
 __all__ = [
     "Backend",
+    "JobSetupError",
     "JobSummary",
     "PlanError",
     "ProgressEvent",

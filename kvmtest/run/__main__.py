@@ -14,7 +14,7 @@ from typing import List, Optional
 
 from kvmtest.exitcodes import BAD_INPUT, INFRA
 from kvmtest.run.faults import InfraError
-from kvmtest.run.job import default_results_dir, new_job, resume_job, run_job
+from kvmtest.run.job import JobSetupError, default_results_dir, new_job, resume_job, run_job
 from kvmtest.run.pipeline import DEFAULT_TIMEOUT, RunOptions
 from kvmtest.run.planfile import load_plan
 from kvmtest.run.schedule import PlanError
@@ -46,7 +46,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         else:
             if args.plan is None:
                 ap.error("--plan is required (unless --resume)")
-            planned_job, queues = load_plan(args.plan)
+            try:
+                planned_job, queues = load_plan(args.plan)
+            except OSError as exc:
+                raise ValueError(f"--plan {args.plan}: {exc.strerror or exc}") from None
             job = new_job(args.set or (planned_job.set if planned_job else ""),
                           cmdline=sys.argv, job_id=args.job_id)
             results = args.results or default_results_dir(job.set)
@@ -54,9 +57,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     except InfraError as exc:
         print(f"kvmtest.run: error: {exc}", file=sys.stderr)
         return INFRA
-    except (PlanError, FileExistsError, FileNotFoundError, ValueError) as exc:
+    except (PlanError, JobSetupError, ValueError) as exc:
         print(f"kvmtest.run: error: {exc}", file=sys.stderr)
         return BAD_INPUT
+    except OSError as exc:
+        print(f"kvmtest.run: error: the run failed: {exc}", file=sys.stderr)
+        return INFRA
+    summary.print()
     return summary.exit_code
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
 from kvmtest import exitcodes
+from kvmtest.fsutil import detach_stdout
 from kvmtest.jsonfile import BadFileError
 from kvmtest.plan.model import QueuePlan
 from kvmtest.results.records import JobInfo
@@ -62,6 +63,27 @@ log = logging.getLogger("kvmtest.run")
 LOCK_FILE = ".lock"
 
 
+class JobSetupError(Exception):
+    """``run_job`` refused to start: nothing ran (bad results directory, plan or output path).
+
+    Bad input, not a failure of the machine: the CLI exits ``BAD_INPUT`` for it, while an
+    ``OSError`` that escapes a job that started is ``INFRA``. Subclasses keep the builtin
+    type callers may already catch (``FileExistsError``...).
+    """
+
+
+class JobExistsError(JobSetupError, FileExistsError):
+    """The results directory holds a job already, or another run is using it."""
+
+
+class NotAJobError(JobSetupError, FileNotFoundError):
+    """``--resume`` of a directory without plan.json."""
+
+
+class OutputPathError(JobSetupError, ValueError):
+    """The results directory or the KCIDB file cannot be written."""
+
+
 @dataclass
 class JobSummary:
     """What the CLI needs after a job: where, what happened, which exit code."""
@@ -73,6 +95,13 @@ class JobSummary:
     abandoned: List[str] = field(default_factory=list)  # ids of tests whose thread never returned
     crashed: List[str] = field(default_factory=list)  # queues whose pipeline died of a runner bug
     infra_error: Optional[str] = None  # the fault that stopped the job (disk full, a crashed queue)
+
+    def print(self) -> None:
+        """What ``./run.py`` shows at the end: the table, and the fault that stopped the job."""
+        print(self.text, flush=True)
+        if self.infra_error:
+            print(f"kvmtest: error: {self.infra_error}; the job was stopped, tests without"
+                  " a final result are left for --resume", file=sys.stderr, flush=True)
 
     @property
     def passed(self) -> bool:
@@ -119,8 +148,11 @@ def print_progress(ev: ProgressEvent) -> None:
     which let another queue's line land in between (``...12 left[vm/2] START ...``)."""
     line = format_event(ev) + "\n"
     with _PRINT_LOCK:
-        sys.stdout.write(line)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader of stdout went away: the job goes on, unseen
+            detach_stdout()
 
 
 def resume_job(results_dir: Path, **kwargs) -> JobSummary:
@@ -160,10 +192,7 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     queues = list(queues)
     schedules = schedule(queues, data.final_ids())  # raises PlanError before any side effect
     data.planned = len(all_test_ids(queues))
-    try:
-        results_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InfraError(f"cannot create the results directory: {exc}") from None
+    check_outputs(results_dir, kcidb)  # found now, not when the last test has run
     lock = _lock_results_dir(results_dir)
     try:
         if not resume:
@@ -248,24 +277,22 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
                           ", ".join(runtime.crashed))
             log.info("job %s %s", job.job_id,
                      f"interrupted ({interrupted})" if interrupted else "finished")
+    summary = JobSummary(results_dir, store.data, text, interrupted, list(runtime.abandoned),
+                         list(runtime.crashed), runtime.fault.message)
     if options.print_summary:
-        print(text, flush=True)
-        if runtime.fault:
-            print(f"kvmtest: error: {runtime.fault.message}; the job was stopped, tests without"
-                  f" a final result are left for --resume", file=sys.stderr, flush=True)
-    return JobSummary(results_dir, store.data, text, interrupted, list(runtime.abandoned),
-                      list(runtime.crashed), runtime.fault.message)
+        summary.print()
+    return summary
 
 
 def _check_new_results_dir(results_dir: Path) -> None:
     """A new job gets a new or empty directory: never one it would clobber (env/, .*.tmp...)."""
     if (results_dir / RESULTS_JSON).exists() or (results_dir / PLAN_JSON).exists():
-        raise FileExistsError(f"{results_dir} already holds a job: use --resume")
+        raise JobExistsError(f"{results_dir} already holds a job: use --resume")
     if results_dir.exists() and not results_dir.is_dir():
-        raise FileExistsError(f"{results_dir} exists and is not a directory")
+        raise JobExistsError(f"{results_dir} exists and is not a directory")
     if results_dir.is_dir() and any(p.name != LOCK_FILE for p in results_dir.iterdir()):
-        raise FileExistsError(f"{results_dir} is not empty and is not a kvmtest results directory:"
-                              " give a new or empty directory")
+        raise JobExistsError(f"{results_dir} is not empty and is not a kvmtest results directory:"
+                             " give a new or empty directory")
 
 
 def _write(runtime: JobRuntime, write: Callable[[], None]) -> None:
@@ -276,6 +303,36 @@ def _write(runtime: JobRuntime, write: Callable[[], None]) -> None:
         runtime.fault.report(f"cannot write the results in {runtime.results_dir}: {exc}")
 
 
+def check_outputs(results_dir: Path, kcidb: Optional[Path] = None) -> None:
+    """Make sure the KCIDB file's directory takes files, then create ``results_dir`` (and check it).
+
+    Raises ``OutputPathError`` (bad input, one line naming the path) before the first test:
+    a typo in ``--kcidb`` must not cost a whole run. A full or read-only disk is the
+    machine's fault: ``InfraError``.
+    """
+    if kcidb is not None:
+        kcidb = Path(kcidb).absolute()
+        if kcidb.is_dir():
+            raise OutputPathError(f"KCIDB file {kcidb}: is a directory (give a file name)")
+        if not kcidb.parent.is_dir():
+            raise OutputPathError(f"KCIDB file {kcidb}: directory {kcidb.parent} does not exist")
+        _probe_write(kcidb.parent, f"KCIDB file {kcidb}: cannot write in {kcidb.parent}")
+    _probe_write(results_dir, f"results directory {results_dir}: cannot write there", mkdir=True)
+
+
+def _probe_write(directory: Path, what: str, mkdir: bool = False) -> None:
+    """Create (and remove) a file in ``directory``: os.access says yes to root on a read-only fs."""
+    try:
+        if mkdir:
+            directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".kvmtest-probe-"):
+            pass
+    except OSError as exc:
+        if is_machine_fault(exc):
+            raise InfraError(f"{what}: {exc.strerror}") from None
+        raise OutputPathError(f"{what}: {exc.strerror or exc}") from None
+
+
 def _lock_results_dir(results_dir: Path):
     """One run per results directory at a time; the kernel drops the lock if we are killed."""
     f = open(results_dir / LOCK_FILE, "a")
@@ -283,14 +340,14 @@ def _lock_results_dir(results_dir: Path):
         fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         f.close()
-        raise FileExistsError(f"another kvmtest run is using {results_dir}") from None
+        raise JobExistsError(f"another kvmtest run is using {results_dir}") from None
     return f
 
 
 def _load_for_resume(results_dir: Path):
     plan_file = results_dir / PLAN_JSON
     if not plan_file.exists():
-        raise FileNotFoundError(f"{plan_file} not found: not a kvmtest results directory")
+        raise NotAJobError(f"{plan_file} not found: not a kvmtest results directory")
     planned_job, queues = load_plan(plan_file)
     if (results_dir / RESULTS_JSON).exists():
         data = load_results(results_dir)

@@ -26,6 +26,7 @@ from kvmtest.results.records import (
     STOPPED_CLASS,
     TIMEOUT_CLASS,
     TestResult,
+    short_reason,  # (here for the progress lines; also re-exported: tests import it from here)
 )
 from kvmtest.results.writers import ResultsStore
 from kvmtest.run.attempts import logdir_for, next_attempt
@@ -63,7 +64,7 @@ class RunOptions:
     grace: float = 10.0  # SIGTERM -> SIGKILL of a stopped test's guests
     abandon_after: float = 5.0  # SIGKILL -> give up on the test thread
     handle_signals: bool = True  # install SIGINT/SIGTERM handlers (main thread only)
-    print_summary: bool = True
+    print_summary: bool = False  # the CLI prints JobSummary.text; a control file decides
     workdir_base: Optional[Path] = None  # default: $TMPDIR (short paths for unix sockets)
     heartbeat: float = 60.0  # a test running this long gets a RUNNING line, again every period; 0: never
 
@@ -87,22 +88,6 @@ class ProgressEvent:
 def _clock(seconds: float) -> str:
     s = int(seconds)
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-REASON_WIDTH = 120
-
-
-def short_reason(reason: str, width: int = REASON_WIDTH) -> str:
-    """The first non-blank line of ``reason``, cut at a word boundary to ``width`` (' ...' marks
-    the cut). The whole reason stays in results.json; a progress line only has to say which."""
-    line = next((ln.strip() for ln in reason.splitlines() if ln.strip()), "")
-    if len(line) <= width:
-        return line
-    cut = line.rfind(" ", 0, width - 3)
-    if cut <= 0:  # one huge word (a path): keep it whole rather than cut it
-        cut = line.find(" ")
-        return line if cut < 0 else line[:cut] + " ..."
-    return line[:cut].rstrip() + " ..."
 
 
 def format_event(ev: ProgressEvent) -> str:
