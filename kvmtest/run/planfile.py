@@ -44,8 +44,8 @@ def _test_from_json(c: Checker, t: Any, where: str) -> PlannedTest:
     for key in ("shortname", "hostname", "queue", "env"):
         c.get(t, key, str, where)
     params = c.get(t, "params", dict, where)
-    for k, v in params.items():
-        c.expect(v, str, f"{where}.params[{k!r}]")
+    for k, v in params.items():  # strings; the parser's own keys: 'dep' a list, '_*_map_file' objects
+        c.expect(v, (str, list, dict), f"{where}.params[{k!r}]")
     for i, a in enumerate(c.get(t, "addresses", list, where, [])):
         c.expect(a, dict, f"{where}.addresses[{i}]")
         for key in ("vm", "nic", "mac"):

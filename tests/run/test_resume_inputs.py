@@ -58,8 +58,8 @@ CASES = {
     "plan-test-without-params": (_edit("plan.json", _drop("queues", 0, "tests", 1, "params")),
                                  "plan.json", "queues[0].tests[1] (a.two) has no 'params'"),
     "plan-params-not-strings": (
-        _edit("plan.json", lambda d: (d["queues"][0]["tests"][0]["params"].update(x=[1]), d)[1]),
-        "plan.json", "params['x'] is a list, expected a string"),
+        _edit("plan.json", lambda d: (d["queues"][0]["tests"][0]["params"].update(x=1), d)[1]),
+        "plan.json", "params['x'] is an integer, expected a string"),
     "plan-truncated": (_edit("plan.json", lambda d: json.dumps(d)[:40]), "plan.json",
                        "not valid JSON"),
     "results-list": (_edit("results.json", lambda d: []), "results.json",
