@@ -1,6 +1,6 @@
 """kvmtest: a config-file-driven parallel VM test runner.
 
-The package is a pipeline, one subpackage per stage, imports flowing downward:
+The package is a chain of stages, one subpackage per stage, imports flowing downward:
 
     cli -> run -> (testtypes -> vm, results) -> plan -> config
 

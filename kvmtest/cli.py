@@ -164,7 +164,7 @@ def dry_run(args, parser, planner, out=None) -> int:
 
 def hosts_with_tests(planner) -> List[str]:
     """Hosts that got at least one test (after the whole selection was planned)."""
-    return sorted({host for host, _ in planner.pipelines})
+    return sorted({host for host, _ in planner.queues})
 
 
 def no_test_on(planner, host: str) -> str:

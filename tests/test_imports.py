@@ -122,3 +122,24 @@ def test_cycle_finder_sees_function_level_and_relative_imports(tmp_path):
     assert cycles(graph) == [["pkg.a", "pkg.c", "pkg.sub.b"]]
     (pkg / "c.py").write_text("def g():\n    pass\n")
     assert cycles(import_graph(modules(pkg))) == []
+
+
+def _classes() -> Dict[str, List[str]]:
+    """Class name -> the modules that define a class of that name."""
+    found: Dict[str, List[str]] = {}
+    for mod, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ClassDef):
+                found.setdefault(node.name, []).append(mod)
+    return found
+
+
+def test_no_two_classes_share_a_name():
+    """One name, one meaning: two PlanError classes made ``except PlanError`` a guess."""
+    assert {name: mods for name, mods in _classes().items() if len(mods) > 1} == {}
+
+
+def test_class_names_are_capwords():
+    import re
+
+    assert [n for n in _classes() if not re.fullmatch(r"_?[A-Z][A-Za-z0-9]*", n)] == []

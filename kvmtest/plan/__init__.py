@@ -15,7 +15,8 @@ import socket
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from kvmtest.plan.build import PlanError, Planner
+from kvmtest.plan.build import Planner
+from kvmtest.plan.errors import PlanError
 from kvmtest.plan.model import Address, PlannedTest, QueuePlan
 from kvmtest.plan.ranges import AddressRange
 
@@ -136,8 +137,8 @@ def new_planner(parser, local_host: Optional[str] = None) -> Planner:
 def finish(parser, planner: Planner) -> List[str]:
     """Whole-plan checks and warnings, including declared hosts/queues left without tests."""
     warnings = planner.finish()
-    used_hosts = {host for host, _ in planner.pipelines}
-    used_queues = {queue for _, queue in planner.pipelines}
+    used_hosts = {host for host, _ in planner.queues}
+    used_queues = {queue for _, queue in planner.queues}
     for key, used, what in (("hostname", used_hosts, "host"), ("queue", used_queues, "queue")):
         seen = set()
         for a in parser.assignments_of(key):
@@ -178,7 +179,7 @@ def collect(
         qp.tests.append(test)
     plan.warnings = finish(parser, planner)
     for key, qp in plan.queue_plans.items():
-        qp.ranges = list(planner.pipelines[key].ranges)
+        qp.ranges = list(planner.queues[key].ranges)
     plan.ranges = dict(planner.ranges)
     return plan
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
+from kvmtest.plan.errors import PlanError
 from kvmtest.plan.model import DEFAULT_QUEUE, Address, PlannedTest
 from kvmtest.plan.names import check_env_name, check_plain, check_timeout, env_file_name
 from kvmtest.plan.params import guest_nics, object_value
@@ -26,12 +27,8 @@ from kvmtest.plan.ranges import (
 LOCAL_ALIASES = ("", "localhost")
 
 
-class PlanError(Exception):
-    """The plan cannot run as written (overlapping ranges, bad range, ...)."""
-
-
 @dataclass
-class Pipeline:
+class QueueTally:
     """What the planner knows of one (host, queue) pair while it streams."""
 
     hostname: str
@@ -51,16 +48,16 @@ class Planner:
     def __init__(self, local_host: str, locate: Optional[Callable[[str], Optional[str]]] = None) -> None:
         self.local_host = local_host
         self.locate = locate  # key -> "file:line" of the statement that set it, when known
-        self.pipelines: Dict[Tuple[str, str], Pipeline] = {}
+        self.queues: Dict[Tuple[str, str], QueueTally] = {}
         self.ranges: Dict[str, AddressRange] = {}
         self.warnings: List[str] = []
         self._range_text: Dict[str, Tuple[str, str, str]] = {}
-        self._owner: Dict[str, Pipeline] = {}  # range name -> pipeline that uses it
+        self._owner: Dict[str, QueueTally] = {}  # range name -> the queue that uses it
         self._alloc_cache: Dict[Tuple[Tuple[str, ...], Tuple[Tuple[str, str], ...]], List[Address]] = {}
-        self._seen: Dict[str, Pipeline] = {}  # shortname -> first pipeline
+        self._seen: Dict[str, QueueTally] = {}  # shortname -> the first queue it appeared in
         self._dups: List[str] = []
-        self._names: Dict[str, Pipeline] = {}
-        self._deps: List[Tuple[str, List[str], Pipeline]] = []  # never whole tests: their params are big
+        self._names: Dict[str, QueueTally] = {}
+        self._deps: List[Tuple[str, List[str], QueueTally]] = []  # never whole tests: their params are big
         self._scanned_ranges = False
         self._checked: set = set()  # (vms, main_vm, images..., nics..., timeout) already validated
 
@@ -73,19 +70,19 @@ class Planner:
         host = params.get("hostname", "")
         host = self.local_host if host in LOCAL_ALIASES else host
         queue = params.get("queue") or DEFAULT_QUEUE
-        pipe = self.pipelines.get((host, queue))
-        if pipe is None:
-            pipe = self._new_pipeline(host, queue, params.get("env") or f"env-{queue}")
-        pipe.count += 1
+        tally = self.queues.get((host, queue))
+        if tally is None:
+            tally = self._new_queue(host, queue, params.get("env") or f"env-{queue}")
+        tally.count += 1
         range_list = tuple(params.get("mac_ranges", "").split())
         ranges = [self._range(params, name) for name in range_list]
         for rng in ranges:
-            if rng.name not in pipe.ranges:
-                self._claim(pipe, rng)
+            if rng.name not in tally.ranges:
+                self._claim(tally, rng)
         name = params.get("name") or ""
         shortname = params.get("shortname") or name
-        self._check_values(params, shortname, pipe)
-        addresses = self._addresses(params, shortname, pipe, range_list, ranges)
+        self._check_values(params, shortname, tally)
+        addresses = self._addresses(params, shortname, tally, range_list, ranges)
         dep = params.get("dep") or []
         test = PlannedTest(
             name or shortname,
@@ -93,38 +90,38 @@ class Planner:
             params,  # type: ignore[arg-type]
             host,
             queue,
-            pipe.env,
+            tally.env,
             addresses,
             dep.split() if isinstance(dep, str) else dep,
         )
-        first = self._seen.setdefault(shortname, pipe)
-        if first is not pipe:
-            self._dups.append(f"{shortname} ({first.key} and {pipe.key})")
-        self._names[test.name] = pipe
+        first = self._seen.setdefault(shortname, tally)
+        if first is not tally:
+            self._dups.append(f"{shortname} ({first.key} and {tally.key})")
+        self._names[test.name] = tally
         if test.dep:
-            self._deps.append((shortname, test.dep, pipe))
+            self._deps.append((shortname, test.dep, tally))
         return test
 
     def _where(self, key: str) -> str:
         where = self.locate(key) if self.locate else None
         return f"{where}: " if where else ""
 
-    def _new_pipeline(self, host: str, queue: str, env: str) -> Pipeline:
+    def _new_queue(self, host: str, queue: str, env: str) -> QueueTally:
         why = check_env_name(env)
         if why:
             raise PlanError(f"{self._where('env')}queue {queue} on host {host}: {why}")
         written = env_file_name(env)
-        for other in self.pipelines.values():
+        for other in self.queues.values():
             if other.hostname == host and env_file_name(other.env) == written:
                 raise PlanError(
                     f"queues {other.queue} (env {other.env!r}) and {queue} (env {env!r}) on host"
                     f" {host} share env file env/{written}: give each queue its own 'env'"
                 )
-        pipe = Pipeline(host, queue, env)
-        self.pipelines[(host, queue)] = pipe
-        return pipe
+        tally = QueueTally(host, queue, env)
+        self.queues[(host, queue)] = tally
+        return tally
 
-    def _check_values(self, params: Mapping[str, str], shortname: str, pipe: Pipeline) -> None:
+    def _check_values(self, params: Mapping[str, str], shortname: str, tally: QueueTally) -> None:
         """Names that become paths or qemu ids, and the watchdog's timeout: refuse bad ones now."""
         vms = params.get("vms", "")
         main_vm = params.get("main_vm", "")
@@ -142,10 +139,10 @@ class Planner:
         for param, what, value in checks:
             why = check_plain(value, f"{what} name")
             if why:
-                raise PlanError(f"{self._where(param)}test {shortname} on {pipe.key}: {param}: {why}")
+                raise PlanError(f"{self._where(param)}test {shortname} on {tally.key}: {param}: {why}")
         why = check_timeout(timeout)
         if why:
-            raise PlanError(f"{self._where('timeout')}test {shortname} on {pipe.key}: {why}")
+            raise PlanError(f"{self._where('timeout')}test {shortname} on {tally.key}: {why}")
         self._checked.add(key)
 
     def _range(self, params: Mapping[str, str], name: str) -> AddressRange:
@@ -180,24 +177,24 @@ class Planner:
         mac, ip, size = text
         return f"(mac {mac or '-'}, ip {ip or '-'}, size {size or '-'})"
 
-    def _claim(self, pipe: Pipeline, rng: AddressRange) -> None:
+    def _claim(self, tally: QueueTally, rng: AddressRange) -> None:
         for other_name, owner in self._owner.items():
-            if owner is pipe:
+            if owner is tally:
                 continue
             why = ranges_collide(rng, self.ranges[other_name])
             if why:
                 raise PlanError(
                     f"{why}: {self.ranges[other_name].describe()} of {owner.key} and"
-                    f" {rng.describe()} of {pipe.key}"
+                    f" {rng.describe()} of {tally.key}"
                 )
-        self._owner.setdefault(rng.name, pipe)
-        pipe.ranges.append(rng.name)
+        self._owner.setdefault(rng.name, tally)
+        tally.ranges.append(rng.name)
 
     def _addresses(
         self,
         params: Mapping[str, str],
         shortname: str,
-        pipe: Pipeline,
+        tally: QueueTally,
         range_list: Tuple[str, ...],
         ranges: List[AddressRange],
     ) -> List[Address]:
@@ -208,7 +205,7 @@ class Planner:
             tap = [f"{vm}/{nic}" for vm, nic, mode in nics if mode == "tap"]
             if tap:
                 raise PlanError(
-                    f"test {shortname} on {pipe.key} puts {', '.join(tap)} on TAP networking"
+                    f"test {shortname} on {tally.key} puts {', '.join(tap)} on TAP networking"
                     " but the queue has no mac_ranges"
                 )
             return []
@@ -218,7 +215,7 @@ class Planner:
             try:
                 picked = allocate(ranges, len(nics))
             except RangeError as exc:
-                raise PlanError(f"range too small for test {shortname} on {pipe.key}: {exc}") from None
+                raise PlanError(f"range too small for test {shortname} on {tally.key}: {exc}") from None
             cached = [
                 Address(vm, nic, mac, ip, rname)
                 for (vm, nic, _), (mac, ip, rname) in zip(nics, picked)
@@ -229,12 +226,12 @@ class Planner:
     # -- whole plan ---------------------------------------------------------------
     def finish(self) -> List[str]:
         """Checks over the whole plan; returns the warnings."""
-        for shortname, deps, pipe in self._deps:
+        for shortname, deps, tally in self._deps:
             for dep in deps:
                 owner = self._names.get(dep)
-                if owner is not None and owner is not pipe:
+                if owner is not None and owner is not tally:
                     raise PlanError(
-                        f"test {shortname} on {pipe.key} depends on {dep}, planned on"
+                        f"test {shortname} on {tally.key} depends on {dep}, planned on"
                         f" {owner.key}: a dependency must run in the same queue"
                     )
         if self._dups:

@@ -69,7 +69,11 @@ class PlannedTest:
 
 @dataclass
 class QueuePlan:
-    """One sequential pipeline: a (host, queue) pair, its env file and ranges."""
+    """One queue of the plan: a (host, queue) pair, its env file, ranges and tests in order.
+
+    The runner gives each one a pipeline (``kvmtest.run.pipeline``): a thread that runs
+    its tests one after another.
+    """
 
     hostname: str
     queue: str

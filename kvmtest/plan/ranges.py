@@ -145,7 +145,7 @@ def spans_overlap(a: Tuple[int, int], b: Tuple[int, int]) -> bool:
 
 
 def ranges_collide(a: AddressRange, b: AddressRange) -> Optional[str]:
-    """Why ``a`` and ``b`` cannot belong to two pipelines, or None when they can."""
+    """Why ``a`` and ``b`` cannot belong to two queues, or None when they can."""
     if a.name == b.name:
         return "same range"
     if spans_overlap(a.mac_span, b.mac_span):

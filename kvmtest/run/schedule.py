@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Collection, Dict, Iterable, List, Sequence, Tuple
 
-from kvmtest.plan.build import PlanError as _PlanningError
+from kvmtest.plan.errors import PlanError
 from kvmtest.plan.model import PlannedTest, QueuePlan
 from kvmtest.plan.names import safe_name, test_name_part
 
@@ -26,13 +26,6 @@ __all__ = ["PlanError", "QueueSchedule", "ScheduledTest", "all_test_ids", "safe_
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.+-]+")  # as kvmtest.plan.names (for legacy ids only)
-
-
-class PlanError(_PlanningError, ValueError):
-    """The plan cannot be run as given (bad dependency, duplicate queue...).
-
-    A kind of the planning stage's PlanError, so the CLI catches both alike.
-    """
 
 
 @dataclass(frozen=True)

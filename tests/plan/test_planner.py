@@ -1,6 +1,7 @@
 import pytest
 
-from kvmtest.plan.build import PlanError, Planner
+from kvmtest.plan.build import Planner
+from kvmtest.plan.errors import PlanError
 
 RANGES = {
     "base_mac_r0": "02:00:00:00:00:00", "base_ip_r0": "10.20.0.0", "range_size_r0": "16",
@@ -38,7 +39,7 @@ def test_localhost_and_missing_hostname_mean_this_host_and_default_queue():
     assert (test.hostname, test.queue, test.addresses) == ("box", "default", [])
 
 
-def test_same_range_in_two_pipelines_names_both():
+def test_same_range_in_two_queues_names_both():
     p = Planner("here")
     p.add(t("a", hostname="h1", queue="1", env="e1", mac_ranges="r0"))
     with pytest.raises(PlanError) as info:
