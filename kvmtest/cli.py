@@ -25,6 +25,7 @@ from kvmtest.fsutil import detach_stdout
 # Subcommands: "run.py NAME ..." (or "kvmtest NAME ...") hands the rest of the command line to
 # main(argv) of the module named here. The flag form "run.py -c FILE --set NAME" stays the default.
 SUBCOMMANDS = {
+    "cleanup": "kvmtest.run.cleanup",
 }
 HIDDEN_KEYS = ("_name_map_file", "_short_name_map_file")
 
@@ -316,9 +317,10 @@ def _echo_notices() -> None:
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("kvmtest: %(message)s"))
-    notices = logging.getLogger("kvmtest.vm.accel")
-    notices.addHandler(handler)
-    notices.setLevel(logging.INFO)
+    for name in ("kvmtest.vm.accel", "kvmtest.vm.orphans"):  # ... and what was reaped
+        notices = logging.getLogger(name)
+        notices.addHandler(handler)
+        notices.setLevel(logging.INFO)
 
 
 def _run(args, planned) -> int:

@@ -17,7 +17,6 @@ import fcntl
 import logging
 import math
 import os
-import shutil
 import signal
 import socket
 import sys
@@ -56,7 +55,9 @@ from kvmtest.run.pipeline import (
 from kvmtest.run.planfile import load_plan, save_plan
 from kvmtest.run.schedule import all_test_ids, legacy_test_ids, make_test_id, safe_name, schedule
 from kvmtest.run.signals import StopOnSignals
-from kvmtest.vm.reaper import ENV_JOB
+from kvmtest.vm.orphans import reap_orphans, register_runner, unregister_runner
+from kvmtest.vm.reaper import ENV_JOB, ENV_RUNNER, runner_mark
+from kvmtest.vm.sockdir import remove_workdir
 
 log = logging.getLogger("kvmtest.run")
 
@@ -240,6 +241,8 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
         if killed_run is not None:
             log.warning("the previous run (pid %s) was killed; tests it was running are"
                         " INTERRUPTED (RunnerKilled) and run again", killed_run.get("pid"))
+        _reap_orphans()  # guests, namespaces, work dirs of any job whose runner was killed
+        register_runner(job.job_id, results_dir, workdir)
         if resume:
             _kill_all(backend, job.job_id)  # guests a crashed run may have left behind
         _write(runtime, store.open)
@@ -260,7 +263,8 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
             interrupted = (sigs.received if sigs is not None else None) or (
                 "stopped" if stop.is_set() and not runtime.fault else None)
             _kill_all(backend, job.job_id)
-            shutil.rmtree(workdir, ignore_errors=True)
+            remove_workdir(workdir)  # (and the queues' short socket dirs)
+            unregister_runner(job.job_id)
             run_info["end"] = job.end = time.time()
             run_info["interrupted"] = job.interrupted = interrupted
             run_info["error"] = runtime.fault.message
@@ -282,6 +286,13 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
     if options.print_summary:
         summary.print()
     return summary
+
+
+def _reap_orphans() -> None:
+    try:
+        reap_orphans()  # logs each thing it reaped (the CLI shows those lines)
+    except Exception as exc:  # someone else's leftovers must not stop this job
+        log.error("reaping leftovers of killed runners failed: %s", exc)
 
 
 def _check_new_results_dir(results_dir: Path) -> None:
@@ -422,19 +433,20 @@ class _MarkedChildren:
     """
 
     def __init__(self, job_id: str) -> None:
-        self.job_id = job_id
-        self.before: Optional[str] = None
+        self.marks = {ENV_JOB: job_id, ENV_RUNNER: runner_mark()}  # runner: see vm/orphans.py
+        self.before: dict = {}
 
     def __enter__(self) -> _MarkedChildren:
-        self.before = os.environ.get(ENV_JOB)
-        os.environ[ENV_JOB] = self.job_id
+        self.before = {k: os.environ.get(k) for k in self.marks}
+        os.environ.update(self.marks)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.before is None:
-            os.environ.pop(ENV_JOB, None)
-        else:
-            os.environ[ENV_JOB] = self.before
+        for key, value in self.before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 class _JobLogging:

@@ -18,8 +18,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
-import psutil
-
 from kvmtest.fsutil import atomic_write
 
 log = logging.getLogger("kvmtest.vm.env")
@@ -67,19 +65,18 @@ class GuestRecord:
         )
 
     def process_matches(self) -> bool:
-        """True when ``pid`` is still the very process recorded (not a reused pid)."""
+        """True when ``pid`` is provably still the very guest recorded (see ``verified_guest``)."""
         if self.pid <= 0:
             # Backends without a local process (libvirt) check liveness themselves.
             return True
-        try:
-            proc = psutil.Process(self.pid)
-            if abs(proc.create_time() - self.create_time) > 0.05:
-                return False
-            if self.cmdline and proc.cmdline() != self.cmdline:
-                return False
-            return proc.status() != psutil.STATUS_ZOMBIE
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            return False
+        from kvmtest.vm.reaper import verified_guest
+
+        return verified_guest(self.pid, self.create_time, self.cmdline, self.job_id, self.queue,
+                              self.name) is not None
+
+    def owned_by(self, job_id: str, queue: str) -> bool:
+        """Written by this job's queue: only then may a test reuse or stop the guest."""
+        return self.job_id == job_id and self.queue == queue
 
 
 class Env:

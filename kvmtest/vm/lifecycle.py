@@ -45,6 +45,12 @@ def _get_or_start(name: str, test: TestContext, env: Env) -> VM:
         live.params = object_params(params, name)
         log.info("reusing guest %s (pid %s) from the previous test", name, rec.pid)
         return live
+    ours = rec is not None and rec.owned_by(test.job_id, test.queue)
+    if rec is not None and not ours:  # another job's (or queue's) record: never reattach to it
+        log.warning("env %s records guest %s of job %s queue %s, not of this job's queue %s:"
+                    " ignoring it", env.path, name, rec.job_id or "?", rec.queue or "?", test.queue)
+        env.remove_guest(name)
+        rec = None
     if rec is not None and rec.params_digest == digest and rec.process_matches():
         vm = backend(rec.vm_type).from_env(rec, params, test)
         if vm.is_alive():
@@ -65,7 +71,8 @@ def _drop(name: str, test: TestContext, env: Env, why: str) -> None:
     rec = env.get_guest(name)
     log.info("stopping old guest %s (%s)", name, why)
     try:
-        if live is None and rec is not None and rec.process_matches():
+        if (live is None and rec is not None and rec.owned_by(test.job_id, test.queue)
+                and rec.process_matches()):
             live = backend(rec.vm_type).from_env(rec, test.params, test)
         if live is not None:
             live.destroy(gracefully=False)

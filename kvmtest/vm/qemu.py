@@ -16,7 +16,6 @@ import os
 import shlex
 import signal
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -39,24 +38,22 @@ from kvmtest.vm.params import (
     split_args,
 )
 from kvmtest.vm.qmp import QMP, QMPError
-from kvmtest.vm.reaper import ENV_JOB, ENV_QUEUE, kill_tree
+from kvmtest.vm.reaper import (
+    ENV_JOB,
+    ENV_QUEUE,
+    ENV_RUNNER,
+    ENV_VM,
+    kill_tree,
+    runner_mark,
+    verified_guest,
+)
+from kvmtest.vm.sockdir import SUN_PATH_MAX, socket_dir
+
+__all__ = ["NIC_MODELS", "SUN_PATH_MAX", "QemuVM", "socket_dir", "tap_name"]
 
 log = logging.getLogger("kvmtest.vm.qemu")
 
 NIC_MODELS = {"virtio": "virtio-net-pci", "e1000": "e1000", "rtl8139": "rtl8139"}
-SUN_PATH_MAX = 100  # sockaddr_un.sun_path is 108 bytes; keep a margin
-
-
-def socket_dir(workdir: Path) -> Path:
-    """Where a queue's sockets go: the work dir, or a short /tmp dir when its path is too long."""
-    if len(str(workdir)) + 40 <= SUN_PATH_MAX:
-        return Path(workdir)
-    h = hashlib.sha1(str(Path(workdir).resolve()).encode()).hexdigest()[:12]
-    d = Path(tempfile.gettempdir()) / f"kvmtest-{h}"
-    d.mkdir(mode=0o700, exist_ok=True)
-    return d
-
-
 def tap_name(vm: str, nic: str) -> str:
     return "kt" + hashlib.sha1(f"{vm}/{nic}".encode()).hexdigest()[:10]
 
@@ -167,7 +164,8 @@ class QemuVM(VM):
             argv = ["ip", "netns", "exec", self.netns_name] + argv
         (Path(self.test.logdir) / f"qemu-{self.name}.cmdline").write_text(shlex.join(argv) + "\n")
         env = dict(os.environ)
-        env.update({ENV_JOB: self.test.job_id, ENV_QUEUE: self.test.queue, "KVMTEST_VM": self.name})
+        env.update({ENV_JOB: self.test.job_id, ENV_QUEUE: self.test.queue, ENV_VM: self.name,
+                    ENV_RUNNER: runner_mark()})  # orphans.reap_orphans: reaped once we are gone
         log.info("starting %s: %s", self.name, shlex.join(argv))
         with open(self.stderr_path, "ab") as err:
             try:
@@ -196,13 +194,12 @@ class QemuVM(VM):
     def is_alive(self) -> bool:
         if self.proc is not None:
             return self.proc.poll() is None
-        if self.pid <= 0:
-            return False
-        try:
-            p = psutil.Process(self.pid)
-            return abs(p.create_time() - self.create_time) < 0.05 and p.status() != psutil.STATUS_ZOMBIE
-        except psutil.Error:
-            return False
+        return self._verified() is not None
+
+    def _verified(self) -> Optional[psutil.Process]:
+        """A reattached guest's process, when it provably still is that guest (else None)."""
+        return verified_guest(self.pid, self.create_time, self.cmdline, self.test.job_id,
+                              self.test.queue, self.name)
 
     def death_reason(self) -> Optional[str]:
         if self.is_alive():
@@ -256,12 +253,11 @@ class QemuVM(VM):
                     self.proc.wait(10)
                 except subprocess.TimeoutExpired:
                     raise VMError(f"{self.name}: qemu pid {self.pid} survived SIGKILL") from None
-        elif self.is_alive():  # reattached: is_alive() checked pid and create time
-            try:
-                kill_tree(psutil.Process(self.pid), signal.SIGKILL)
-            except psutil.Error:
-                pass
-            self._wait_gone(10)
+        else:  # reattached: only a process that provably is this guest is signalled
+            proc = self._verified()
+            if proc is not None:
+                kill_tree(proc, signal.SIGKILL)
+                self._wait_gone(10)
 
     def _cleanup_files(self) -> None:
         for s in (self.console_socket, self.monitor_socket):

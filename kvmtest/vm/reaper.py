@@ -24,6 +24,58 @@ log = logging.getLogger("kvmtest.vm")
 
 ENV_JOB = "KVMTEST_JOB"
 ENV_QUEUE = "KVMTEST_QUEUE"
+ENV_VM = "KVMTEST_VM"
+ENV_RUNNER = "KVMTEST_RUNNER"  # "<pid>:<create time>" of the process that owns the guest
+
+_MARK: List[str] = []
+
+
+def runner_mark(pid: Optional[int] = None) -> str:
+    """This process (or ``pid``) as ``<pid>:<create time>``: survives pid reuse."""
+    if pid is None and _MARK and _MARK[0].startswith(f"{os.getpid()}:"):
+        return _MARK[0]
+    p = psutil.Process(pid)
+    mark = f"{p.pid}:{p.create_time():.2f}"
+    if pid is None:
+        _MARK[:] = [mark]
+    return mark
+
+
+def runner_alive(mark: str) -> bool:
+    """Is the process ``mark`` names still running (same pid *and* create time)?"""
+    pid_text, _, ctime_text = mark.partition(":")
+    try:
+        pid, ctime = int(pid_text), float(ctime_text)
+        proc = psutil.Process(pid)
+        return abs(proc.create_time() - ctime) < 0.05 and proc.status() != psutil.STATUS_ZOMBIE
+    except (ValueError, psutil.Error):
+        return False
+
+
+def verified_guest(pid: int, create_time: float, cmdline: List[str], job_id: str, queue: str,
+                   vm: Optional[str] = None) -> Optional[psutil.Process]:
+    """The process ``pid`` when it is provably that guest of ours, else None.
+
+    All three checks, no shortcut: the job/queue (and vm) markers in its environment,
+    its command line (a record without one proves nothing) and its create time. Only
+    such a process may be reattached to or signalled on the strength of a record.
+    """
+    if pid <= 0 or not cmdline or not job_id:
+        return None
+    try:
+        proc = psutil.Process(pid)
+        if abs(proc.create_time() - create_time) > 0.05 or proc.cmdline() != list(cmdline):
+            return None
+        env = proc.environ()
+        if env.get(ENV_JOB) != job_id or env.get(ENV_QUEUE) != queue:
+            return None
+        if vm is not None and env.get(ENV_VM) != vm:
+            return None
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return proc
+    except (psutil.Error, OSError):
+        return None
 
 
 def _libvirt_cleanup(job_id: str, queue: Optional[str]) -> int:

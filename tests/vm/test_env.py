@@ -16,11 +16,15 @@ from kvmtest.vm.env import ENV_VERSION, Env, GuestRecord
 def record_for(pid: int, name: str = "vm1") -> GuestRecord:
     p = psutil.Process(pid)
     return GuestRecord(name=name, vm_type="qemu", pid=pid, create_time=p.create_time(),
-                       cmdline=p.cmdline(), params_digest="abc", console="/x/c", monitor="/x/m")
+                       cmdline=p.cmdline(), params_digest="abc", console="/x/c", monitor="/x/m",
+                       job_id="j", queue="q")
+
+
+MARKED = dict(os.environ, KVMTEST_JOB="j", KVMTEST_QUEUE="q", KVMTEST_VM="vm1")
 
 
 def test_roundtrip_keeps_live_guest(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], env=MARKED)
     try:
         env = Env.load(tmp_path / "env")
         env.register_guest(record_for(proc.pid))
