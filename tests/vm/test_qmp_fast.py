@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -106,6 +107,7 @@ def test_destroy_kills_qemu_whose_monitor_never_answers(tmp_path):
         vm.proc, vm.pid = fake_qemu, fake_qemu.pid
         vm.state = vm.state.__class__.READY
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        Path(vm.monitor_socket).parent.mkdir(parents=True, exist_ok=True)  # create() would make it
         server.bind(vm.monitor_socket)
         server.listen(1)  # accepts (the kernel does), never says a word
         vm.destroy(gracefully=True)
