@@ -113,6 +113,8 @@ class JobInfo:
     end: Optional[float] = None
     runs: List[Dict[str, Any]] = field(default_factory=list)  # one per start/--resume
     interrupted: Optional[str] = None  # signal name when the last run was stopped
+    # files the job also writes, by format ({"kcidb": "/abs/path.json"}): --resume refreshes them
+    exports: Dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> Dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -112,6 +112,8 @@ class ResultsFile:
         c.get(job, "job_id", str, "job")
         c.get(job, "start", (int, float), "job", 0.0)
         c.get(job, "runs", list, "job", [])
+        for kind, path in c.get(job, "exports", dict, "job", {}).items():
+            c.expect(path, str, f"job.exports[{kind!r}]")
         tests = [_result(c, t, f"tests[{i}]") for i, t in enumerate(c.get(data, "tests", list, ""))]
         superseded = [_result(c, t, f"superseded[{i}]")
                       for i, t in enumerate(c.get(data, "superseded", list, "", []))]

@@ -193,6 +193,7 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     queues = list(queues)
     schedules = schedule(queues, data.final_ids())  # raises PlanError before any side effect
     data.planned = len(all_test_ids(queues))
+    kcidb = _remembered_export(job, "kcidb", kcidb)
     check_outputs(results_dir, kcidb)  # found now, not when the last test has run
     lock = _lock_results_dir(results_dir)
     try:
@@ -304,6 +305,17 @@ def _check_new_results_dir(results_dir: Path) -> None:
     if results_dir.is_dir() and any(p.name != LOCK_FILE for p in results_dir.iterdir()):
         raise JobExistsError(f"{results_dir} is not empty and is not a kvmtest results directory:"
                              " give a new or empty directory")
+
+
+def _remembered_export(job: JobInfo, kind: str, path: Optional[Path]) -> Optional[Path]:
+    """The export file of ``kind`` for this run: the one given (remembered, absolute, in the
+    job's ``exports`` for later --resume runs), else the one an earlier run of the job gave."""
+    if path is not None:
+        path = Path(path).absolute()
+        job.exports[kind] = str(path)
+        return path
+    remembered = job.exports.get(kind)
+    return Path(remembered) if remembered else None
 
 
 def _write(runtime: JobRuntime, write: Callable[[], None]) -> None:
