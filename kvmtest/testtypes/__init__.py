@@ -105,9 +105,9 @@ def execute(test: TestContext, env: Env) -> None:
 
 
 def _translate_vm_error(exc: Exception) -> None:
-    from kvmtest.vm.errors import VMDeadError, VMError, VMHangError
+    from kvmtest.vm.errors import VMDeadError, VMError, VMHangError, VMPanicError
 
-    if isinstance(exc, VMHangError):
+    if isinstance(exc, (VMHangError, VMPanicError)):
         raise TestFail(str(exc)) from exc
     if isinstance(exc, VMDeadError):
         raise TestError(str(exc)) from exc

@@ -26,7 +26,7 @@ from kvmtest.vm.console import ConsoleSession
 from kvmtest.vm.context import TestContext
 from kvmtest.vm.env import GuestRecord
 from kvmtest.vm.errors import VMDeadError, VMError, VMHangError, VMStateError
-from kvmtest.vm.params import get_list, object_params, params_digest
+from kvmtest.vm.params import get_bool, get_list, object_params, params_digest
 
 __all__ = ["VM", "GuestState", "NicPlan", "VMError", "VMDeadError", "VMHangError", "VMStateError",
            "TRANSITIONS", "RUNNING", "backend", "make_vm", "register", "plan_nics", "default_mac"]
@@ -198,7 +198,8 @@ class VM(ABC):
     def _session(self, channel: object) -> ConsoleSession:
         return ConsoleSession(channel, self.name, logfile=self.console_log,  # type: ignore[arg-type]
                               stop=self.test.stop, death_reason=self.death_reason,
-                              on_hang=self._on_hang)
+                              on_hang=self._on_hang,
+                              watch_panic=get_bool(self.params, "watch_kernel_panic", True))
 
     def wait_for_login(self, timeout: float = 60.0) -> ConsoleSession:
         """A logged-in shell on the serial console; raises VMHangError/VMDeadError/VMStateError."""

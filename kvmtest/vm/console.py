@@ -19,10 +19,16 @@ from typing import Callable, List, Optional, Tuple
 import pexpect
 import pexpect.fdpexpect
 
-from kvmtest.vm.errors import VMDeadError, VMError, VMHangError
+from kvmtest.vm.errors import VMDeadError, VMError, VMHangError, VMPanicError
 
 _SEQ = itertools.count(1)
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# A guest kernel in trouble, as it says so on the console (a line start, maybe a printk time).
+PANIC_RE = re.compile(
+    r"^[^\S\r\n]*(?:<\d>)?(?:\[\s*\d+\.\d+\]\s*)?"
+    r"(?:Kernel panic - not syncing|BUG: |Oops: |general protection fault)[^\r\n]*",
+    re.MULTILINE)
+PANIC_TAIL = 2.0  # seconds to collect what the kernel prints after the first panic line
 
 
 class StoppedError(VMError):
@@ -58,8 +64,10 @@ class ConsoleSession:
         stop: Optional[threading.Event] = None,
         death_reason: Optional[Callable[[], Optional[str]]] = None,
         on_hang: Optional[Callable[[str], None]] = None,
+        watch_panic: bool = True,
     ) -> None:
         self.sock = sock
+        self.watch_panic = watch_panic  # every wait also looks for a kernel panic/oops/BUG
         self.name = name
         self.stop = stop or threading.Event()
         self._death_reason = death_reason
@@ -93,6 +101,8 @@ class ConsoleSession:
         """
         deadline = time.monotonic() + timeout
         compiled = [re.compile(p, re.MULTILINE) for p in patterns]
+        if self.watch_panic:
+            compiled.append(PANIC_RE)  # the earliest match wins: a panic before the prompt is seen
         while True:
             if self.stop.is_set():
                 raise StoppedError(f"{self.name}: stopped while waiting for {what}")
@@ -102,6 +112,8 @@ class ConsoleSession:
                            f"{timeout if limit is None else limit:g} s")
             try:
                 idx = self.child.expect(compiled, timeout=min(0.5, left))
+                if self.watch_panic and idx == len(patterns):
+                    self._panic(self.child.match.group(0))
                 return idx, self.child.match
             except pexpect.TIMEOUT:
                 continue
@@ -117,6 +129,26 @@ class ConsoleSession:
                     break
                 time.sleep(0.02)
         raise VMDeadError(f"{self.name}: {what}: " + (reason or "qemu closed the console"))
+
+    def _panic(self, first: str) -> None:
+        """Collect the panic's next lines (for the reason), stop the guest, raise VMPanicError."""
+        text = first
+        try:
+            self.child.expect([r"end Kernel panic[^\r\n]*", pexpect.TIMEOUT, pexpect.EOF],
+                              timeout=PANIC_TAIL)
+            text += self.child.before or ""
+        except (OSError, ValueError):
+            pass
+        lines = [ANSI_RE.sub("", ln).strip() for ln in text.replace("\r", "").splitlines()]
+        lines = [ln for ln in lines if ln]
+        msg = f"{self.name}: guest kernel panic: {lines[0] if lines else first.strip()}"
+        detail = [ln for ln in lines[1:] if PANIC_RE.match(ln) or ln.startswith(("RIP:", "Call Trace"))]
+        if detail:
+            msg += " | " + " | ".join(detail[:3])
+        if self._on_hang is not None:
+            self._on_hang(msg)  # a panicked guest never recovers: stop it now
+            msg += "; guest killed"
+        raise VMPanicError(msg)
 
     def _hang(self, msg: str) -> None:
         if self._on_hang is not None:

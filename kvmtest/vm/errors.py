@@ -14,5 +14,9 @@ class VMHangError(VMError):
     """The guest stopped answering on its console within the timeout."""
 
 
+class VMPanicError(VMError):
+    """The guest kernel panicked (or oopsed, or hit a BUG) on the console; the message quotes it."""
+
+
 class VMStateError(VMError):
     """An operation needs the guest in another lifecycle state (e.g. a shell before boot)."""
