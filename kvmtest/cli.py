@@ -58,6 +58,9 @@ def build_arg_parser() -> argparse.ArgumentParser:
     ap.add_argument("--results", metavar="DIR", help="results directory (default results/<time>-<set>)")
     ap.add_argument("--resume", metavar="DIR", help="finish the job in DIR: run its tests that have no final status")
     ap.add_argument("--kcidb", metavar="FILE", help="also export the results as KCIDB v5 JSON")
+    ap.add_argument("--ignore-deps", action="store_true",
+                    help="plan and run every test without its 'dep' entries (avocado-vt >= 88"
+                         " ignores them too); see docs/hosts-and-queues.md")
     ap.add_argument("--version", action="version", version=_version())
     return ap
 
@@ -126,8 +129,6 @@ def dry_run(args, parser, planner, out=None) -> int:
     params view per test, so a 100,000-test plan costs little more than its expansion."""
     import gc
 
-    from kvmtest.plan import finish
-
     # The parsed tree and the planner's indexes are large and acyclic-in-practice; the cyclic
     # collector would rescan them again and again (measured: a third of a large dry run).
     gc.disable()
@@ -150,17 +151,30 @@ def dry_run(args, parser, planner, out=None) -> int:
             rows.append((test.shortname, test.hostname, test.queue, test.env,
                          format_addresses(test.addresses)))
     out.write("".join(buf))
-    _warn(finish(parser, planner))
+    problems = _finish_listing(parser, planner)
     if args.host and args.host not in hosts_with_tests(planner):
         print(f"error: {no_test_on(planner, args.host)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.format == "json":
-        return EXIT_OK
-    if rows:
-        out.write(format_table(rows, ("test", "host", "queue", "env", "addresses")))
-    where = "all hosts" if every else f"host {local}"
-    out.write(f"{len(rows)} test(s) on {where}\n")
+    if args.format != "json":
+        if rows:
+            out.write(format_table(rows, ("test", "host", "queue", "env", "addresses")))
+        where = "all hosts" if every else f"host {local}"
+        out.write(f"{len(rows)} test(s) on {where}\n")
+    if problems is not None:
+        raise problems  # after the listing: the same checks as the run, the same exit code
     return EXIT_OK
+
+
+def _finish_listing(parser, planner):
+    """The run's whole-plan checks for a listing: warnings printed, a PlanError returned
+    (to raise once the listing is out) instead of raised."""
+    from kvmtest.plan import PlanError, finish
+
+    try:
+        _warn(finish(parser, planner))
+    except PlanError as exc:
+        return exc
+    return None
 
 
 def hosts_with_tests(planner) -> List[str]:
@@ -190,10 +204,10 @@ def format_table(rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> s
 
 def explain(args, parser, planner, out=None) -> int:
     out = out or sys.stdout
-    from kvmtest.plan import finish, iter_tests
+    from kvmtest.plan import iter_tests
 
     placed = {t.name: t for t in iter_tests(parser, planner)}
-    _warn(finish(parser, planner))
+    problems = _finish_listing(parser, planner)
     pattern = re.compile(args.explain)
     count = 0
     for cand in parser.explain(args.explain):
@@ -203,6 +217,8 @@ def explain(args, parser, planner, out=None) -> int:
             ranges = " ".join(sorted({a.range for a in test.addresses if a.range}))
             where = f"{test.hostname}/{test.queue} (env {test.env}{', ranges ' + ranges if ranges else ''})"
             out.write(f"SELECTED {cand.name}\n    runs on {where}\n")
+            for verdict in planner.deps.verdicts(cand.name, planner.ignore_deps):
+                out.write(f"    {verdict}\n")
         elif cand.removed_by is not None:
             st = cand.removed_by
             where = f"{st.filename}:{st.linenum}" if st.filename != "<string>" else "the command line"
@@ -211,6 +227,8 @@ def explain(args, parser, planner, out=None) -> int:
             out.write(f"REMOVED  {cand.name}\n    (no single statement: removed by the selection as a whole)\n")
     if not count:
         out.write(f"no test name matches {pattern.pattern!r}, with or without filters\n")
+    if problems is not None:
+        raise problems
     return EXIT_OK
 
 
@@ -231,7 +249,8 @@ def config_error_line(exc: Exception) -> str:
 # Options that shape a new plan: --resume runs the plan saved in its directory instead.
 _PLANNING = (("config", "-c/--config"), ("test_set", "--set"), ("only", "--only"), ("no", "--no"),
              ("param", "-p/--param"), ("host", "--host"), ("dry_run", "--dry-run"),
-             ("all_hosts", "--all-hosts"), ("explain", "--explain"), ("results", "--results"))
+             ("all_hosts", "--all-hosts"), ("explain", "--explain"), ("results", "--results"),
+             ("ignore_deps", "--ignore-deps"))
 
 
 def misused_options(args: argparse.Namespace) -> Optional[str]:
@@ -290,7 +309,7 @@ def _main(argv: List[str]) -> int:
         if args.resume:
             return _run(args, None)
         parser = make_parser(args.config, args.test_set, params=params, only=args.only, no=args.no)
-        planner = new_planner(parser, args.host)
+        planner = new_planner(parser, args.host, ignore_deps=args.ignore_deps)
         if args.explain:
             return explain(args, parser, planner)
         if args.dry_run:
@@ -307,7 +326,8 @@ def _main(argv: List[str]) -> int:
     # PlanError, a refused job start (kvmtest.run.JobSetupError), a bad value, a config
     # file that cannot be read: bad input. An OSError of a job that started is INFRA (_run).
     except (PlanError, ValueError, OSError, re.error) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:  # dependency checks give a line per problem
+            print(f"error: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

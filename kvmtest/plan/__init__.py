@@ -124,14 +124,14 @@ def make_parser(
     return parser
 
 
-def new_planner(parser, local_host: Optional[str] = None) -> Planner:
+def new_planner(parser, local_host: Optional[str] = None, ignore_deps: bool = False) -> Planner:
     """A Planner whose errors point at the config statement (file:line) at fault."""
 
     def locate(key: str) -> Optional[str]:
         found = parser.assignments_of(key)
         return f"{found[-1].filename}:{found[-1].linenum}" if found else None
 
-    return Planner(local_host or socket.gethostname(), locate=locate)
+    return Planner(local_host or socket.gethostname(), locate=locate, ignore_deps=ignore_deps)
 
 
 def finish(parser, planner: Planner) -> List[str]:
@@ -192,9 +192,10 @@ def load(
     only: Iterable[str] = (),
     no: Iterable[str] = (),
     local_host: Optional[str] = None,
+    ignore_deps: bool = False,
 ) -> Plan:
     """Parse, select, plan and validate; raises ``ParserError`` or ``PlanError``."""
     if isinstance(config_files, str):
         config_files = [config_files]
     parser = make_parser(config_files, test_set, extra, params, only, no)
-    return collect(parser, new_planner(parser, local_host))
+    return collect(parser, new_planner(parser, local_host, ignore_deps))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
+from kvmtest.plan.deps import DepIndex
 from kvmtest.plan.errors import PlanError
 from kvmtest.plan.model import DEFAULT_QUEUE, Address, PlannedTest
 from kvmtest.plan.names import check_env_name, check_plain, check_timeout, env_file_name
@@ -45,8 +46,11 @@ class QueueTally:
 class Planner:
     """Streaming planner: ``add`` each dict, then ``finish``."""
 
-    def __init__(self, local_host: str, locate: Optional[Callable[[str], Optional[str]]] = None) -> None:
+    def __init__(self, local_host: str, locate: Optional[Callable[[str], Optional[str]]] = None,
+                 ignore_deps: bool = False) -> None:
         self.local_host = local_host
+        self.ignore_deps = ignore_deps  # --ignore-deps: plan every test without its dep entries
+        self.deps = DepIndex()  # every test's dep entries, checked as a whole in finish()
         self.locate = locate  # key -> "file:line" of the statement that set it, when known
         self.queues: Dict[Tuple[str, str], QueueTally] = {}
         self.ranges: Dict[str, AddressRange] = {}
@@ -56,8 +60,6 @@ class Planner:
         self._alloc_cache: Dict[Tuple[Tuple[str, ...], Tuple[Tuple[str, str], ...]], List[Address]] = {}
         self._seen: Dict[str, QueueTally] = {}  # shortname -> the first queue it appeared in
         self._dups: List[str] = []
-        self._names: Dict[str, QueueTally] = {}
-        self._deps: List[Tuple[str, List[str], QueueTally]] = []  # never whole tests: their params are big
         self._scanned_ranges = False
         self._checked: set = set()  # (vms, main_vm, images..., nics..., timeout) already validated
 
@@ -97,9 +99,9 @@ class Planner:
         first = self._seen.setdefault(shortname, tally)
         if first is not tally:
             self._dups.append(f"{shortname} ({first.key} and {tally.key})")
-        self._names[test.name] = tally
-        if test.dep:
-            self._deps.append((shortname, test.dep, tally))
+        self.deps.add(test.name, shortname, test.dep, tally.key)
+        if self.ignore_deps:
+            test.dep = []
         return test
 
     def _where(self, key: str) -> str:
@@ -225,15 +227,10 @@ class Planner:
 
     # -- whole plan ---------------------------------------------------------------
     def finish(self) -> List[str]:
-        """Checks over the whole plan; returns the warnings."""
-        for shortname, deps, tally in self._deps:
-            for dep in deps:
-                owner = self._names.get(dep)
-                if owner is not None and owner is not tally:
-                    raise PlanError(
-                        f"test {shortname} on {tally.key} depends on {dep}, planned on"
-                        f" {owner.key}: a dependency must run in the same queue"
-                    )
+        """Checks over the whole plan; returns the warnings.
+
+        Dependency errors (kvmtest.plan.deps) raise one PlanError, a line per problem.
+        """
         if self._dups:
             shown = "; ".join(self._dups[:5])
             more = f" (+{len(self._dups) - 5} more)" if len(self._dups) > 5 else ""
@@ -241,4 +238,8 @@ class Planner:
                 f"{len(self._dups)} test(s) selected for two queues (selections should be"
                 f" mutually exclusive): {shown}{more}"
             )
+        report = self.deps.check(ignore=self.ignore_deps)
+        self.warnings.extend(w for w in report.warnings if w not in self.warnings)
+        if report.errors:
+            raise PlanError("\n".join(report.errors))
         return self.warnings

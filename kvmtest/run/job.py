@@ -191,7 +191,8 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
         job = job or new_job()
         data = ResultsFile(job=job)
     queues = list(queues)
-    schedules = schedule(queues, data.final_ids())  # raises PlanError before any side effect
+    dep_warnings: List[str] = []
+    schedules = schedule(queues, data.final_ids(), dep_warnings)  # PlanError before any side effect
     data.planned = len(all_test_ids(queues))
     kcidb = _remembered_export(job, "kcidb", kcidb)
     check_outputs(results_dir, kcidb)  # found now, not when the last test has run
@@ -209,14 +210,15 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
             writers = default_writers(results_dir, kcidb)
         return _run_locked(results_dir, job, ResultsStore(data, writers), schedules, resume,
                            progress, options, backend or default_backend(),
-                           stop or threading.Event())
+                           stop or threading.Event(), dep_warnings)
     finally:
         lock.close()
 
 
 def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules: list,
                 resume: bool, progress: Optional[Callable[[ProgressEvent], None]],
-                options: RunOptions, backend: Backend, stop: threading.Event) -> JobSummary:
+                options: RunOptions, backend: Backend, stop: threading.Event,
+                notes: Sequence[str] = ()) -> JobSummary:
     workdir = Path(options.workdir_base or tempfile.gettempdir()) / f"kvmtest-{job.job_id}"
 
     def on_fault(message: str) -> None:  # the first fault stops the job like a signal
@@ -236,6 +238,8 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
     job.interrupted = None
 
     with _JobLogging(results_dir / JOB_LOG, runtime.fault), _MarkedChildren(job.job_id):
+        for note in notes:
+            log.info("%s", note)
         log.info("job %s %s: %d queue(s), %d test(s) to run, results in %s",
                  job.job_id, "resumed" if resume else "started", len(schedules), runtime.total,
                  results_dir)

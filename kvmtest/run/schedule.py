@@ -4,20 +4,21 @@ No threads, no files: plain data in, plain data out, so the invariants
 (plan order kept, every pending test exactly once, dependencies only on
 earlier tests of the same queue, input order irrelevant) are unit-tested.
 
-Dependencies follow avocado-vt's ``dep`` list: each entry names another
-test by its full name or shortname, or by a dot-separated suffix of either
-(``dep = boot`` matches ``qcow2.virtio_blk.boot``). Matches in the test's own
-queue, before it, win. A dependency that only matches tests of another
-queue, only later tests, or nothing at all is a ``PlanError`` raised before
-anything runs: a queue is a sequential pipeline and cannot wait for another.
+Dependencies follow avocado-vt's ``dep`` list with the planner's rules
+(``kvmtest.plan.deps``): matches earlier in the test's own queue are waited
+for; a dependency that only matches tests of another queue or later tests is
+a ``PlanError`` raised before anything runs (a queue is a sequential pipeline
+and cannot wait for another); one that matches nothing is dropped with a
+warning, as avocado-vt runs such tests.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Collection, Dict, Iterable, List, Sequence, Tuple
+from typing import Collection, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from kvmtest.plan.deps import DepIndex
 from kvmtest.plan.errors import PlanError
 from kvmtest.plan.model import PlannedTest, QueuePlan
 from kvmtest.plan.names import safe_name, test_name_part
@@ -88,64 +89,32 @@ def _check_queues(queues: Sequence[QueuePlan]) -> None:
                 )
 
 
-def _suffixes(name: str) -> List[str]:
-    """'a.b.c' -> ['a.b.c', 'b.c', 'c']: every dep string that names it."""
-    parts = name.split(".")
-    return [".".join(parts[i:]) for i in range(len(parts))]
+def resolve_deps(queues: Sequence[QueuePlan],
+                 warnings: Optional[List[str]] = None) -> Dict[str, Tuple[str, ...]]:
+    """Map every test id to the ids of the tests it depends on; raise PlanError if impossible.
 
-
-def resolve_deps(queues: Sequence[QueuePlan]) -> Dict[str, Tuple[str, ...]]:
-    """Map every test id to the ids of the tests it depends on; raise PlanError if impossible."""
+    The rules are the planner's (kvmtest.plan.deps): a dep entry that matches no test of
+    ``queues`` is dropped and reported in ``warnings``.
+    """
     _check_queues(queues)
-    located: List[Tuple[QueuePlan, int, PlannedTest, str]] = []
-    index: Dict[str, List[Tuple[QueuePlan, int, str]]] = {}
-    for q in queues:
-        for i, t in enumerate(q.tests, 1):
-            tid = make_test_id(q, i, t)
-            located.append((q, i, t, tid))
-            for key in {*_suffixes(t.name), *_suffixes(t.shortname)}:
-                index.setdefault(key, []).append((q, i, tid))
-    out: Dict[str, Tuple[str, ...]] = {}
-    for q, i, t, tid in located:
-        deps: List[str] = []
-        for d in t.dep:
-            d = d.strip()
-            if not d:
-                continue
-            cands = [(cq, ci, cid) for cq, ci, cid in index.get(d, []) if cid != tid]
-            before = [cid for cq, ci, cid in cands if cq.key == q.key and ci < i]
-            if before:
-                deps.extend(c for c in before if c not in deps)
-                continue
-            later = [cid for cq, ci, cid in cands if cq.key == q.key]
-            other = sorted({cq.key for cq, _, _ in cands if cq.key != q.key})
-            if other:
-                raise PlanError(
-                    f"test {t.name} ({q.key}) depends on {d!r}, which is planned on "
-                    f"another queue ({', '.join(other)}); a dependency must run earlier "
-                    f"in the same queue"
-                )
-            if later:
-                raise PlanError(
-                    f"test {t.name} ({q.key}) depends on {d!r}, which is planned after "
-                    f"it ({', '.join(later)})"
-                )
-            raise PlanError(
-                f"test {t.name} ({q.key}) depends on {d!r}, which matches no test "
-                f"planned for this host"
-            )
-        out[tid] = tuple(deps)
-    return out
+    report = DepIndex.of_queues(queues).check()
+    if report.errors:
+        raise PlanError("\n".join(report.errors))
+    if warnings is not None:
+        warnings.extend(report.warnings)
+    ids = {(q.key, i): make_test_id(q, i, t) for q in queues for i, t in enumerate(q.tests, 1)}
+    return {tid: tuple(ids[p] for p in report.links.get(pos, ())) for pos, tid in ids.items()}
 
 
-def schedule(queues: Iterable[QueuePlan], done: Collection[str] = ()) -> List[QueueSchedule]:
+def schedule(queues: Iterable[QueuePlan], done: Collection[str] = (),
+             warnings: Optional[List[str]] = None) -> List[QueueSchedule]:
     """One QueueSchedule per queue (sorted by key), skipping tests whose id is in ``done``.
 
     Queues with nothing left to run are dropped. Raises PlanError before
     anything runs when the plan is inconsistent.
     """
     ordered = sorted(queues, key=lambda q: q.key)
-    deps = resolve_deps(ordered)
+    deps = resolve_deps(ordered, warnings)
     done_set = set(done)
     out = []
     for q in ordered:

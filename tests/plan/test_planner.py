@@ -99,5 +99,6 @@ def test_dependency_on_another_queue_is_a_plan_error():
     p = Planner("here")
     p.add(t("install", queue="1", env="e1", nic_mode="user"))
     p.add(t("boot", queue="2", env="e2", nic_mode="user", dep=["install"]))
-    with pytest.raises(PlanError, match="depends on install, planned on here/1"):
+    with pytest.raises(PlanError, match=r"test boot \(here/2\) depends on 'install', which is test"
+                                         r" install on another queue \(here/1\)"):
         p.finish()

@@ -202,7 +202,7 @@ def test_external_stop_interrupts_and_leaves_the_rest_pending(tmp_path):
 def test_plan_error_writes_nothing(tmp_path):
     b = ScriptedBackend({"ok": lambda ctx: None})
     with pytest.raises(PlanError):
-        run([queue("q1", t("a.x", dep=["nothing"], do="ok"))], tmp_path, b)
+        run([queue("q1", t("a.x", dep=["y"], do="ok"), t("a.y", do="ok"))], tmp_path, b)
     assert not (tmp_path / "r").exists() and b.seen == {}
 
 

@@ -1,0 +1,246 @@
+"""Dependencies between planned tests (avocado-vt's ``dep``), checked once over the whole plan.
+
+The planner, the dry run, ``--explain`` and the runner all go through ``DepIndex``, so a plan
+the dry run accepts is a plan the run accepts. Each ``dep`` entry names another test by its
+full name or short name, or by a dot-separated suffix of either (``dep = boot`` matches
+``qcow2.virtio_blk.boot``). Verdicts, per entry:
+
+* matches tests earlier in the same queue: the test waits for them (SKIP if one did not PASS);
+* matches only tests of another queue, or only later ones: an error (a queue is a sequential
+  pipeline and cannot wait for another), unless ``ignore`` (``--ignore-deps``);
+* matches no planned test at all: a warning, and the test runs without it. That is what
+  avocado-vt does (its runner only looks at tests that already ran; since 88.0 it drops ``dep``
+  altogether), and what lets tp-qemu configs whose ``unattended_install`` tests are not selected
+  run at all.
+
+Problems are grouped (one line per kind and queue pair, with a count and an example), so a
+100,000-test plan gives a few lines, not thousands.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+Pos = Tuple[str, int]  # (queue key "<host>/<queue>", 1-based position in that queue)
+
+
+@dataclass
+class DepReport:
+    """What ``DepIndex.check`` found: the links to honour, the errors and the warnings."""
+
+    links: Dict[Pos, Tuple[Pos, ...]] = field(default_factory=dict)
+    errors: List[str] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
+
+
+@dataclass
+class _Group:
+    count: int = 0
+    example: str = ""
+
+
+def _suffixes(name: str) -> List[str]:
+    """'a.b.c' -> ['a.b.c', 'b.c', 'c']: every dep string that names it."""
+    parts = name.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
+class DepIndex:
+    """Fed every planned test in plan order (``add``), then ``check``ed once.
+
+    Keeps a small tuple per test, never its params: a dry run of 150,000 tests streams.
+    """
+
+    def __init__(self) -> None:
+        self._tests: List[Tuple[str, str, Tuple[str, ...], Pos]] = []
+        self._count: Dict[str, int] = {}
+        self._matches: Optional[Dict[str, Dict[str, List[Tuple[int, str]]]]] = None
+        self._by_name: Optional[Dict[str, int]] = None
+
+    def add(self, name: str, shortname: str, deps: Iterable[str], queue_key: str) -> Pos:
+        """Record one test; returns its position (queue key, 1-based index in the queue)."""
+        n = self._count.get(queue_key, 0) + 1
+        self._count[queue_key] = n
+        pos = (queue_key, n)
+        self._tests.append((name, shortname, tuple(d.strip() for d in deps if d.strip()), pos))
+        self._matches = self._by_name = None
+        return pos
+
+    @classmethod
+    def of_queues(cls, queues: Sequence) -> DepIndex:
+        """An index over ``QueuePlan``s (what the runner has: this host's queues)."""
+        index = cls()
+        for q in queues:
+            for t in q.tests:
+                index.add(t.name, t.shortname, t.dep, q.key)
+        return index
+
+    @property
+    def has_deps(self) -> bool:
+        return any(t[2] for t in self._tests)
+
+    def _index(self) -> Dict[str, Dict[str, List[Tuple[int, str]]]]:
+        """dep string -> queue key -> [(position, name)] of the tests it names, in order."""
+        if self._matches is not None:
+            return self._matches
+        wanted = {d for t in self._tests for d in t[2]}
+        last = {d.rsplit(".", 1)[-1] for d in wanted}
+        out: Dict[str, Dict[str, List[Tuple[int, str]]]] = {}
+        for name, short, _, (qkey, i) in self._tests:
+            hits = set()
+            for n in {name, short}:
+                if n.rsplit(".", 1)[-1] in last:  # cheap filter: most tests are named by no dep
+                    hits.update(s for s in _suffixes(n) if s in wanted)
+            for dep in hits:
+                out.setdefault(dep, {}).setdefault(qkey, []).append((i, name))
+        self._matches = out
+        return out
+
+    def verdicts(self, name: str, ignore: bool = False) -> List[str]:
+        """One line per ``dep`` entry of test ``name`` (for --explain)."""
+        if self._by_name is None:
+            self._by_name = {}
+            for n, t in enumerate(self._tests):
+                self._by_name.setdefault(t[0], n)
+        n = self._by_name.get(name)
+        if n is None:
+            return []
+        tname, _, deps, pos = self._tests[n]
+        if ignore:
+            return [f"depends on {d!r}: ignored (--ignore-deps)" for d in deps]
+        return [self._verdict(tname, d, pos)[1] for d in deps]
+
+    def _verdict(self, name: str, dep: str, pos: Pos) -> Tuple[str, str, List[Pos]]:
+        """(kind, text, links) for one entry; kind is ok, other, later or none."""
+        qkey, i = pos
+        by_queue = self._index().get(dep, {})
+        own = [(j, n) for j, n in by_queue.get(qkey, []) if j != i]
+        before = own[:bisect.bisect_left(own, (i, ""))]
+        head = f"depends on {dep!r}"
+        if before:
+            shown = ", ".join(f"{n} (#{j})" for j, n in before[:3])
+            more = f" and {len(before) - 3} more" if len(before) > 3 else ""
+            return "ok", f"{head}: waits for {shown}{more}", [(qkey, j) for j, _ in before]
+        others = [(k, v) for k, v in sorted(by_queue.items()) if k != qkey]
+        if others:
+            k, v = others[0]
+            return "other", f"{head}, which is test {v[0][1]} on another queue ({k})", []
+        if own:
+            j, n = own[0]
+            return "later", f"{head}, which is test {n}, planned after it (#{j} of {qkey})", []
+        return "none", f"{head}, which matches no planned test", []
+
+    def check(self, ignore: bool = False) -> DepReport:
+        """Resolve every entry; group the problems (see the module doc)."""
+        report = DepReport()
+        dependent = [t for t in self._tests if t[2]]
+        if not dependent:
+            return report
+        if ignore:
+            entries = sum(len(t[2]) for t in dependent)
+            report.warnings.append(
+                f"--ignore-deps: {len(dependent)} test(s) run without their {entries} dep"
+                f" entries (e.g. {dependent[0][0]} depends on {dependent[0][2][0]!r})")
+            return report
+        groups: Dict[Tuple[str, str, str], _Group] = {}
+        unmatched: set = set()
+        index = self._index()
+        for name, _, deps, pos in dependent:
+            links: List[Pos] = []
+            for dep in deps:
+                if dep not in index:  # the common case in tp-qemu plans: no need for words
+                    unmatched.add(dep)
+                    g = groups.setdefault(("none", pos[0], ""), _Group())
+                    g.count += 1
+                    if not g.example:
+                        g.example = f"test {name} ({pos[0]}) {self._verdict(name, dep, pos)[1]}"
+                    continue
+                kind, text, found = self._verdict(name, dep, pos)
+                if kind == "ok":
+                    links.extend(p for p in found if p not in links)
+                    continue
+                target = ""
+                if kind == "other":
+                    target = min(k for k in self._index()[dep] if k != pos[0])
+                if kind == "none":
+                    unmatched.add(dep)
+                g = groups.setdefault((kind, pos[0], target), _Group())
+                g.count += 1
+                if not g.example:
+                    g.example = f"test {name} ({pos[0]}) {text}"
+            report.links[pos] = tuple(links)
+        for (kind, qkey, _target), g in groups.items():
+            more = ""
+            if g.count > 1:
+                more = f" (and {g.count - 1} more such dep entries of tests on {qkey})"
+            if kind == "other":
+                report.errors.append(
+                    f"{g.example}{more}: a queue runs its tests one after another and cannot"
+                    " wait for another queue; plan both on one queue, or run with --ignore-deps")
+            elif kind == "later":
+                report.errors.append(
+                    f"{g.example}{more}: a dependency must come earlier in the same queue;"
+                    " reorder the config, or run with --ignore-deps")
+        nones = [g for (kind, _, _), g in groups.items() if kind == "none"]
+        if nones:
+            total = sum(g.count for g in nones)
+            report.warnings.append(
+                f"{nones[0].example}; {total} dep entr{'y' if total == 1 else 'ies'}"
+                f" ({len(unmatched)} distinct) match no planned test: their tests run without"
+                " them, as avocado-vt runs them")
+        return report
+        if ignore:
+            entries = sum(len(t[2]) for t in dependent)
+            report.warnings.append(
+                f"--ignore-deps: {len(dependent)} test(s) run without their {entries} dep"
+                f" entries (e.g. {dependent[0][0]} needs {dependent[0][2][0]!r})")
+            return report
+        groups: Dict[Tuple[str, str, str], _Group] = {}
+        unmatched: set = set()
+        index = self._index()
+        for name, _, deps, pos in dependent:
+            links: List[Pos] = []
+            for dep in deps:
+                if dep not in index:  # the common case in tp-qemu plans: no need for words
+                    unmatched.add(dep)
+                    g = groups.setdefault(("none", pos[0], ""), _Group())
+                    g.count += 1
+                    if not g.example:
+                        g.example = f"test {name} ({pos[0]}) {self._verdict(name, dep, pos)[1]}"
+                    continue
+                kind, text, found = self._verdict(name, dep, pos)
+                if kind == "ok":
+                    links.extend(p for p in found if p not in links)
+                    continue
+                target = ""
+                if kind == "other":
+                    target = min(k for k in self._index()[dep] if k != pos[0])
+                if kind == "none":
+                    unmatched.add(dep)
+                g = groups.setdefault((kind, pos[0], target), _Group())
+                g.count += 1
+                if not g.example:
+                    g.example = f"{name} (#{pos[1]}) {text}"
+            report.links[pos] = tuple(links)
+        for (kind, qkey, _target), g in groups.items():
+            if kind == "other":
+                report.errors.append(
+                    f"{g.count} dep entr{'y' if g.count == 1 else 'ies'} of tests on {qkey} name"
+                    f" tests planned on another queue ({target}), e.g. test {g.example}: plan both"
+                    " on one queue (a dependency runs earlier in the same queue), or run with"
+                    " --ignore-deps")
+            elif kind == "later":
+                report.errors.append(
+                    f"{g.count} dep entr{'y' if g.count == 1 else 'ies'} of tests on {qkey} name"
+                    f" tests planned after them, e.g. test {g.example}: order the config so the"
+                    " dependency comes first, or run with --ignore-deps")
+        nones = [g for (kind, _, _), g in groups.items() if kind == "none"]
+        if nones:
+            total = sum(g.count for g in nones)
+            report.warnings.append(
+                f"{total} dep entr{'y' if total == 1 else 'ies'} ({len(unmatched)} distinct)"
+                f" match no planned test; those tests run without them, as in avocado-vt:"
+                f" e.g. test {nones[0].example.replace(': runs without it', '')}")
+        return report
