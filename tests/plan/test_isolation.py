@@ -116,3 +116,33 @@ def test_results_dir_must_be_new_or_empty(tmp_path):
     res = run(tmp_path, "--results", str(empty))
     assert res.returncode == 0, res.stdout + res.stderr
     assert json.loads((empty / "results.json").read_text())["tests"]
+
+
+GUEST_CFG = """\
+include {tiny}
+type = boot
+accel = tcg
+hostname = localhost
+variants:
+    - @qa:
+        queue = x y
+        env = e 1
+    - @qb:
+        queue = x_y
+        env = e_1
+"""
+
+
+@pytest.mark.guest
+def test_queues_that_clean_alike_boot_side_by_side(tmp_path, tiny_guest):
+    """Real qemu: the two queues used to share work dir, sockets and overlay (both ERROR)."""
+    cfg = tmp_path / "hosts.cfg"
+    cfg.write_text(GUEST_CFG.format(tiny=ROOT / "cfg" / "tiny-guest.cfg"))
+    res = subprocess.run([sys.executable, str(ROOT / "run.py"), "-c", str(cfg),
+                          "--results", str(tmp_path / "r")],
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    tests = json.loads((tmp_path / "r" / "results.json").read_text())["tests"]
+    assert sorted((t["queue"], t["status"]) for t in tests) == [("x y", "PASS"), ("x_y", "PASS")]
+    a, b = tests
+    assert a["start"] < b["end"] and b["start"] < a["end"], "the two queues did not run side by side"
