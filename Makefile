@@ -12,7 +12,9 @@ $(STAMP): setup.cfg pyproject.toml
 	scripts/sysdeps.sh all
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,libvirt]'
+	# compat: the checkout goes on sys.path as a path entry, so a kvmtest/ or kvmtest/results/
+	# folder in the current directory (python -m puts it first) cannot shadow the package
+	$(PY) -m pip install -q -e '.[test,libvirt]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 sysdeps:

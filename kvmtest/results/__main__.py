@@ -1,8 +1,9 @@
-"""python -m kvmtest.results DIR [--junit FILE] [--kcidb FILE]
+"""python -m kvmtest.results DIR [--junit FILE] [--kcidb FILE]  (also: ./run.py results DIR)
 
-Print a results directory's summary table (any results.json version) and,
-on request, (re)write its JUnit or KCIDB export: e.g. after a runner crash,
-before ``--resume``, when results.xml is older than results.json.
+Print a results directory's tests that did not pass (status, id, the reason's first
+line, the log) and its summary table (any results.json version) and, on request,
+(re)write its JUnit or KCIDB export: e.g. after a runner crash, before ``--resume``,
+when results.xml is older than results.json.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from kvmtest.exitcodes import BAD_INPUT, OK, TESTS_FAILED
 from kvmtest.results.junit import write_junit
 from kvmtest.results.kcidb import write_kcidb
 from kvmtest.results.store import load_results
-from kvmtest.results.summary import all_passed, format_summary
+from kvmtest.results.summary import all_passed, format_not_passed, format_summary
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -36,6 +37,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         write_junit(data, args.junit)
     if args.kcidb:
         write_kcidb(data, rdir, args.kcidb)
+    failed = format_not_passed(data, rdir)
+    if failed:
+        print(failed)
     print(format_summary(data, rdir))
     return OK if all_passed(data) else TESTS_FAILED
 

@@ -44,3 +44,16 @@ def format_summary(data: ResultsFile, results_dir: Optional[Path] = None) -> str
     if results_dir is not None:
         lines.append(f"results: {Path(results_dir)}")
     return "\n".join(lines)
+
+
+def format_not_passed(data: ResultsFile, results_dir: Optional[Path] = None) -> str:
+    """One line per test that did not pass: status, id and why (the reason's first line),
+    then where its log is; '' when every result is PASS. The whole reason: results.json."""
+    lines = []
+    for r in data.not_passed():
+        reason = r.reason_line
+        lines.append(f"{r.status:<11} {r.id}" + (f": {reason}" if reason else ""))
+        if r.logdir:
+            log = Path(r.logdir) / "debug.log"
+            lines.append(f"{'':<11} log: {Path(results_dir) / log if results_dir else log}")
+    return "\n".join(lines)
