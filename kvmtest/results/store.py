@@ -1,4 +1,4 @@
-"""results.json: versioned, rewritten atomically after every test.
+"""results.json: versioned, rewritten atomically (a snapshot), plus its journal results.jsonl.
 
 A reader may be handed any version this module ever wrote (or avocado's own
 results.json, which we call version 1): ``load_results`` upgrades it step by
@@ -8,11 +8,12 @@ The layout is documented in docs/results.md; tests check the two agree.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Union
 
-from kvmtest.jsonfile import Checker, load_json
+from kvmtest.jsonfile import BadFileError, Checker, load_json
 from kvmtest.results.records import (
     ERROR,
     FAIL,
@@ -28,6 +29,7 @@ from kvmtest.results.records import (
 SCHEMA_VERSION = 2
 RESULTS_JSON = "results.json"
 RESULTS_XML = "results.xml"
+JOURNAL = "results.jsonl"  # results recorded since results.json was last written, one per line
 PLAN_JSON = "plan.json"
 JOB_LOG = "job.log"
 
@@ -189,8 +191,56 @@ def upgrade(data: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def load_results(path: Union[str, Path]) -> ResultsFile:
-    """Read results.json from a results directory (or the file itself), upgrading old versions."""
+    """Read a results directory (or its results.json), upgrading old versions.
+
+    Results in the journal next to it (results.jsonl: what a running or killed
+    runner recorded since its last snapshot) are merged in, so the view is
+    complete up to the last finished test.
+    """
     p = Path(path)
     if p.is_dir():
         p = p / RESULTS_JSON
-    return ResultsFile.from_json(load_json(p), p)
+    journal = read_journal(p.parent / JOURNAL)  # first: a snapshot taken meanwhile holds it all
+    data = ResultsFile.from_json(load_json(p), p)
+    merge_journal(data, journal)
+    return data
+
+
+def read_journal(path: Path) -> List[TestResult]:
+    """The results of a journal file, in order; none when it does not exist.
+
+    A last line without its newline was being written when the runner died: it is
+    ignored. Any other bad line is a BadFileError naming the file and the line.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+    except FileNotFoundError:
+        return []
+    except UnicodeDecodeError as exc:
+        raise BadFileError(path, f"not UTF-8 text ({exc.reason})") from None
+    c = Checker(path)
+    out = []
+    for n, line in enumerate(lines[:-1], 1):  # lines[-1]: "" or an unfinished line
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+        except ValueError as exc:
+            raise c.fail(f"line {n}: not valid JSON: {exc}") from None
+        out.append(_result(c, doc, f"line {n}"))
+    return out
+
+
+def merge_journal(data: ResultsFile, journal: List[TestResult]) -> None:
+    """Add journal results that ``data`` lacks: a later attempt replaces (and supersedes) the
+    one ``data`` has; one ``data`` already holds (same id and attempt) changes nothing."""
+    at = {r.id: i for i, r in enumerate(data.tests)}
+    for r in journal:
+        i = at.get(r.id)
+        if i is None:
+            at[r.id] = len(data.tests)
+            data.tests.append(r)
+        elif r.attempt > data.tests[i].attempt:
+            data.superseded.append(data.tests[i])
+            data.tests[i] = r

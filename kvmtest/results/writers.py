@@ -5,8 +5,14 @@ A job does not know its formats. It builds a list of ``ResultWriter`` objects
 hands them to a ``ResultsStore``; pipelines call ``store.add(result)`` from
 their threads and every writer sees every result. A new format (HTML, a
 multi-host coordinator's merged view, a streaming uploader) is one more class
-with up to three methods, in the style of avocado's ``plugin_interfaces`` and
+with up to four methods, in the style of avocado's ``plugin_interfaces`` and
 pytest's ``hookspec``: each hook is documented here, where it is declared.
+
+Cost per test stays flat as a job grows: ``test_finished`` must not rewrite a
+whole file (that is O(tests) per test, O(tests^2) per job). results.json
+appends one line to its journal (results.jsonl) per test; whole files are
+rewritten by ``snapshot``, which the store calls at most every few seconds
+(and never more than ~5 % of the time), and by ``open``/``close``.
 
 Calls are serialised: the store holds its lock around every hook, so a writer
 needs no locking of its own and always sees one consistent ``ResultsFile``. A
@@ -17,15 +23,25 @@ fails loudly): a results file that silently stops updating is worse.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import threading
+import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from kvmtest.fsutil import atomic_write
 from kvmtest.results.junit import write_junit
 from kvmtest.results.kcidb import write_kcidb
 from kvmtest.results.records import TestResult
-from kvmtest.results.store import RESULTS_JSON, RESULTS_XML, ResultsFile
+from kvmtest.results.store import JOURNAL, RESULTS_JSON, RESULTS_XML, ResultsFile
+
+log = logging.getLogger("kvmtest.results")
+
+#: Default seconds between snapshots of whole files while a job runs (``RunOptions`` sets it).
+SNAPSHOT_INTERVAL = 5.0
+#: A snapshot that takes d seconds is not repeated for 20 d: at most ~5 % of the time goes to it.
+SNAPSHOT_DUTY = 20.0
 
 
 class ResultWriter:
@@ -49,7 +65,15 @@ class ResultWriter:
     def test_finished(self, data: ResultsFile, result: TestResult) -> None:
         """``result`` was just recorded in ``data`` (replacing an earlier attempt of its test).
 
-        Called from a pipeline thread, with the store's lock held: keep it short.
+        Called from a pipeline thread, with the store's lock held: keep it short, and
+        independent of how many results ``data`` holds (append, don't rewrite).
+        """
+
+    def snapshot(self, data: ResultsFile) -> None:
+        """Bring whole files up to date with ``data``: results have been added since the last.
+
+        The store calls it from its own thread, at most every ``snapshot_interval``
+        seconds while tests end (after every test when the interval is 0).
         """
 
     def close(self, data: ResultsFile) -> None:
@@ -57,22 +81,47 @@ class ResultWriter:
 
 
 class JsonWriter(ResultWriter):
-    """results.json, rewritten atomically after every test (what ``--resume`` reads)."""
+    """results.json (a snapshot) plus results.jsonl (every result since it, one JSON line each).
+
+    ``test_finished`` appends one line to the journal and flushes it to the kernel, so a
+    SIGKILLed runner loses no result; ``snapshot``/``close`` rewrite results.json atomically
+    and then empty the journal. ``load_results`` reads both (journal first, then the
+    snapshot, so a snapshot taken in between loses nothing either).
+    """
 
     name = "results.json"
 
     def __init__(self, results_dir: Union[str, Path]) -> None:
         self.path = Path(results_dir) / RESULTS_JSON
+        self.journal = Path(results_dir) / JOURNAL
         self._cache: Dict[int, Tuple[TestResult, str]] = {}
+        self._fd: Optional[int] = None
 
     def open(self, data: ResultsFile) -> None:
-        atomic_write(self.path, self.render(data))
+        self.snapshot(data)  # data holds what load_results merged: the journal can go
 
     def test_finished(self, data: ResultsFile, result: TestResult) -> None:
+        if self._fd is None:
+            self._fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
+                               0o666)
+        line = (self._encoded(result) + "\n").encode("utf-8")
+        if os.write(self._fd, line) != len(line):  # one write: a kill never leaves half a line
+            raise OSError(f"short write to {self.journal}")
+
+    def snapshot(self, data: ResultsFile) -> None:
         atomic_write(self.path, self.render(data))
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)  # O_APPEND: the next line goes to the new end
+        elif self.journal.exists():
+            os.truncate(self.journal, 0)
 
     def close(self, data: ResultsFile) -> None:
-        atomic_write(self.path, self.render(data))
+        try:
+            self.snapshot(data)
+        finally:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
     def render(self, data: ResultsFile) -> str:
         """results.json text; same content as ``data.to_json()``, one test per line.
@@ -97,7 +146,11 @@ class JsonWriter(ResultWriter):
 
 
 class JunitWriter(ResultWriter):
-    """results.xml (JUnit), rewritten with results.json: a killed runner leaves it up to date."""
+    """results.xml (JUnit), rewritten at every snapshot: at most a few seconds behind.
+
+    After a runner crash ``python -m kvmtest.results DIR --junit DIR/results.xml`` (or the
+    ``--resume``) brings it up to date from results.json and its journal.
+    """
 
     name = "junit"
 
@@ -107,7 +160,7 @@ class JunitWriter(ResultWriter):
     def open(self, data: ResultsFile) -> None:
         write_junit(data, self.path)
 
-    def test_finished(self, data: ResultsFile, result: TestResult) -> None:
+    def snapshot(self, data: ResultsFile) -> None:
         write_junit(data, self.path)
 
     def close(self, data: ResultsFile) -> None:
@@ -140,37 +193,70 @@ class ResultsStore:
     """Thread-safe owner of a job's ResultsFile: every ``add`` goes to every writer.
 
     Pipelines call ``add`` from their own threads; the lock is held only for
-    the in-memory update and the writers' hooks, so a slow or hung test never
-    blocks another queue here.
+    the in-memory update and the writers' ``test_finished`` (short by contract),
+    so a slow or hung test never blocks another queue here. Between ``open`` and
+    ``close`` a snapshot thread calls every writer's ``snapshot`` when results
+    were added, at most every ``snapshot_interval`` seconds (0: after every
+    ``add``, in the caller's thread). ``on_error`` gets what a snapshot raised
+    (default: logged); the next snapshot tries again.
     """
 
-    def __init__(self, data: ResultsFile, writers: Sequence[ResultWriter] = ()) -> None:
+    def __init__(self, data: ResultsFile, writers: Sequence[ResultWriter] = (),
+                 snapshot_interval: float = 0.0,
+                 on_error: Optional[Callable[[BaseException], None]] = None) -> None:
         self.data = data
         self.writers = list(writers)
+        self.snapshot_interval = snapshot_interval
+        self.on_error = on_error
         self._lock = threading.Lock()
+        self._dirty = False
+        self._wake = threading.Event()
+        self._closing = False
+        self._thread: Optional[threading.Thread] = None
+        self._index: Optional[Dict[str, int]] = None  # test id -> position in data.tests
 
     def open(self) -> None:
-        """Start of a run: every writer's ``open``."""
+        """Start of a run: every writer's ``open``, then the snapshot thread."""
         with self._lock:
+            self._index = None  # data may have been edited since (resume bookkeeping)
             for w in self.writers:
                 w.open(self.data)
+        if self.snapshot_interval > 0 and self._thread is None:
+            self._closing = False
+            self._thread = threading.Thread(target=self._snapshots, name="results-snapshot",
+                                            daemon=True)
+            self._thread.start()
 
     def add(self, result: TestResult) -> None:
         """Record a result, replacing (and keeping as superseded) an earlier attempt."""
         with self._lock:
-            kept = []
-            for r in self.data.tests:
-                if r.id == result.id:
-                    self.data.superseded.append(r)
-                else:
-                    kept.append(r)
-            kept.append(result)
-            self.data.tests = kept
+            index = self._indexed()
+            at = index.get(result.id)
+            if at is None:
+                index[result.id] = len(self.data.tests)
+                self.data.tests.append(result)
+            else:  # in place: O(1) however many results the job has
+                self.data.superseded.append(self.data.tests[at])
+                self.data.tests[at] = result
+            self._dirty = True
             for w in self.writers:
                 w.test_finished(self.data, result)
+            if self.snapshot_interval <= 0:
+                self._snapshot_locked()
+
+    def snapshot(self) -> None:
+        """Every writer's ``snapshot`` now (if anything was added since the last one)."""
+        with self._lock:
+            self._snapshot_locked()
 
     def close(self) -> None:
-        """End of a run: every writer's ``close``; one failing does not stop the others."""
+        """End of a run: stop snapshots, every writer's ``close``; one failing does not stop the others."""
+        if self._thread is not None:
+            self._closing = True
+            self._wake.set()
+            self._thread.join()
+            self._thread = None
+            self._wake.clear()
         first: Optional[BaseException] = None
         with self._lock:
             for w in self.writers:
@@ -178,15 +264,39 @@ class ResultsStore:
                     w.close(self.data)
                 except Exception as exc:
                     first = first or exc
+            self._dirty = False
         if first is not None:
             raise first
 
+    def _snapshot_locked(self) -> None:
+        if not self._dirty:
+            return
+        for w in self.writers:
+            w.snapshot(self.data)
+        self._dirty = False
+
+    def _snapshots(self) -> None:
+        wait = self.snapshot_interval
+        while not self._wake.wait(wait) and not self._closing:
+            t0 = time.monotonic()
+            try:
+                self.snapshot()
+            except Exception as exc:  # disk full...: the job decides; try again next time
+                if self.on_error is not None:
+                    self.on_error(exc)
+                else:
+                    log.error("writing a results snapshot failed: %s", exc)
+            wait = max(self.snapshot_interval, SNAPSHOT_DUTY * (time.monotonic() - t0))
+
     def result(self, test_id: str) -> Optional[TestResult]:
         with self._lock:
-            for r in self.data.tests:
-                if r.id == test_id:
-                    return r
-        return None
+            at = self._indexed().get(test_id)
+            return None if at is None else self.data.tests[at]
+
+    def _indexed(self) -> Dict[str, int]:
+        if self._index is None or len(self._index) != len(self.data.tests):
+            self._index = {r.id: i for i, r in enumerate(self.data.tests)}
+        return self._index
 
     def status_of(self, test_id: str) -> Optional[str]:
         r = self.result(test_id)

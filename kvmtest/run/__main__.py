@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from kvmtest.exitcodes import BAD_INPUT, INFRA
+from kvmtest.results.writers import SNAPSHOT_INTERVAL
 from kvmtest.run.faults import InfraError
 from kvmtest.run.job import JobSetupError, default_results_dir, new_job, resume_job, run_job
 from kvmtest.run.pipeline import DEFAULT_TIMEOUT, RunOptions
@@ -35,9 +36,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="seconds between SIGTERM and SIGKILL of a stopped test's guests")
     ap.add_argument("--abandon-after", type=float, default=5.0,
                     help="seconds after SIGKILL before a test thread is abandoned")
+    ap.add_argument("--snapshot-interval", type=float, default=SNAPSHOT_INTERVAL,
+                    help="seconds between rewrites of results.json/results.xml (every result is"
+                         " journaled in results.jsonl at once); 0: after every test")
     args = ap.parse_args(argv)
     opts = RunOptions(default_timeout=args.timeout, grace=args.grace,
-                      abandon_after=args.abandon_after)
+                      abandon_after=args.abandon_after, snapshot_interval=args.snapshot_interval)
     try:
         if args.resume:
             if args.results is None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import re
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -42,19 +41,20 @@ def logdir_for(results_dir: Path, scheduled: ScheduledTest, attempt: int) -> Pat
     return d / (leaf if attempt == 1 else f"{leaf}.{attempt}")
 
 
-def attempts_on_disk(results_dir: Path, scheduled: ScheduledTest) -> Dict[int, Path]:
-    """Attempt number -> log directory, for every attempt of ``scheduled`` that left one."""
-    first = logdir_for(results_dir, scheduled, 1)
+def attempts_on_disk(results_dir: Path, st: ScheduledTest) -> Dict[int, Path]:
+    """Attempt number -> log directory, for the attempts of ``st`` that left one.
+
+    Attempts are numbered without gaps, so probing 1, 2, 3... up to the first missing
+    directory costs O(attempts), not a listing of the queue's (possibly huge) log directory.
+    """
     found: Dict[int, Path] = {}
-    if first.is_dir():
-        found[1] = first
-    if first.parent.is_dir():
-        later = re.compile(re.escape(first.name) + r"\.([0-9]+)")
-        for p in first.parent.iterdir():
-            m = later.fullmatch(p.name)
-            if m and p.is_dir():
-                found[int(m.group(1))] = p
-    return found
+    attempt = 1
+    while True:
+        d = logdir_for(results_dir, st, attempt)
+        if not d.is_dir():
+            return found
+        found[attempt] = d
+        attempt += 1
 
 
 def next_attempt(results_dir: Path, scheduled: ScheduledTest, known: Sequence[TestResult]) -> int:

@@ -208,9 +208,9 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
             stale.unlink(missing_ok=True)
         if writers is None:
             writers = default_writers(results_dir, kcidb)
-        return _run_locked(results_dir, job, ResultsStore(data, writers), schedules, resume,
-                           progress, options, backend or default_backend(),
-                           stop or threading.Event(), dep_warnings)
+        store = ResultsStore(data, writers, options.snapshot_interval)
+        return _run_locked(results_dir, job, store, schedules, resume, progress, options,
+                           backend or default_backend(), stop or threading.Event(), dep_warnings)
     finally:
         lock.close()
 
@@ -230,6 +230,7 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
                     backend=backend, options=options, progress=progress or print_progress,
                     total=sum(len(s.tests) for s in schedules), stop=stop,
                     fault=Fault(on_fault))
+    store.on_error = lambda exc: _write_failed(runtime, exc)  # a snapshot, from its own thread
     killed_run = account_for_killed_run(results_dir, store.data, schedules) if resume else None
     run_info = {"start": time.time(), "end": None, "resume": resume, "pid": os.getpid(),
                 "tests": runtime.total, "interrupted": None, "ended": None}
@@ -320,6 +321,13 @@ def _remembered_export(job: JobInfo, kind: str, path: Optional[Path]) -> Optiona
         return path
     remembered = job.exports.get(kind)
     return Path(remembered) if remembered else None
+
+
+def _write_failed(runtime: JobRuntime, exc: BaseException) -> None:
+    if isinstance(exc, OSError):
+        runtime.fault.report(f"cannot write the results in {runtime.results_dir}: {exc}")
+    else:
+        log.error("writing a results snapshot failed: %s: %s", type(exc).__name__, exc)
 
 
 def _write(runtime: JobRuntime, write: Callable[[], None]) -> None:

@@ -28,7 +28,7 @@ from kvmtest.results.records import (
     TestResult,
     short_reason,  # (here for the progress lines; also re-exported: tests import it from here)
 )
-from kvmtest.results.writers import ResultsStore
+from kvmtest.results.writers import SNAPSHOT_INTERVAL, ResultsStore
 from kvmtest.run.attempts import logdir_for, next_attempt
 from kvmtest.run.faults import INFRA_CLASS, Fault, QuietFileHandler, is_machine_fault
 from kvmtest.run.schedule import QueueSchedule, ScheduledTest, safe_name
@@ -66,6 +66,8 @@ class RunOptions:
     handle_signals: bool = True  # install SIGINT/SIGTERM handlers (main thread only)
     print_summary: bool = False  # the CLI prints JobSummary.text; a control file decides
     workdir_base: Optional[Path] = None  # default: $TMPDIR (short paths for unix sockets)
+    # results.json/results.xml are rewritten at most this often (each result is journaled at once)
+    snapshot_interval: float = SNAPSHOT_INTERVAL
     heartbeat: float = 60.0  # a test running this long gets a RUNNING line, again every period; 0: never
 
 
