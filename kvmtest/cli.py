@@ -266,6 +266,13 @@ def misused_options(args: argparse.Namespace) -> Optional[str]:
         return None
     if args.format != "table" and not args.dry_run:
         return "--format json formats the --dry-run listing: add --dry-run"
+    if args.dry_run or args.explain:
+        given = [flag for flag, value in (("--results", args.results), ("--kcidb", args.kcidb))
+                 if value]
+        if given:
+            mode = "--dry-run" if args.dry_run else "--explain"
+            verb = "name" if len(given) > 1 else "names"
+            return f"{' and '.join(given)} {verb} what a run writes; {mode} writes nothing"
     if args.all_hosts and not args.dry_run:
         if args.explain:
             return "--all-hosts applies to --dry-run (--explain already covers every host)"

@@ -14,6 +14,11 @@ def started_nothing(tmp_path):
     return not (tmp_path / "results").exists()
 
 
+def results_unless_listing(tmp_path, mode):
+    """--results for a run (it must stay uncreated); a listing refuses it, so none there."""
+    return [] if mode else ["--results", str(tmp_path / "results")]
+
+
 def test_all_hosts_without_dry_run_is_refused(tmp_path):
     proc = run(tmp_path, "--set", "all", "--all-hosts", "--host", "h1",
                "--results", str(tmp_path / "results"))
@@ -29,7 +34,7 @@ def test_all_hosts_with_explain_is_refused(tmp_path):
 
 @pytest.mark.parametrize("mode", [["--dry-run"], ["--dry-run", "--all-hosts"], []])
 def test_unknown_set_lists_the_sets(tmp_path, mode):
-    proc = run(tmp_path, "--set", "al", "--host", "h1", "--results", str(tmp_path / "results"),
+    proc = run(tmp_path, "--set", "al", "--host", "h1", *results_unless_listing(tmp_path, mode),
                *mode)
     assert_one_line_error(proc, "no test set 'al'", "kvm_hosts.cfg", "the sets are all")
     assert proc.stdout == ""
@@ -44,7 +49,7 @@ def test_a_variant_that_is_not_a_set_is_refused(tmp_path):
 
 @pytest.mark.parametrize("mode", [["--dry-run"], ["--dry-run", "--format", "json"], []])
 def test_host_not_in_the_plan_lists_the_hosts(tmp_path, mode):
-    proc = run(tmp_path, "--set", "all", "--host", "h3", "--results", str(tmp_path / "results"),
+    proc = run(tmp_path, "--set", "all", "--host", "h3", *results_unless_listing(tmp_path, mode),
                *mode)
     assert_one_line_error(proc, "no test of this selection runs on host h3",
                           "hosts with tests: h1, h2")
@@ -85,3 +90,11 @@ def test_planning_options_with_resume_are_refused(tmp_path, extra, named):
     assert proc.returncode == BAD_INPUT
     assert_one_line_error(proc, f"--resume {tmp_path} finishes the job saved there",
                           f"{named} cannot change it")
+
+
+@pytest.mark.parametrize("mode", [["--dry-run"], ["--explain", "boot"]])
+def test_outputs_of_a_run_with_a_listing_are_refused(tmp_path, mode):
+    proc = run(tmp_path, "--set", "all", *mode, "--results", str(tmp_path / "results"),
+               "--kcidb", str(tmp_path / "k.json"))
+    assert_one_line_error(proc, "--results and --kcidb name what a run writes",
+                          f"{mode[0]} writes nothing")

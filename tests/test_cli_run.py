@@ -32,11 +32,18 @@ variants:
 """
 
 
+def kcidb_statuses(path):
+    return {t["path"].rsplit(".", 1)[-1]: t["misc"]["kvmtest_status"]
+            for t in json.loads(path.read_text())["tests"]}
+
+
 def test_sigterm_then_resume(tmp_path):
+    """Also: --kcidb given once is remembered by the job, so `--resume DIR` alone refreshes it."""
     cfg = tmp_path / "hosts.cfg"
     cfg.write_text(CFG.format(tmp=tmp_path))
-    results = tmp_path / "results"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "-c", str(cfg), "--results", str(results)],
+    results, kcidb = tmp_path / "results", tmp_path / "out.kcidb.json"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "-c", str(cfg), "--results", str(results),
+                             "--kcidb", str(kcidb)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 30
     while time.time() < deadline and not (tmp_path / "quick.count").exists():
@@ -47,37 +54,7 @@ def test_sigterm_then_resume(tmp_path):
     assert proc.returncode == 128 + signal.SIGTERM, out
     statuses = {t["shortname"]: t["status"] for t in json.loads((results / "results.json").read_text())["tests"]}
     assert statuses == {"quick": "PASS", "gated": "INTERRUPTED"}
-
-    (tmp_path / "go").touch()
-    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "--resume", str(results)],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stdout + done.stderr
-    statuses = {t["shortname"]: t["status"] for t in json.loads((results / "results.json").read_text())["tests"]}
-    assert statuses == {"quick": "PASS", "gated": "PASS"}
-    assert (tmp_path / "quick.count").read_text() == "ran\n"  # the finished test was not run again
-
-
-def kcidb_statuses(path):
-    return {t["path"].rsplit(".", 1)[-1]: t["misc"]["kvmtest_status"]
-            for t in json.loads(path.read_text())["tests"]}
-
-
-def test_resume_rewrites_the_remembered_kcidb_file(tmp_path):
-    """--kcidb given once: the job remembers it, so `--resume DIR` alone brings it up to date."""
-    cfg = tmp_path / "hosts.cfg"
-    cfg.write_text(CFG.format(tmp=tmp_path))
-    results, kcidb = tmp_path / "results", tmp_path / "out.kcidb.json"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "-c", str(cfg), "--results",
-                             str(results), "--kcidb", str(kcidb)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 30
-    while time.time() < deadline and not (tmp_path / "quick.count").exists():
-        time.sleep(0.1)
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 128 + signal.SIGTERM, out
-    assert kcidb_statuses(kcidb) == {"quick": "PASS", "gated": "INTERRUPTED"}
+    assert kcidb_statuses(kcidb) == statuses
     job = json.loads((results / "results.json").read_text())["job"]
     assert job["exports"] == {"kcidb": str(kcidb)}
 
@@ -85,4 +62,7 @@ def test_resume_rewrites_the_remembered_kcidb_file(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "run.py"), "--resume", str(results)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert kcidb_statuses(kcidb) == {"quick": "PASS", "gated": "PASS"}
+    statuses = {t["shortname"]: t["status"] for t in json.loads((results / "results.json").read_text())["tests"]}
+    assert statuses == {"quick": "PASS", "gated": "PASS"}
+    assert kcidb_statuses(kcidb) == statuses  # rewritten without --kcidb
+    assert (tmp_path / "quick.count").read_text() == "ran\n"  # the finished test was not run again
