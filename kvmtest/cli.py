@@ -139,9 +139,14 @@ def dry_run(args, parser, planner, out=None) -> int:
     add = planner.add
     buf: List[str] = []
     rows = []
+    from kvmtest.run.preflight import Preflight
+
+    preflight = Preflight()  # what the run checks before it starts (this host's tests)
     for line, params in parser.json_lines_with_params():
         test = add(params)
-        if not every and test.hostname != local:
+        if test.hostname == local:
+            preflight.add(test)
+        elif not every:
             continue
         if args.format == "json":
             buf.append(with_plan_fields(line, test))
@@ -161,9 +166,26 @@ def dry_run(args, parser, planner, out=None) -> int:
             out.write(format_table(rows, ("test", "host", "queue", "env", "addresses")))
         where = "all hosts" if every else f"host {local}"
         out.write(f"{len(rows)} test(s) on {where}\n")
+    if problems is None:
+        _preflight_verdict(preflight, local)
     if problems is not None:
         raise problems  # after the listing: the same checks as the run, the same exit code
     return EXIT_OK
+
+
+def _preflight_verdict(preflight, host: str) -> None:
+    """The run's preflight: errors (exit 2) when planning for this machine; warnings when
+    acting as another host, whose files and daemons this machine cannot vouch for."""
+    import socket
+
+    report = preflight.report()
+    here = socket.gethostname()
+    if host == here:
+        _warn(report.warnings)
+        report.raise_errors()
+        return
+    _warn([f"{line} [checked on {here}; acting as {host}]" for line in report.errors]
+          + report.warnings)
 
 
 def _finish_listing(parser, planner):

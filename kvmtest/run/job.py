@@ -53,6 +53,7 @@ from kvmtest.run.pipeline import (
     run_queue,
 )
 from kvmtest.run.planfile import load_plan, save_plan
+from kvmtest.run.preflight import check_tests
 from kvmtest.run.schedule import all_test_ids, legacy_test_ids, make_test_id, safe_name, schedule
 from kvmtest.run.signals import StopOnSignals
 from kvmtest.vm.orphans import reap_orphans, register_runner, unregister_runner
@@ -193,6 +194,8 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     queues = list(queues)
     dep_warnings: List[str] = []
     schedules = schedule(queues, data.final_ids(), dep_warnings)  # PlanError before any side effect
+    if backend is None:  # kvmtest's own test types and guests: refuse what would ERROR anyway
+        check_tests(st.test for qs in schedules for st in qs.tests).raise_errors()
     data.planned = len(all_test_ids(queues))
     kcidb = _remembered_export(job, "kcidb", kcidb)
     check_outputs(results_dir, kcidb)  # found now, not when the last test has run

@@ -272,6 +272,11 @@ def register(vm_type: str) -> Callable[[Type[VM]], Type[VM]]:
     return deco
 
 
+def known_vm_types() -> List[str]:
+    """Every ``vm_type`` a config may name (built-in backends and registered ones)."""
+    return sorted(set(_REGISTRY) | set(_MODULES))
+
+
 def backend(vm_type: str) -> Type[VM]:
     """The backend class for ``vm_type``, importing its module on first use."""
     if vm_type not in _REGISTRY and vm_type in _MODULES:
@@ -279,7 +284,7 @@ def backend(vm_type: str) -> Type[VM]:
     try:
         return _REGISTRY[vm_type]
     except KeyError:
-        known = sorted(set(_REGISTRY) | set(_MODULES))
+        known = known_vm_types()
         raise VMError(f"unknown vm_type {vm_type!r} (known: {', '.join(known)})") from None
 
 

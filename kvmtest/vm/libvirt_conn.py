@@ -30,7 +30,8 @@ DEFAULT_URI = "qemu:///system"
 NAME_PREFIX = "kvmtest"
 BRIDGE_PREFIX = "kvt"
 _ALIAS_PREFIX = "kvmtest:"
-START_HINT = "is libvirtd running? start it with scripts/libvirtd.sh start"
+START_HINT = ("is libvirtd running? start it with scripts/libvirtd.sh start"
+              " (or systemctl start libvirtd where systemd runs)")
 
 try:  # an optional dependency: the `libvirt` extra of setup.cfg
     import libvirt as _libvirt
