@@ -166,26 +166,28 @@ def dry_run(args, parser, planner, out=None) -> int:
             out.write(format_table(rows, ("test", "host", "queue", "env", "addresses")))
         where = "all hosts" if every else f"host {local}"
         out.write(f"{len(rows)} test(s) on {where}\n")
-    if problems is None:
-        _preflight_verdict(preflight, local)
-    if problems is not None:
-        raise problems  # after the listing: the same checks as the run, the same exit code
+    errors = str(problems).splitlines() if problems is not None else []
+    errors += _preflight_verdict(preflight, local)
+    if errors:  # after the listing: the same checks as the run, the same exit code
+        from kvmtest.plan import PlanError
+
+        raise PlanError("\n".join(errors))
     return EXIT_OK
 
 
-def _preflight_verdict(preflight, host: str) -> None:
-    """The run's preflight: errors (exit 2) when planning for this machine; warnings when
-    acting as another host, whose files and daemons this machine cannot vouch for."""
+def _preflight_verdict(preflight, host: str) -> List[str]:
+    """The run's preflight: its errors (exit 2) when planning for this machine; warnings
+    when acting as another host, whose files and daemons this machine cannot vouch for."""
     import socket
 
     report = preflight.report()
     here = socket.gethostname()
     if host == here:
         _warn(report.warnings)
-        report.raise_errors()
-        return
+        return report.errors
     _warn([f"{line} [checked on {here}; acting as {host}]" for line in report.errors]
           + report.warnings)
+    return []
 
 
 def _finish_listing(parser, planner):

@@ -161,3 +161,17 @@ def test_a_good_plan_passes(tmp_path):
     cfg.write_text(HEAD.format(tmp=tmp_path) + TAIL)
     dry = kvmtest(tmp_path, "-c", str(cfg), "--dry-run")
     assert dry.returncode == 0 and "error" not in dry.stderr, dry.stderr
+
+
+def test_dry_run_shows_dependency_and_preflight_errors_together(tmp_path):
+    cfg = tmp_path / "t.cfg"
+    cfg.write_text("variants:\n    - @q1:\n        queue = q1\n        env = e1\n"
+                   "    - @q2:\n        queue = q2\n        env = e2\n"
+                   "variants:\n    - boot:\n        type = bot\n        q2:\n            no boot\n"
+                   "    - migrate: boot\n        type = sleep\n        q1:\n            no migrate\n"
+                   + TAIL)
+    dry = kvmtest(tmp_path, "-c", str(cfg), "--dry-run")
+    errors = [ln for ln in dry.stderr.splitlines() if ln.startswith("error:")]
+    assert dry.returncode == BAD_INPUT and len(errors) == 2, dry.stderr
+    assert "depends on 'boot', which is test boot.q1 on another queue" in errors[0]
+    assert errors[1].startswith("error: unknown test type 'bot'")
