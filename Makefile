@@ -41,7 +41,7 @@ dry-demo: venv
 	$(PY) ./run.py -c samples/kvm_hosts.cfg --set nightly --dry-run --all-hosts
 
 bench: venv
-	$(PY) bench/config_bench.py --files medium.cfg,large.cfg
+	$(PY) bench/config_bench.py --files medium.cfg,large.cfg,qemu/subtests.cfg
 
 clean:
 	rm -rf $(VENV) images results .pytest_cache .ruff_cache

@@ -3,7 +3,15 @@
 """Benchmark: kvmtest.config vs avocado-vt 113.0 on the shared corpus.
 
     AVREF_PYTHON=/opt/avref/bin/python python3 bench/config_bench.py \\
-        [--files medium.cfg,large.cfg] [--repeat 1] [--no-ref]
+        [--files medium.cfg,large.cfg,qemu/subtests.cfg] [--modes cli,lib] [--repeat 1] [--no-ref]
+
+Two ways of using each parser, each timed for both tools in the same run:
+``cli`` writes every dict as a canonical JSON line (kvmtest: ``python -m
+kvmtest.config --json FILE``); ``lib`` is a script on the public API with
+default settings: ``Parser().parse_file(FILE)``, then iterate
+``get_dicts()`` (the dicts are not encoded: that is the caller's cost).  The
+``lib`` digest comes from a second, untimed run of the same script that also
+dumps each dict; avocado-vt's is its ``cli`` run (the same get_dicts()).
 
 The reference interpreter is $AVREF_PYTHON, else /opt/avref/bin/python if it
 has virttest, else bench/.venv-ref (git-ignored; avocado-vt 113.0 installed on
@@ -45,6 +53,22 @@ for d in p.get_dicts():
     d.pop("_name_map_file", None); d.pop("_short_name_map_file", None)
     w(json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")
 """
+
+
+LIB_TIMED = r"""
+import sys
+%s
+p = Parser()
+p.parse_file(sys.argv[1])
+n = 0
+for d in p.get_dicts():
+    n += 1
+sys.stdout.write("%%d\n" %% n)
+"""
+OURS_IMPORT = "from kvmtest.config import Parser"
+REF_IMPORT = "from virttest.cartesian_config import Parser"
+# kvmtest's get_dicts() dumped as REF_DUMP dumps avocado-vt's (the lib digest)
+OURS_LIB_DUMP = REF_DUMP.replace(REF_IMPORT, OURS_IMPORT)
 
 
 def _has_virttest(py: str) -> bool:
@@ -100,43 +124,63 @@ def load() -> str:
     return "%.2f %.2f %.2f" % os.getloadavg()
 
 
+def best(argv: list, repeat: int) -> tuple:
+    """run() ``repeat`` times: the run with the least CPU time."""
+    out = None
+    for _ in range(repeat):
+        r = run(argv)
+        out = r if out is None or r[1] < out[1] else out
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", default=DEFAULT_CORPUS)
     ap.add_argument("--files", default="small.cfg,medium.cfg,large.cfg")
+    ap.add_argument("--modes", default="cli,lib", help="cli (--json lines), lib (get_dicts())")
     ap.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest is kept")
     ap.add_argument("--no-ref", action="store_true", help="time kvmtest only")
     args = ap.parse_args()
     ref = None if args.no_ref else ref_python()
     ours_py = ours_python()
+    modes = [m for m in args.modes.split(",") if m]
     print("kvmtest: %s\navocado-vt: %s" % (ours_py, ref or "-"))
     print("load average before: %s" % load())
-    print("%-12s %-8s %8s %8s %8s %8s %8s %8s  %s" % (
-        "file", "tool", "dicts", "wall s", "CPU s", "x wall", "x CPU", "RSS MiB", "sha256"))
+    print("%-18s %-4s %7s %17s %17s %15s %13s  %s" % (
+        "file", "mode", "dicts", "avocado wall/CPU", "kvmtest wall/CPU", "x wall/x CPU",
+        "RSS MiB k/a", "sha256 (kvmtest = avocado)"))
     differ = False
     for name in args.files.split(","):
         path = os.path.join(args.corpus, name)
-        ours = [ours_py, "-m", "kvmtest.config", "--json", path]
-        tools = [("kvmtest", ours)]
-        if ref is not None:
-            tools.append(("avocado", [ref, "-c", REF_DUMP, path]))
-        results = {}
-        for tool, argv in tools:
-            best = None
-            for _ in range(args.repeat):
-                r = run(argv)
-                best = r if best is None or r[1] < best[1] else best
-            results[tool] = best
-        base = results.get("avocado")
-        for tool, (wall, cpu, digest, lines, rss) in results.items():
-            xw = xc = ""
-            if base and tool == "kvmtest":
-                xw, xc = "%7.1fx" % (base[0] / wall), "%7.1fx" % (base[1] / cpu)
-            print("%-12s %-8s %8d %8.2f %8.2f %8s %8s %8.1f  %s" % (
-                name, tool, lines, wall, cpu, xw, xc, rss, digest[:16]), flush=True)
-        if base and base[2] != results["kvmtest"][2]:
-            print("  DIGESTS DIFFER for %s" % name)
-            differ = True
+        ref_cli = None
+        for mode in modes:
+            if mode == "cli":
+                ours = best([ours_py, "-m", "kvmtest.config", "--json", path], args.repeat)
+                base = None if ref is None else best([ref, "-c", REF_DUMP, path], args.repeat)
+                ref_cli = base
+                digest, lines = ours[2], ours[3]
+            elif mode == "lib":
+                ours = best([ours_py, "-c", LIB_TIMED % OURS_IMPORT, path], args.repeat)
+                base = None if ref is None else best([ref, "-c", LIB_TIMED % REF_IMPORT, path],
+                                                     args.repeat)
+                dump = run([ours_py, "-c", OURS_LIB_DUMP, path])  # (untimed: the digest)
+                digest, lines = dump[2], dump[3]
+                if base is not None and ref_cli is None:  # the reference's dicts, dumped
+                    ref_cli = run([ref, "-c", REF_DUMP, path])
+            else:
+                raise SystemExit("unknown mode %r" % mode)
+            if base is None:
+                print("%-18s %-4s %7d %17s %8.2f / %6.2f %15s %6.1f / %4s  %s" % (
+                    name, mode, lines, "-", ours[0], ours[1], "-", ours[4], "-", digest[:16]),
+                    flush=True)
+                continue
+            same = digest == ref_cli[2]
+            differ = differ or not same
+            print("%-18s %-4s %7d %8.2f / %6.2f %8.2f / %6.2f %6.1fx/%6.1fx %6.1f / %4.0f  %s %s" % (
+                name, mode, lines, base[0], base[1], ours[0], ours[1], base[0] / ours[0],
+                base[1] / ours[1], ours[4], base[4], digest[:16],
+                "=" if same else "DIGESTS DIFFER (avocado-vt %s)" % ref_cli[2][:16]),
+                flush=True)
     print("load average after: %s" % load())
     return 1 if differ else 0
 

@@ -41,7 +41,7 @@ class Frame:
 
     __slots__ = ("node", "ctx", "ctx_set", "keep", "shortname", "dep", "below", "i", "entry",
                  "multi", "unpacked", "stop_at_default", "data", "anchor", "recs", "rec",
-                 "replay_key", "spliced", "names")
+                 "replay_key", "spliced", "names", "maps")
 
     def __init__(self, node: Node, ctx: tuple, ctx_set: frozenset, keep: tuple,
                  shortname: tuple, dep: list, below: object, entry: int,
@@ -65,6 +65,7 @@ class Frame:
         self.replay_key: Optional[tuple] = None  # recording root: its key in the replay memo
         self.spliced = False  # recording: children recorded in the parent's place
         self.names: Optional[tuple] = None  # the emitter's (name, shortname) strings
+        self.maps: Optional[tuple] = None  # the dict builder's map-file dicts
 
 
 class StackWalker(Walker):

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from kvmtest.config import Parser, ParserError
 from kvmtest.config.build import ExactBuilder, finish
+from kvmtest.config.dicts import dicts
 from kvmtest.config.emit import json_lines, supports
 from kvmtest.config.walk import StackWalker
 
@@ -52,6 +53,28 @@ def fast_lines(p: Parser, anchor_min: int, limit: int = MAX_DICTS) -> list:
                                             anchor_fanout=fanout), limit))
 
 
+def plain_dicts(p: Parser, limit: int = MAX_DICTS) -> list:
+    t = p._tree
+    exact = ExactBuilder(t.table.names, t.table.longs, t.has_suffix)
+    leaves = p._walker(on_fail=None).leaves()
+    return [finish(exact.build(leaf), t.has_suffix) for leaf in itertools.islice(leaves, limit)]
+
+
+def fast_dicts(p: Parser, anchor_min: int, limit: int = MAX_DICTS) -> list:
+    """get_dicts()'s fast path (dicts.dicts) with the anchors moved."""
+    fanout = 1 if anchor_min < 100 else 32
+    return list(itertools.islice(dicts(p._tree, p.defaults, p.expand_defaults, True,
+                                       anchor_min, fanout), limit))
+
+
+def same_dicts(got: list, want: list) -> bool:
+    """Equal, with the same key order (map-file dicts included)."""
+    def order(d: dict) -> list:
+        return [list(d), list(d.get("_name_map_file", ())),
+                list(d.get("_short_name_map_file", ()))]
+    return got == want and [order(d) for d in got] == [order(d) for d in want]
+
+
 def usable(p: Parser) -> bool:
     return supports(p._tree)
 
@@ -64,6 +87,7 @@ def test_cases_json_lines_match_avocado_vt(tmp_path, name):
     if usable(p):
         for anchor_min in ANCHORS:
             assert fast_lines(p, anchor_min, 10 ** 6) == want, anchor_min
+            assert same_dicts(fast_dicts(p, anchor_min, 10 ** 6), EXPECTED[name]), anchor_min
 
 
 def _compare(text: str) -> bool:
@@ -82,9 +106,11 @@ def _compare(text: str) -> bool:
             with pytest.raises(ParserError):
                 fast_lines(p, anchor_min)
         return False
+    want_dicts = plain_dicts(p)
     for anchor_min in ANCHORS:
         got = fast_lines(p, anchor_min)
         assert got == want, (anchor_min, text)
+        assert same_dicts(fast_dicts(p, anchor_min), want_dicts), (anchor_min, text)
     return True
 
 
@@ -237,6 +263,7 @@ def test_random_matrices_same_bytes_and_replay():
             got = list(itertools.islice(json_lines(t, False, [], anchor_min, walker),
                                         MAX_DICTS))
             assert got == want, (anchor_min, text)
+            assert same_dicts(fast_dicts(p, anchor_min), plain_dicts(p)), (anchor_min, text)
             if anchor_min > 100:
                 replayed += bool(walker._replay)
         # the doom check at every node (normally only high up): same bytes
@@ -383,3 +410,35 @@ def test_values_that_substitute_reserved_keys():
     q = Parser()
     q.parse_string(RESERVED_REFS.replace("${name}", "${other}").replace("${shortname}", "1"))
     assert not q._tree.reserved_refs and supports(q._tree)
+
+
+def test_gc_state_is_restored(tmp_path):
+    """Parsing turns the cyclic GC off and get_dicts() freezes the tree: both
+    undone afterwards, also when the caller stops early (and never undone
+    for someone else's gc.disable()/gc.freeze())."""
+    import gc
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    p = parse_case(tmp_path, CASES["basic"])
+    assert gc.isenabled()
+    it = p.get_dicts()
+    next(it)
+    assert gc.get_freeze_count() > 0  # the tree is out of the collector's way
+    it.close()
+    assert gc.get_freeze_count() == 0
+    assert len(list(p.get_dicts())) == 4 and gc.get_freeze_count() == 0
+    assert len(list(p.json_lines())) == 4 and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        p.parse_string("x = 1")
+        assert not gc.isenabled()
+        list(p.get_dicts())
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
+    gc.freeze()
+    try:
+        list(p.get_dicts())
+        assert gc.get_freeze_count() > 0  # (not ours to unfreeze)
+    finally:
+        gc.unfreeze()

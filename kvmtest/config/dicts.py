@@ -1,0 +1,281 @@
+# ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
+"""Whole dicts straight from the walk (``Parser.get_dicts()``), sharing work
+between leaves the way the JSON emitter does (see ``emit``).
+
+A leaf's ops are its path's node contents, deepest node first.  Consecutive
+leaves differ at the deep end of their paths (the innermost loop is the
+first block parsed) and share the rest, which is applied *last*; so the
+shared work is cached as *steps*, not as states:
+
+* the state after the two deepest blocks (base config, machine) is memoized;
+* the leaf's steps up to the anchor (the top of the test list) are cached on
+  each frame (``JsonEmitter._chain``);
+* the anchor's steps up to the root are merged once (``JsonEmitter._top``):
+  runs of plain sets become one ``dict.update``.
+
+A leaf then costs one copy of the state, its own few steps, the merged
+anchor steps, and its name, map-file and ``_min``/``_max`` keys.  The keys
+come out in avocado-vt's order because every step still runs, in order, on
+the leaf's dict.  ``compile_steps(maps=True)`` leaves a placeholder where
+each ``_*_map_file`` key is first set; the map dicts themselves are built
+once per frame, top down (``_maps``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator, List
+
+from .build import FastBuilder
+from .emit import ANCHOR_MIN, JsonEmitter, _Overlay
+from .expand import Leaf
+from .ops import apply_op, postfix_parse, regex_for, substitute
+from .steps import REGEX_OPS, Comp, compile_steps, node_conds
+from .tree import RESERVED, FileMap, Node
+from .walk import ANCHOR_FANOUT, Frame, StackWalker
+
+if TYPE_CHECKING:
+    from .parser import TreeBuilder
+
+_NO_MAPS: tuple = ({}, {})
+_NO_STEPS: list = []
+_EMPTY: dict = {}
+_NAME_KEYS_ORDER = ("name", "dep", "shortname")
+_MAX_AFTERS = 64
+_MAX_MEMO = 4096
+_NO_NAMES = ("", "")
+
+
+class DictEmitter(JsonEmitter):
+    """Builds the dict of each leaf of a StackWalker (with anchors)."""
+
+    def __init__(self, root: Node, names: List[str], longs: List[str],
+                 postfix_keys: set) -> None:
+        super().__init__(root, names, longs, postfix_keys)
+        self.file_maps: dict = {}  # node uid -> its FileMap items
+        self.afters: dict = {}  # (state key, anchor steps) -> see _after
+        self.name_memo: dict = {}  # (id of the parent's, node uid) -> (parent's, names)
+        self.map_memo: dict = {}  # the same for the map-file dicts
+
+    def _block(self, node: Node, unpacked: set) -> tuple:
+        # JsonEmitter._block, compiled with the map-file placeholders
+        conds = self.conds.get(node.uid)
+        if conds is None:
+            conds = self.conds[node.uid] = node_conds(node)
+        key = (node.uid, tuple([c for c in conds if c in unpacked])) if conds else node.uid
+        steps = self.blocks.get(key)
+        if steps is None:
+            steps = self.blocks[key] = compile_steps(node.content, unpacked, maps=True)
+            if not conds and not steps:
+                self.inert.add(node.uid)
+        return key, steps
+
+    def _raw_names(self, frames: List[Frame], i: int) -> tuple:
+        """(name, shortname) of frame i, built on its parent's (cached per frame,
+        and per (parent's, node): the deepest frames are new for every leaf)."""
+        j = i
+        while j >= 0 and frames[j].names is None:
+            j -= 1
+        got = frames[j].names if j >= 0 else _NO_NAMES
+        memo = self.name_memo
+        for f in frames[j + 1:i + 1]:
+            node = f.node
+            if node.name:
+                key = (id(got), node.uid)
+                hit = memo.get(key)
+                if hit is None or hit[0] is not got:
+                    if len(memo) >= _MAX_MEMO:
+                        memo.clear()
+                    hit = memo[key] = (got, self._own_name(got, node))
+                got = hit[1]
+            f.names = got
+        return got
+
+    def _own_name(self, parent: tuple, node: Node) -> tuple:
+        name, short = parent
+        ids = node.name
+        longs = self.longs
+        own = longs[ids[0]] if len(ids) == 1 else ".".join([longs[x] for x in ids])
+        name = name + "." + own if name else own
+        if node.append_to_shortname:
+            names = self.names
+            own = names[ids[0]] if len(ids) == 1 else ".".join([names[x] for x in ids])
+            short = short + "." + own if short else own
+        return name, short
+
+    def _maps(self, frames: List[Frame], i: int) -> tuple:
+        """(``_name_map_file``, ``_short_name_map_file``) of frame i, in avocado-vt's
+        key order (the file of the deepest node first), built on its parent's
+        (memoized as _raw_names does)."""
+        j = i
+        while j >= 0 and frames[j].maps is None:
+            j -= 1
+        maps = frames[j].maps if j >= 0 else _NO_MAPS
+        file_maps = self.file_maps
+        memo = self.map_memo
+        for f in frames[j + 1:i + 1]:
+            node = f.node
+            own = file_maps.get(node.uid)
+            if own is None:
+                own = file_maps[node.uid] = tuple(
+                    [op for op in node.content if type(op) is FileMap])
+            if own:
+                key = (id(maps), node.uid)
+                hit = memo.get(key)
+                if hit is None or hit[0] is not maps:
+                    if len(memo) >= _MAX_MEMO:
+                        memo.clear()
+                    hit = memo[key] = (maps, (_extend(maps[0], own, "_name_map_file"),
+                                              _extend(maps[1], own, "_short_name_map_file")))
+                maps = hit[1]
+            f.maps = maps
+        return maps
+
+    def build(self, leaf: Leaf, maps: bool = True) -> dict:
+        frames = leaf.frames
+        unpacked = leaf.unpacked
+        last = len(frames) - 1
+        anchor = frames[last].anchor
+        if anchor == last and last:  # the leaf itself is never the anchor
+            anchor = last - 1
+        below = last - anchor
+        k = 2 if below >= 2 else below
+        if k:
+            skey, state = self._state(frames, last, k, unpacked)
+        else:
+            skey, state = (), _EMPTY
+        chain = self._chain(frames, last - k, anchor + 1, unpacked) if below > k else _NO_STEPS
+        # The leaf's own steps, written into a small overlay of the state (as
+        # JsonEmitter.line does); a regex op (?=, del...) sends it the long way
+        over = _Overlay()
+        over.base = state
+        for step in chain:
+            if type(step) is dict:
+                over.update(step)
+                continue
+            kind = step.op
+            key = step.name
+            if kind in REGEX_OPS:
+                over = None
+                break
+            if key in RESERVED:
+                continue  # (apply_op ignores them too)
+            value = substitute(step.value, over, False) if step.dollar else step.value
+            if kind == "=":
+                over[key] = value
+            elif kind == "+=":
+                over[key] = (over[key] if key in over else state.get(key, "")) + value
+            elif kind == "<=":
+                over[key] = value + (over[key] if key in over else state.get(key, ""))
+            elif key not in over and key not in state:  # ~=
+                over[key] = value
+        top = self._top(frames, anchor, unpacked)
+        name, short = frames[last].names or self._raw_names(frames, last)
+        if over is not None and (not top.has_ops or (
+                over.keys().isdisjoint(top.compute_reads())
+                and not (top.exps and top.any_match(over)))):
+            # Fast case: the anchor's steps read nothing the leaf's own steps
+            # changed, so their results are the same for every leaf: "state +
+            # anchor steps" is computed once (split so that the leaf's new keys
+            # land between the state's and the anchor's, as in avocado-vt)
+            head, tail, fixed = self._after(skey, state, top)
+            d = head.copy()
+            d["name"] = name
+            d["dep"] = leaf.dep
+            d["shortname"] = short
+            if over:
+                d.update(over)
+                if not over.keys().isdisjoint(fixed):
+                    tail = fixed  # (re-set what the anchor's steps set after the leaf's)
+            if tail:
+                d.update(tail)
+        else:
+            d = {"name": name, "dep": leaf.dep, "shortname": short}
+            d.update(state)
+            for step in chain:
+                if type(step) is dict:
+                    d.update(step)
+                else:
+                    apply_op(step, d, False)
+            for step in top.steps:
+                if type(step) is dict:
+                    d.update(step)
+                else:
+                    apply_op(step, d, False)
+        if "_name_map_file" in d:
+            if maps:
+                names, shorts = frames[last].maps or self._maps(frames, last)
+                d["_name_map_file"] = names.copy()
+                d["_short_name_map_file"] = shorts.copy()
+            else:
+                del d["_name_map_file"]
+                d.pop("_short_name_map_file", None)
+        if self.postfix_keys:
+            postfix_parse(d, None, self.postfix_keys)
+        return d
+
+    def _after(self, skey: tuple, state: dict, top: Comp) -> tuple:
+        """``state`` with the anchor's steps applied, as (head, tail, fixed):
+        ``head`` the name keys and the state's keys, ``tail`` the keys the steps
+        added, ``fixed`` every key the steps set, with its value (all in order)."""
+        akey = (skey, top.serial)
+        got = self.afters.get(akey)
+        if got is None:
+            e = {"name": None, "dep": None, "shortname": None}
+            e.update(state)
+            deleted = set()  # (a key deleted and set again moves to the end)
+            for step in top.steps:
+                if type(step) is dict:
+                    e.update(step)
+                    continue
+                if step.op == "del":
+                    exp = regex_for(step)
+                    deleted.update([k for k in e if k not in RESERVED and exp.match(k)])
+                apply_op(step, e, False)
+            head = {}
+            for key in _NAME_KEYS_ORDER + tuple(state):
+                if key not in deleted and key in e:
+                    head[key] = e[key]
+            tail = {key: value for key, value in e.items() if key not in head}
+            topkeys = top.keys
+            fixed = {key: value for key, value in e.items() if key in topkeys}
+            got = (head, tail, fixed)
+            if len(self.afters) >= _MAX_AFTERS:
+                self.afters.clear()
+            self.afters[akey] = got
+        return got
+
+def _extend(files: dict, own: tuple, dest: str) -> dict:
+    """``files`` with the node's map entries for ``dest`` put first (the node is
+    deeper than every node ``files`` came from: avocado-vt applies it first)."""
+    out: dict = {}
+    for op in own:
+        if op.dest == dest:
+            old = files.get(op.short)
+            out[op.short] = op.name if old is None else "%s.%s" % (old, op.name)
+    for key, value in files.items():
+        if key not in out:
+            out[key] = value
+    return out
+
+
+def dicts(tree: TreeBuilder, defaults: bool, expand_defaults: List[str], maps: bool = True,
+          anchor_min: int = ANCHOR_MIN, anchor_fanout: int = ANCHOR_FANOUT) -> Iterator[dict]:
+    """The dicts of ``tree`` (a tree emit.supports()), in get_dicts() order.
+
+    Leaves under an anchor (a test list in a big matrix) go through the
+    DictEmitter, which shares the anchor's work; the others (configs with no
+    subtree big enough for an anchor) through FastBuilder, which shares the
+    deepest blocks' state: it does less per new frame.  ``anchor_min`` and
+    ``anchor_fanout`` are for tests (they move the anchors).
+    """
+    t = tree
+    names, longs = t.table.names, t.table.longs
+    walker = StackWalker(t.node, longs, defaults, expand_defaults, anchor_min,
+                         anchor_fanout=anchor_fanout)
+    build = DictEmitter(t.node, names, longs, set(t.postfix_keys)).build
+    simple = FastBuilder(names, longs, False, set(t.postfix_keys)).build
+    for leaf in walker.leaves():
+        yield build(leaf, maps) if leaf.frames[-1].anchor else simple(leaf, maps)
+
+
+__all__ = ["DictEmitter", "dicts"]
