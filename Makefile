@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv sysdeps guest test lint demo demo-libvirt dry-demo bench clean
+.PHONY: venv sysdeps guest test lint demo demo-libvirt demo-cluster dry-demo bench bench-cluster clean
 
 venv: $(STAMP)
 
@@ -14,7 +14,7 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# compat: the checkout goes on sys.path as a path entry, so a kvmtest/ or kvmtest/results/
 	# folder in the current directory (python -m puts it first) cannot shadow the package
-	$(PY) -m pip install -q -e '.[test,libvirt]' --config-settings editable_mode=compat
+	$(PY) -m pip install -q -e '.[test,libvirt,cluster]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 sysdeps:
@@ -37,11 +37,18 @@ demo-libvirt: venv guest
 	scripts/libvirtd.sh start
 	$(PY) ./run.py -c samples/demo/kvm_hosts.cfg --set smoke_libvirt
 
+# scheduler + 2 workers, each host in its own network namespace on this machine (root)
+demo-cluster: venv guest
+	$(PY) scripts/demo_cluster.py
+
 dry-demo: venv
 	$(PY) ./run.py -c samples/kvm_hosts.cfg --set nightly --dry-run --all-hosts
 
 bench: venv
 	$(PY) bench/config_bench.py --files medium.cfg,large.cfg,qemu/subtests.cfg
+
+bench-cluster: venv
+	$(PY) bench/cluster_bench.py
 
 clean:
 	rm -rf $(VENV) images results .pytest_cache .ruff_cache

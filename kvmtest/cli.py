@@ -27,6 +27,7 @@ from kvmtest.fsutil import detach_stdout
 SUBCOMMANDS = {
     "cleanup": "kvmtest.run.cleanup",
     "results": "kvmtest.results.__main__",
+    "worker": "kvmtest.cluster.worker",
 }
 HIDDEN_KEYS = ("_name_map_file", "_short_name_map_file")
 
@@ -62,6 +63,15 @@ def build_arg_parser() -> argparse.ArgumentParser:
     ap.add_argument("--ignore-deps", action="store_true",
                     help="plan and run every test without its 'dep' entries (avocado-vt >= 88"
                          " ignores them too); see docs/hosts-and-queues.md")
+    ap.add_argument("--cluster", metavar="ADDR",
+                    help="run every host's tests from here through a Dask scheduler:"
+                         " tcp://HOST:8786 (running scheduler) or local:[HOST][:PORT] (start one"
+                         " in this process); each host runs 'kvmtest worker' (docs/cluster.md)")
+    ap.add_argument("--wait-hosts", type=float, default=60.0, metavar="SECONDS",
+                    help="with --cluster: how long to wait for every planned host's worker")
+    ap.add_argument("--tls-ca-file", metavar="FILE", help="with --cluster: Dask TLS CA file")
+    ap.add_argument("--tls-cert", metavar="FILE", help="with --cluster: Dask TLS certificate")
+    ap.add_argument("--tls-key", metavar="FILE", help="with --cluster: Dask TLS private key")
     ap.add_argument("--version", action="version", version=_version())
     return ap
 
@@ -301,8 +311,12 @@ def misused_options(args: argparse.Namespace) -> Optional[str]:
         if args.explain:
             return "--all-hosts applies to --dry-run (--explain already covers every host)"
         return ("--all-hosts: a run covers one host's share; run it on each host"
-                " (or here, acting as that host, with --host NAME); running every host's share"
-                " from here needs --cluster, which this version lacks")
+                " (or here, acting as that host, with --host NAME), or every host's share"
+                " from here with --cluster (docs/cluster.md)")
+    if args.cluster and (args.dry_run or args.explain):
+        return "--cluster runs the job on the hosts: it has no effect with --dry-run/--explain"
+    if args.cluster and args.host:
+        return "--cluster runs every host's tests: --host (act as one host) does not apply"
     return None
 
 
@@ -382,6 +396,8 @@ def _run(args, planned) -> int:
     from kvmtest.run import default_results_dir, new_job, resume_job, run_job
 
     kcidb = Path(args.kcidb) if args.kcidb else None
+    if args.cluster:
+        return _run_cluster(args, planned, kcidb)
     if args.resume:
         return _job(lambda: resume_job(Path(args.resume), kcidb=kcidb))
     parser, planner = planned
@@ -415,3 +431,39 @@ def _job(start: Callable[[], object]) -> int:
         return EXIT_INFRA
     summary.print()
     return summary.exit_code
+
+
+def _run_cluster(args, planned, kcidb) -> int:
+    """``--cluster``: every host's queues through the coordinator, one results directory."""
+    from pathlib import Path
+
+    from kvmtest.cluster import have_distributed
+
+    if not have_distributed():
+        from kvmtest.cluster.worker import missing_distributed_message
+
+        print(missing_distributed_message("--cluster"), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from kvmtest.cluster import ClusterOptions, ClusterSetupError, resume_cluster, run_cluster
+    from kvmtest.plan import collect
+    from kvmtest.run import default_results_dir, new_job
+
+    opts = ClusterOptions(args.cluster, wait_hosts=args.wait_hosts, tls_ca_file=args.tls_ca_file,
+                          tls_cert=args.tls_cert, tls_key=args.tls_key)
+    try:
+        if args.resume:
+            return _job(lambda: resume_cluster(Path(args.resume), opts, kcidb=kcidb))
+        parser, planner = planned
+        plan = collect(parser, planner)
+        _warn(plan.warnings)
+        queues = list(plan.queue_plans.values())
+        if not queues:
+            print("error: this selection has no test on any host", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        _echo_notices()
+        job = new_job(args.test_set or "", cmdline=sys.argv)
+        results = Path(args.results) if args.results else default_results_dir(args.test_set or "")
+        return _job(lambda: run_cluster(queues, results, opts, job, kcidb=kcidb))
+    except ClusterSetupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -1,0 +1,386 @@
+"""The coordinator and ``kvmtest worker`` as real processes, each host in its own namespace.
+
+hostA and hostB are network namespaces on this machine joined to the coordinator by veth
+pairs (tests/cluster/netkit.py); the coordinator hosts the scheduler (``--cluster local:``).
+No assertion is about speed; waits poll files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import psutil
+import pytest
+
+from kvmtest.cluster import have_distributed
+from tests.cluster.netkit import REPO, Hosts, coordinator_argv, env, netns_unavailable
+from tests.waiting import wait_for
+
+pytestmark = [
+    pytest.mark.netns,
+    pytest.mark.skipif(netns_unavailable() is not None, reason=str(netns_unavailable())),
+    pytest.mark.skipif(not have_distributed(), reason="Dask distributed not installed"),
+]
+
+HEAD = f"""
+include {REPO}/cfg/tiny-guest.cfg
+accel = tcg
+kill_vm = no
+timeout = 300
+base_mac_r0 = 02:97:00:00:00:00
+base_ip_r0 = 10.97.0.10
+range_size_r0 = 16
+variants:
+    - @q1:
+        queue = 1
+        env = env1
+    - @q2:
+        queue = 2
+        env = env2
+variants:
+    - @hostA:
+        hostname = hostA
+        mac_ranges = r0
+    - @hostB:
+        hostname = hostB
+"""
+
+
+def config(tmp: Path, tests: str, sets: str) -> Path:
+    """HEAD's hosts and queues, then the tests (a variants block), then the sets."""
+    p = tmp / "cluster.cfg"
+    p.write_text(HEAD + tests + sets)
+    return p
+
+
+@pytest.fixture
+def hosts(tmp_path):
+    hs = Hosts(tmp_path, ["hostA", "hostB"])
+    yield hs
+    left = hs.close()
+    assert left == [], f"left behind: {left}"
+
+
+def results_of(d: Path) -> dict:
+    try:
+        return json.loads((d / "results.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {"tests": []}
+
+
+def by_short(d: Path) -> dict:
+    return {t["shortname"]: t for t in results_of(d)["tests"]}
+
+
+def lines(p: Path) -> int:
+    return len(p.read_text().splitlines()) if p.exists() else 0
+
+
+def coordinator(*args: str, out: Path) -> subprocess.Popen:
+    f = open(out, "w")
+    return subprocess.Popen(coordinator_argv(*args), env=env(), stdout=f,
+                            stderr=subprocess.STDOUT, cwd=REPO)
+
+
+def marked(prefix: str) -> list:
+    """Processes whose KVMTEST_JOB starts with ``prefix`` (guests, host_cmd children)."""
+    found = []
+    for p in psutil.process_iter(["pid"]):
+        try:
+            if p.environ().get("KVMTEST_JOB", "").startswith(prefix):
+                found.append(p)
+        except (psutil.Error, OSError):
+            pass
+    return found
+
+
+def finish(proc: subprocess.Popen, timeout: float = 600) -> int:
+    try:
+        return proc.wait(timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.guest
+def test_one_job_on_two_hosts_one_results_dir(tmp_path, hosts):
+    if not shutil.which("qemu-system-x86_64"):
+        pytest.skip("qemu-system-x86_64 not installed")
+    from kvmtest.vm.tinyguest import ensure_built
+
+    ensure_built()
+    cfg = config(tmp_path, """
+variants:
+    - boot:
+        type = boot
+    - guest_uname:
+        type = shell
+        guest_cmd = uname -s
+        expected_output = Linux
+    - nap_b1:
+        type = sleep
+        sleep_length = 2
+    - host_b:
+        type = host_cmd
+        host_cmd = uname -r
+    - nap_b2:
+        type = sleep
+        sleep_length = 3
+""", """
+variants:
+    - @mixed:
+        hostA:
+            only q1
+            only boot guest_uname
+        hostB:
+            q1:
+                only nap_b1 host_b
+            q2:
+                only nap_b2
+""")
+    hosts.start("hostA")
+    hosts.start("hostB")
+    res = tmp_path / "res"
+    out = tmp_path / "coord.out"
+    proc = coordinator("-c", str(cfg), "--set", "mixed", "--cluster", hosts.local,
+                       "--results", str(res), "--wait-hosts", "120", "--kcidb",
+                       str(tmp_path / "kcidb.json"), out=out)
+    rc = finish(proc)
+    text = out.read_text()
+    assert rc == 0, text
+    data = results_of(res)
+    where = {t["shortname"]: (t["hostname"], t["queue"], t["status"]) for t in data["tests"]}
+    assert where == {"boot": ("hostA", "1", "PASS"), "guest_uname": ("hostA", "1", "PASS"),
+                     "nap_b1": ("hostB", "1", "PASS"), "host_b": ("hostB", "1", "PASS"),
+                     "nap_b2": ("hostB", "2", "PASS")}
+    for t in data["tests"]:
+        assert (res / t["logdir"] / "debug.log").is_file(), t["logdir"]
+        assert t["logdir"].startswith(f"tests/{t['hostname']}-{t['queue']}/")
+    boot_logs = {p.name for p in (res / by_short(res)["boot"]["logdir"]).iterdir()}
+    assert any("console" in n or "serial" in n for n in boot_logs), boot_logs
+    assert (res / by_short(res)["host_b"]["logdir"] / "host_cmd.log").read_text().strip()
+    # hosts work at the same time: hostB's queues ran while hostA booted its guest
+    a = [t for t in data["tests"] if t["hostname"] == "hostA"]
+    b = [t for t in data["tests"] if t["hostname"] == "hostB"]
+    span = lambda ts: (min(t["start"] for t in ts), max(t["end"] for t in ts))  # noqa: E731
+    (a0, a1), (b0, b1) = span(a), span(b)
+    assert min(a1, b1) - max(a0, b0) > 1.0, (span(a), span(b))
+    assert "[hostA/1] START 1-boot" in text and "[hostB/2] PASS  1-nap_b2" in text
+    import xml.etree.ElementTree as ET
+
+    assert len(list(ET.parse(res / "results.xml").getroot().iter("testcase"))) == 5
+    kcidb = json.loads((tmp_path / "kcidb.json").read_text())
+    assert len(kcidb["tests"]) == 5
+    info = json.loads((res / "hosts.json").read_text())[0]["hosts"]
+    assert set(info) == {"hostA", "hostB"} and info["hostA"]["kvmtest"]
+
+
+KILL_TESTS = """
+variants:
+    - bump:
+        type = host_cmd
+        # counts its runs; the first run hangs (the host dies under it), a second passes
+        host_cmd = sh -c 'echo run >> {counter}; [ $(wc -l < {counter}) -ge 2 ] || sleep 120'
+    - after_a:
+        type = sleep
+        sleep_length = 0
+    - nap_b1:
+        type = sleep
+        sleep_length = {b1}
+    - nap_b2:
+        type = sleep
+        sleep_length = 1
+"""
+KILL_SETS = """
+variants:
+    - @faulty:
+        only q1
+        hostA:
+            only bump after_a
+        hostB:
+            only nap_b1 nap_b2
+"""
+
+
+def test_host_killed_mid_test_interrupts_it_nothing_reruns_and_resume_finishes(tmp_path, hosts):
+    counter = tmp_path / "counter"
+    cfg = config(tmp_path, KILL_TESTS.format(counter=counter, b1=20), KILL_SETS)
+    hosts.start("hostA")
+    hosts.start("hostB")
+    res = tmp_path / "res"
+    out = tmp_path / "coord.out"
+    proc = coordinator("-c", str(cfg), "--set", "faulty", "--cluster", hosts.local,
+                       "--results", str(res), "--wait-hosts", "120", out=out)
+    try:
+        wait_for(lambda: lines(counter) == 1, "bump to start on hostA", timeout=180)
+        job_id = results_of(res)["job_id"]
+        hosts.kill("hostA")  # the host dies: worker, its test's children, everything
+        hosts.start("hostA")  # ...and comes back while the job still runs on hostB
+        wait_for(lambda: "host hostA joined" in out.read_text().split("host hostA left")[-1],
+                 "hostA to rejoin during the job", timeout=120)
+        rc = finish(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = out.read_text()
+    assert rc == 3, text  # INFRA: a host was lost
+    got = by_short(res)
+    assert got["bump"]["status"] == "INTERRUPTED"
+    assert got["bump"]["fail_class"] == "HostLost"
+    assert "hostA" in got["bump"]["fail_reason"]
+    assert "after_a" not in got  # the rest of hostA's queue stays pending
+    assert got["nap_b1"]["status"] == got["nap_b2"]["status"] == "PASS"
+    assert results_of(res)["pending"] == 2
+    assert lines(counter) == 1  # not re-run, though hostA came back while the job ran
+    assert "[cluster] host hostA left" in text
+    assert marked(job_id) == []  # the dead host's processes died with it
+
+    out2 = tmp_path / "resume.out"
+    proc = coordinator("--resume", str(res), "--cluster", hosts.local, "--wait-hosts", "120",
+                       out=out2)
+    rc = finish(proc)
+    assert rc == 0, out2.read_text()
+    got = by_short(res)
+    assert got["bump"]["status"] == "PASS" and got["bump"]["attempt"] == 2
+    assert got["after_a"]["status"] == "PASS"
+    assert got["nap_b1"]["attempt"] == 1  # finished tests were not run again
+    assert lines(counter) == 2  # the one explicit re-run, by --resume
+    assert results_of(res)["pending"] == 0
+    assert (res / got["bump"]["logdir"] / "host_cmd.log").exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_coordinator_stopped_stops_every_host_and_resume_completes(tmp_path, hosts, sig):
+    counter = tmp_path / "counter"
+    release = tmp_path / "release"
+    hold = f"sh -c 'echo run >> {counter}; while [ ! -e {release} ]; do sleep 0.1; done'"
+    cfg = config(tmp_path, f"""
+variants:
+    - hold_a:
+        type = host_cmd
+        host_cmd = {hold}
+    - last_a:
+        type = sleep
+        sleep_length = 0
+    - first_b:
+        type = sleep
+        sleep_length = 0
+    - hold_b:
+        type = host_cmd
+        host_cmd = {hold}
+""", """
+variants:
+    - @holding:
+        only q1
+        hostA:
+            only hold_a last_a
+        hostB:
+            only first_b hold_b
+""")
+    hosts.start("hostA")
+    hosts.start("hostB")
+    res = tmp_path / "res"
+    out = tmp_path / "coord.out"
+    proc = coordinator("-c", str(cfg), "--set", "holding", "--cluster", hosts.local,
+                       "--results", str(res), "--wait-hosts", "120", out=out)
+    try:
+        wait_for(lambda: lines(counter) == 2, "both hosts to be holding", timeout=180)
+        job_id = results_of(res)["job_id"]
+        assert marked(job_id)
+        proc.send_signal(sig)
+        rc = finish(proc, 120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = out.read_text()
+    # every host stopped: nothing of the job runs anywhere
+    wait_for(lambda: marked(job_id) == [], "every host's test processes to be gone", timeout=60)
+    got = by_short(res)
+    assert got["first_b"]["status"] == "PASS"
+    if sig == signal.SIGTERM:
+        assert rc == 128 + signal.SIGTERM, text
+        assert got["hold_a"]["status"] == got["hold_b"]["status"] == "INTERRUPTED"
+        assert got["hold_a"]["fail_class"] == "JobInterrupted"
+        assert "SIGTERM" in got["hold_a"]["fail_reason"]
+        assert results_of(res)["job"]["interrupted"] == "SIGTERM"
+    else:
+        assert rc == -signal.SIGKILL
+    release.touch()
+    out2 = tmp_path / "resume.out"
+    proc = coordinator("--resume", str(res), "--cluster", hosts.local, "--wait-hosts", "120",
+                       out=out2)
+    rc = finish(proc)
+    assert rc == 0, out2.read_text()
+    got = by_short(res)
+    assert {k: v["status"] for k, v in got.items()} == dict.fromkeys(
+        ["hold_a", "last_a", "first_b", "hold_b"], "PASS")
+    assert got["first_b"]["attempt"] == 1
+    assert lines(counter) == 4  # each hold: once stopped, once by --resume; never more
+
+
+def test_setup_errors_are_reported_before_any_test_starts(tmp_path, hosts):
+    counter = tmp_path / "counter"
+    cfg = config(tmp_path, KILL_TESTS.format(counter=counter, b1=0), KILL_SETS)
+    base = ["-c", str(cfg), "--set", "faulty", "--cluster", hosts.local]
+
+    def run(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(coordinator_argv(*base, *extra), env=env(), cwd=REPO,
+                              capture_output=True, text=True, timeout=300)
+
+    # 1. a planned host without a worker
+    hosts.start("hostA")
+    r = run("--results", str(tmp_path / "r1"), "--wait-hosts", "20")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "no worker for host(s) hostB" in r.stderr
+    assert f"kvmtest worker --scheduler {hosts.scheduler} --name hostB" in r.stderr
+    assert not (tmp_path / "r1").exists()
+
+    # 2. a worker whose name is not a host of the plan
+    hosts.start("hostB", as_name="hostC")
+    r = run("--results", str(tmp_path / "r2"), "--wait-hosts", "60")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "not in the plan" in r.stderr and "hostC" in r.stderr
+    hosts.kill("hostB", signal.SIGTERM)
+
+    # 3. a second worker with a name already connected: that worker says so and exits 2
+    waiting = coordinator(*base, "--results", str(tmp_path / "r3"), "--wait-hosts", "300",
+                          out=tmp_path / "r3.out")
+    try:
+        def only_b_missing() -> bool:
+            text = (tmp_path / "r3.out").read_text()
+            return "for host(s) hostB to join" in text or "host hostA joined" in text
+
+        wait_for(only_b_missing, "hostA to join and the coordinator to wait for hostB",
+                 timeout=120)
+        dup = hosts.start("hostB", as_name="hostA")
+        try:
+            dup.wait(120)
+        except subprocess.TimeoutExpired:
+            pass
+        assert dup.returncode == 2, hosts.hosts["hostB"].log.read_text()[-3000:]
+        assert "a worker named hostA is already connected" in hosts.hosts["hostB"].log.read_text()
+        waiting.send_signal(signal.SIGTERM)
+        assert finish(waiting, 60) == 128 + signal.SIGTERM
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+    assert not (tmp_path / "r3" / "results.json").exists()
+
+    # 4. a host running other kvmtest code
+    other = tmp_path / "other"
+    shutil.copytree(REPO / "kvmtest", other / "kvmtest",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    init = other / "kvmtest" / "__init__.py"
+    init.write_text(init.read_text().replace('__version__ = "', '__version__ = "9.9-'))
+    shutil.copy(REPO / "run.py", other / "run.py")
+    hosts.start("hostB", checkout=other)
+    r = run("--results", str(tmp_path / "r4"), "--wait-hosts", "120")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "version mismatch" in r.stderr and "hostB: kvmtest 9.9-" in r.stderr
+    assert not (tmp_path / "r4").exists()
+    assert lines(counter) == 0  # no test ever started
