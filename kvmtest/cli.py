@@ -311,8 +311,8 @@ def misused_options(args: argparse.Namespace) -> Optional[str]:
         if args.explain:
             return "--all-hosts applies to --dry-run (--explain already covers every host)"
         return ("--all-hosts: a run covers one host's share; run it on each host"
-                " (or here, acting as that host, with --host NAME), or every host's share"
-                " from here with --cluster (docs/cluster.md)")
+                " (or here, acting as that host, with --host NAME), or all of them from here"
+                " with --cluster (docs/cluster.md)")
     if args.cluster and (args.dry_run or args.explain):
         return "--cluster runs the job on the hosts: it has no effect with --dry-run/--explain"
     if args.cluster and args.host:

@@ -23,7 +23,7 @@ def test_all_hosts_without_dry_run_is_refused(tmp_path):
     proc = run(tmp_path, "--set", "all", "--all-hosts", "--host", "h1",
                "--results", str(tmp_path / "results"))
     assert_one_line_error(proc, "--all-hosts: a run covers one host's share", "--host NAME",
-                          "needs --cluster")
+                          "with --cluster")
     assert started_nothing(tmp_path)
 
 

@@ -290,8 +290,10 @@ class _Run:
         return summary
 
     def _on_hosts(self, hosts: List[str], fn, *args) -> Dict[str, Any]:
-        addrs = [a for a, n in self.cluster.names.items() if n in hosts]
-        try:
+        try:  # the workers connected now (a lost host's old address would hang the call)
+            addrs = [a for a, w in self.cluster.workers().items() if str(w.get("name")) in hosts]
+            if not addrs:
+                return {}
             return self.client.run(fn, *args, workers=addrs, on_error="return")
         except Exception as exc:
             log.warning("%s on %s failed: %s", fn.__name__, ", ".join(hosts), exc)

@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from kvmtest.cluster import have_distributed
-from tests.cluster.netkit import REPO, Hosts, coordinator_argv, env, netns_unavailable
+from kvmtest.cluster.lab import REPO, Hosts, coordinator_argv, env, netns_unavailable
 from tests.waiting import wait_for
 
 pytestmark = [
@@ -66,9 +66,12 @@ def hosts(tmp_path):
 
 
 def results_of(d: Path) -> dict:
+    """results.json with its journal (results.jsonl) merged, as any reader sees the job."""
+    from kvmtest.results.store import load_results
+
     try:
-        return json.loads((d / "results.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        return load_results(d).to_json()
+    except (FileNotFoundError, ValueError):
         return {"tests": []}
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.netkit import REPO, env
+from kvmtest.cluster.lab import REPO, env
 
 CFG = """
 variants:

@@ -1,4 +1,6 @@
-"""Hosts for cluster tests: one network namespace per host on this machine.
+"""A lab of hosts on this machine, for the demo, the tests and the benchmark (root only).
+
+One network namespace per host.
 
 Each host is a namespace joined to the root namespace by a veth pair with private
 addresses (10.R.i.1/30 here, 10.R.i.2/30 there); the coordinator's scheduler listens on the
