@@ -87,6 +87,7 @@ class _Queue:
     done: bool = False
     lost: Optional[str] = None  # why the host was lost
     recorded: set = field(default_factory=set)  # (test id, attempt) recorded in this run
+    last_line: float = 0.0  # monotonic time of the last progress line about its running test
 
     @property
     def key(self) -> str:
@@ -330,6 +331,7 @@ class _Run:
                 self._cluster_event(msg)
             elif kind == "done":
                 self._done(self.queues[msg])
+            self._heartbeats()
             if self.stop.is_set() and not stop_sent:
                 stop_sent = True
                 deadline = time.monotonic() + self.opts.stop_wait
@@ -343,6 +345,20 @@ class _Run:
                         self._lose(q, f"host {q.host} did not answer within"
                                       f" {self.opts.stop_wait:g} s of the stop")
                 break
+
+    def _heartbeats(self) -> None:
+        """A RUNNING line for a test silent for ``heartbeat`` seconds, as a local run prints."""
+        period = self.options.heartbeat
+        if period <= 0:
+            return
+        now = time.monotonic()
+        for q in self.queues.values():
+            if q.running is not None and not q.done and now - q.last_line >= period:
+                q.last_line = now
+                test_id, name, start, _ = q.running
+                self._emit(ProgressEvent("running", q.key, test_id, name, now - self.t0,
+                                         self.total - self.ended,
+                                         duration=max(0.0, time.time() - start)))
 
     def _stop_hosts(self, hurry: bool) -> None:
         reason = f"{self.sigs.received or 'stop'} received by the coordinator"
@@ -361,6 +377,7 @@ class _Run:
         kind = msg.get("kind")
         if kind == "start":
             q.running = (msg["test_id"], msg["name"], float(msg["t"]), int(msg.get("attempt", 1)))
+            q.last_line = time.monotonic()
             self._emit(ProgressEvent("start", q.key, msg["test_id"], msg["name"],
                                      time.monotonic() - self.t0, self.total - self.ended))
         elif kind == "result":

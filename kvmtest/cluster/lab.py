@@ -4,10 +4,14 @@ One network namespace per host.
 
 Each host is a namespace joined to the root namespace by a veth pair with private
 addresses (10.R.i.1/30 here, 10.R.i.2/30 there); the coordinator's scheduler listens on the
-first pair's root-side address. A host's worker runs as ``ip netns exec NS unshare --pid
---fork --kill-child --mount-proc run.py worker ...``: its own PID namespace, so SIGKILL of
-that process is a host dying (every process of the host, qemu included, dies with it).
-Everything is removed at the end; ``Hosts.close`` checks nothing was left behind.
+first pair's root-side address. A host's worker runs as ``ip netns exec NS run.py worker``.
+
+Not in a PID namespace of its own: kvmtest marks guests with their runner's pid
+(kvmtest/vm/orphans.py), and a pid from another PID namespace would make every other kvmtest
+run on this machine take the host's guests for orphans. So SIGKILL of a worker is a worker
+crash, not a power loss: its guests and children outlive it until the restarted worker (or
+any later run) reaps them. Everything is removed at the end; ``Hosts.close`` reports what
+was left behind.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ def netns_unavailable() -> Optional[str]:
     """Why namespace tests cannot run here, or None."""
     if os.geteuid() != 0:
         return "needs root"
-    for tool in ("ip", "unshare"):
+    for tool in ("ip",):
         if not shutil.which(tool):
             return f"{tool} not installed"
     return None
@@ -122,8 +126,7 @@ class Hosts:
     def worker_argv(self, name: str, *extra: str, as_name: Optional[str] = None,
                     python: str = sys.executable, checkout: Path = REPO) -> List[str]:
         h = self.hosts[name]
-        return ["ip", "netns", "exec", h.ns, "unshare", "--pid", "--fork", "--kill-child",
-                "--mount-proc", "env", f"PYTHONPATH={checkout}", python,
+        return ["ip", "netns", "exec", h.ns, "env", f"PYTHONPATH={checkout}", python,
                 str(checkout / "run.py"), "worker", "--scheduler", self.scheduler,
                 "--name", as_name or name, "--host", h.inner,
                 "--workdir", str(self.tmp / f"worker-{name}"), *extra]
@@ -139,11 +142,10 @@ class Hosts:
         return h.proc
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        """SIGKILL: the host dies (its PID namespace goes, with every process in it);
-        another signal goes to the worker itself (unshare does not forward signals)."""
+        """Signal the host's worker process (``ip netns exec`` execs it: same pid) and wait."""
         h = self.hosts[name]
         if h.proc is not None and h.proc.poll() is None:
-            _signal(h.proc, sig)
+            h.proc.send_signal(sig)
             h.proc.wait(60)
 
     def ns_processes(self) -> List[psutil.Process]:
@@ -167,7 +169,7 @@ class Hosts:
         """Stop every worker, remove the namespaces and veths; return what was left behind."""
         for h in self.hosts.values():
             if h.proc is not None and h.proc.poll() is None:
-                _signal(h.proc, signal.SIGTERM)
+                h.proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 40
         for h in self.hosts.values():
             if h.proc is not None:
@@ -187,17 +189,6 @@ class Hosts:
         left += [f"link {h.veth}" for h in self.hosts.values() if f" {h.veth}@" in links
                  or f" {h.veth}:" in links]
         return left
-
-
-def _signal(proc: subprocess.Popen, sig: int) -> None:
-    if sig == signal.SIGKILL:
-        proc.kill()  # unshare --kill-child: the namespace's init dies, and all with it
-        return
-    try:
-        for child in psutil.Process(proc.pid).children():
-            child.send_signal(sig)
-    except psutil.Error:
-        pass
 
 
 def coordinator_argv(*args: str) -> List[str]:
