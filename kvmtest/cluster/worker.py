@@ -150,9 +150,10 @@ async def _serve(args, name: str, security) -> int:
             await worker.close(reason=f"{signal.Signals(got[0]).name} received")
             break
         waiter.cancel()
-        print(f"kvmtest worker {name}: scheduler gone; waiting for the next one", flush=True)
         if args.once:
+            print(f"kvmtest worker {name}: scheduler gone; exiting (--once)", flush=True)
             return OK
+        print(f"kvmtest worker {name}: scheduler gone; waiting for the next one", flush=True)
         await _sleep_or(stopping, 1.0)
     return interrupted(got[0]) if got else OK
 
