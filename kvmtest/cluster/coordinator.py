@@ -34,9 +34,11 @@ from kvmtest.results.store import JOB_LOG, PLAN_JSON, ResultsFile
 from kvmtest.results.summary import format_summary
 from kvmtest.results.writers import ResultsStore, default_writers
 from kvmtest.run.attempts import FINISHED, INTERRUPTED_RUN, account_for_killed_run, logdir_for
+from kvmtest.run.faults import Fault
 from kvmtest.run.job import (  # the single-host job's own rules for results directories
     JobSummary,
     _check_new_results_dir,
+    _JobLogging,
     _load_for_resume,
     _lock_results_dir,
     _remembered_export,
@@ -251,7 +253,7 @@ class _Run:
         job.end = None
         job.interrupted = None
         run_no = len(job.runs)
-        with _JobLog(self.dir / JOB_LOG):
+        with _JobLogging(self.dir / JOB_LOG, Fault()):
             log.info("job %s %s on the cluster %s: %d queue(s) on %s, %d test(s) to run",
                      job.job_id, "resumed" if resume else "started", self.cluster.address,
                      len(self.queues), ", ".join(sorted({q.host for q in self.queues.values()})),
@@ -533,31 +535,6 @@ def unpack_logs(blob: bytes, results_dir: Path, relpath: str) -> None:
             tar.extractall(results_dir, members=members, filter="data")
         else:  # pragma: no cover - old Pythons; entries were checked above
             tar.extractall(results_dir, members=members)
-
-
-class _JobLog:
-    """job.log gets every kvmtest record while the coordinator runs the job."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.logger = logging.getLogger("kvmtest")
-        self.handler: Optional[logging.Handler] = None
-        self.level = logging.NOTSET
-
-    def __enter__(self) -> _JobLog:
-        self.handler = logging.FileHandler(self.path, encoding="utf-8")
-        self.handler.setFormatter(logging.Formatter(
-            "%(asctime)s %(levelname)-5s [%(threadName)s] %(name)s: %(message)s"))
-        self.level = self.logger.level
-        self.logger.setLevel(logging.DEBUG)
-        self.logger.addHandler(self.handler)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.handler is not None
-        self.logger.removeHandler(self.handler)
-        self.handler.close()
-        self.logger.setLevel(self.level)
 
 
 __all__ = ["ClusterOptions", "ClusterSetupError", "ClusterSummary", "HOST_LOST_CLASS",

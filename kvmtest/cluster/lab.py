@@ -148,6 +148,14 @@ class Hosts:
             h.proc.send_signal(sig)
             h.proc.wait(60)
 
+    def partition(self, name: str, cut: bool = True) -> None:
+        """Drop (or stop dropping) every packet in and out of the host's namespace."""
+        h = self.hosts[name]
+        op = "-I" if cut else "-D"
+        for chain in ("INPUT", "OUTPUT"):
+            subprocess.run(["ip", "netns", "exec", h.ns, "iptables", op, chain, "-j", "DROP"],
+                           check=True, capture_output=True)
+
     def ns_processes(self) -> List[psutil.Process]:
         """Processes still running inside any of our namespaces."""
         inodes = set()

@@ -210,9 +210,10 @@ variants:
 """
 
 
-def test_host_killed_mid_test_interrupts_it_nothing_reruns_and_resume_finishes(tmp_path, hosts):
+def start_faulty(tmp_path: Path, hosts: Hosts, b1: float):
+    """Both hosts' workers and a coordinator running KILL_SETS; returns once bump runs."""
     counter = tmp_path / "counter"
-    cfg = config(tmp_path, KILL_TESTS.format(counter=counter, b1=20), KILL_SETS)
+    cfg = config(tmp_path, KILL_TESTS.format(counter=counter, b1=b1), KILL_SETS)
     hosts.start("hostA")
     hosts.start("hostB")
     res = tmp_path / "res"
@@ -221,6 +222,16 @@ def test_host_killed_mid_test_interrupts_it_nothing_reruns_and_resume_finishes(t
                        "--results", str(res), "--wait-hosts", "120", out=out)
     try:
         wait_for(lambda: lines(counter) == 1, "bump to start on hostA", timeout=180)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return counter, res, out, proc
+
+
+def test_host_killed_mid_test_interrupts_it_nothing_reruns_and_resume_finishes(tmp_path, hosts):
+    counter, res, out, proc = start_faulty(tmp_path, hosts, 20)
+    try:
         job_id = results_of(res)["job_id"]
         hosts.kill("hostA")  # the worker dies mid-test (its test's command outlives it)
         hosts.start("hostA")  # ...and comes back while the job still runs on hostB
@@ -256,6 +267,41 @@ def test_host_killed_mid_test_interrupts_it_nothing_reruns_and_resume_finishes(t
     assert lines(counter) == 2  # the one explicit re-run, by --resume
     assert results_of(res)["pending"] == 0
     assert (res / got["bump"]["logdir"] / "host_cmd.log").exists()
+
+
+@pytest.mark.parametrize("fault", ["partition", "worker-sigterm"])
+def test_host_partitioned_or_its_worker_stopped_mid_test(tmp_path, hosts, fault):
+    if fault == "partition" and not shutil.which("iptables"):
+        pytest.skip("iptables not installed")
+    counter, res, out, proc = start_faulty(tmp_path, hosts, 3)
+    try:
+        job_id = results_of(res)["job_id"]
+        if fault == "partition":
+            hosts.partition("hostA")  # no FIN, no RST: found when the TCP timeout (30 s) fires
+        else:
+            hosts.kill("hostA", signal.SIGTERM)
+        rc = finish(proc, 300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = out.read_text()
+    assert rc == 3, text  # INFRA: a host was lost
+    got = by_short(res)
+    assert got["nap_b1"]["status"] == got["nap_b2"]["status"] == "PASS"  # the other host went on
+    assert got["bump"]["status"] == "INTERRUPTED" and "hostA" in got["bump"]["fail_reason"]
+    assert "after_a" not in got
+    if fault == "partition":
+        assert got["bump"]["fail_class"] == "HostLost"
+        # cut off, the worker gives up on its scheduler: it stops the test and kills its command
+        wait_for(lambda: marked(job_id) == [], "the partitioned host to stop its test",
+                 timeout=120)
+        hosts.partition("hostA", cut=False)
+    else:
+        assert got["bump"]["fail_class"] == "JobInterrupted"
+        assert "worker hostA stopped (SIGTERM)" in got["bump"]["fail_reason"]
+        assert hosts.hosts["hostA"].proc.returncode == 128 + signal.SIGTERM
+        assert marked(job_id) == []
+    assert lines(counter) == 1  # never run again
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
