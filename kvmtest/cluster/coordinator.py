@@ -90,6 +90,7 @@ class _Queue:
     lost: Optional[str] = None  # why the host was lost
     recorded: set = field(default_factory=set)  # (test id, attempt) recorded in this run
     last_line: float = 0.0  # monotonic time of the last progress line about its running test
+    started: set = field(default_factory=set)  # test ids this run saw start ("left" counts them)
 
     @property
     def key(self) -> str:
@@ -380,6 +381,7 @@ class _Run:
         if kind == "start":
             q.running = (msg["test_id"], msg["name"], float(msg["t"]), int(msg.get("attempt", 1)))
             q.last_line = time.monotonic()
+            q.started.add(msg["test_id"])
             self._emit(ProgressEvent("start", q.key, msg["test_id"], msg["name"],
                                      time.monotonic() - self.t0, self.total - self.ended))
         elif kind == "result":
@@ -400,7 +402,9 @@ class _Run:
         q.recorded.add((r.id, r.attempt))
         if q.running is not None and q.running[0] == r.id:
             q.running = None
-        self.ended += 1
+        if r.id in q.started:  # not a result of an earlier coordinator's attempt, stopped now
+            q.started.discard(r.id)
+            self.ended += 1
         self._emit(ProgressEvent("end", q.key, r.id, r.name, time.monotonic() - self.t0,
                                  self.total - self.ended, r.status, r.time, r.fail_reason))
 

@@ -11,6 +11,7 @@ import json
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import psutil
@@ -434,3 +435,73 @@ def test_setup_errors_are_reported_before_any_test_starts(tmp_path, hosts):
     assert "version mismatch" in r.stderr and "hostB: kvmtest 9.9-" in r.stderr
     assert not (tmp_path / "r4").exists()
     assert lines(counter) == 0  # no test ever started
+
+
+def test_external_scheduler_a_killed_coordinators_tests_are_stopped_by_resume(tmp_path, hosts):
+    """--cluster tcp://: the scheduler is its own process, so the queue tasks of a coordinator
+    that is SIGKILLed run on; --resume stops them first, then runs the rest once."""
+    import sys
+
+    counter = tmp_path / "counter"
+    release = tmp_path / "release"
+    hold = f"sh -c 'echo run >> {counter}; while [ ! -e {release} ]; do sleep 0.1; done'"
+    cfg = config(tmp_path, f"""
+variants:
+    - hold_a:
+        type = host_cmd
+        host_cmd = {hold}
+    - hold_b:
+        type = host_cmd
+        host_cmd = {hold}
+""", """
+variants:
+    - @holding:
+        only q1
+        hostA:
+            only hold_a
+        hostB:
+            only hold_b
+""")
+    sched_log = open(tmp_path / "scheduler.log", "w")
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", hosts.sched_ip,
+         "--port", str(hosts.port), "--no-dashboard"], env=env(), stdout=sched_log,
+        stderr=subprocess.STDOUT)
+    try:
+        hosts.start("hostA")
+        hosts.start("hostB")
+        res = tmp_path / "res"
+        out = tmp_path / "coord.out"
+        proc = coordinator("-c", str(cfg), "--set", "holding", "--cluster", hosts.scheduler,
+                           "--results", str(res), "--wait-hosts", "120", out=out)
+        try:
+            wait_for(lambda: lines(counter) == 2, "both hosts to be holding", timeout=180)
+            job_id = results_of(res)["job_id"]
+            proc.kill()
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        time.sleep(2)
+        assert len(marked(job_id)) >= 2  # the tasks outlive their coordinator
+        out2 = tmp_path / "resume.out"
+        proc = coordinator("--resume", str(res), "--cluster", hosts.scheduler,
+                           "--wait-hosts", "120", out=out2)
+        try:  # the old attempts are stopped before the new ones start
+            wait_for(lambda: lines(counter) == 4, "the resumed attempts to start", timeout=180)
+            release.touch()
+            rc = finish(proc)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert rc == 0, out2.read_text()
+        assert "-1 left" not in out2.read_text()  # the old attempts are not this run's tests
+        got = by_short(res)
+        assert got["hold_a"]["status"] == got["hold_b"]["status"] == "PASS"
+        assert {r["fail_reason"] for r in results_of(res)["superseded"]} == \
+            {"stopped: job restarted by a new coordinator"}
+        assert lines(counter) == 4
+        assert marked(job_id) == []
+    finally:
+        scheduler.terminate()
+        scheduler.wait(30)
