@@ -106,6 +106,8 @@ class Planner:
 
     def _where(self, key: str) -> str:
         where = self.locate(key) if self.locate else None
+        if where and where.startswith("<string>"):
+            where = "the command line"  # -p KEY=VALUE
         return f"{where}: " if where else ""
 
     def _new_queue(self, host: str, queue: str, env: str) -> QueueTally:
@@ -134,6 +136,7 @@ class Planner:
         key = (vms, main_vm, images, nics, timeout)
         if key in self._checked:
             return
+        label = f"test {shortname}" if shortname else "the test"
         checks = [("main_vm", "guest", n) for n in main_vm.split()]
         checks += [("vms", "guest", n) for n in vms.split()]
         checks += [("images", "image", i) for imgs in images for i in imgs.split()]
@@ -141,10 +144,10 @@ class Planner:
         for param, what, value in checks:
             why = check_plain(value, f"{what} name")
             if why:
-                raise PlanError(f"{self._where(param)}test {shortname} on {tally.key}: {param}: {why}")
+                raise PlanError(f"{self._where(param)}{label} on {tally.key}: {param}: {why}")
         why = check_timeout(timeout)
         if why:
-            raise PlanError(f"{self._where('timeout')}test {shortname} on {tally.key}: {why}")
+            raise PlanError(f"{self._where('timeout')}{label} on {tally.key}: {why}")
         self._checked.add(key)
 
     def _range(self, params: Mapping[str, str], name: str) -> AddressRange:
