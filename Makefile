@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv sysdeps guest test lint demo demo-libvirt demo-cluster dry-demo bench bench-cluster clean
+.PHONY: venv sysdeps guest test check lint demo demo-libvirt demo-cluster dry-demo bench bench-cluster clean
 
 venv: $(STAMP)
 
@@ -25,10 +25,18 @@ guest: venv
 
 test: venv guest
 	$(PY) -m ruff check kvmtest tests bench run.py
+	$(PY) -m mypy
 	$(PY) -m pytest -q tests
 
 lint: venv
 	$(PY) -m ruff check kvmtest tests bench run.py
+	$(PY) -m mypy
+
+# Before every commit: lint, types and every test that boots no guest (under a minute).
+check: venv
+	$(PY) -m ruff check kvmtest tests bench run.py
+	$(PY) -m mypy
+	$(PY) -m pytest -q -p no:cacheprovider -n 4 -m "not guest" tests
 
 demo: venv guest
 	$(PY) ./run.py -c samples/demo/kvm_hosts.cfg --set smoke

@@ -12,6 +12,7 @@ it with real signals).
 
 from __future__ import annotations
 
+import os
 from typing import Dict
 
 import pytest
@@ -54,3 +55,42 @@ def no_qemu_left():
         stale_ns = remove_stale_namespaces()
     assert not left, f"qemu processes left running after the suite: {left}"
     assert not stale_ns, f"network namespaces left after the suite: {stale_ns}"
+
+
+
+QEMU_SHIM = """#!/bin/sh
+[ -n "$KVMTEST_QEMU_SHIM_LOG" ] && echo "$(basename "$0") $*" >> "$KVMTEST_QEMU_SHIM_LOG"
+echo "kvmtest test suite: this test starts $(basename "$0") but is not marked" \\
+     "@pytest.mark.guest: mark it (make check skips guest tests)" >&2
+exit 97
+"""
+
+
+@pytest.fixture(scope="session")
+def _qemu_shim_dir(tmp_path_factory) -> str:
+    shims = tmp_path_factory.mktemp("no-qemu")
+    for name in ("qemu-system-x86_64", "qemu-system-i386", "qemu-kvm"):
+        path = shims / name
+        path.write_text(QEMU_SHIM)
+        path.chmod(0o755)
+    return str(shims)
+
+
+@pytest.fixture(autouse=True)
+def _guest_tests_are_marked(request, monkeypatch, tmp_path_factory, _qemu_shim_dir):
+    """A test without the ``guest`` marker that starts qemu fails, saying to mark it.
+
+    ``make check`` runs ``-m "not guest"`` in under a minute only if every test that
+    boots a guest says so. In-process or through a subprocess, qemu is found on PATH:
+    there a shim records the call (and exits 97), and the test fails here.
+    """
+    if request.node.get_closest_marker("guest") is not None:
+        yield
+        return
+    calls = tmp_path_factory.mktemp("qemu-calls") / "calls"
+    monkeypatch.setenv("PATH", _qemu_shim_dir + os.pathsep + os.environ.get("PATH", ""))
+    monkeypatch.setenv("KVMTEST_QEMU_SHIM_LOG", str(calls))
+    yield
+    if calls.exists():
+        pytest.fail(f"this test starts qemu ({calls.read_text().splitlines()[0]}) but has no "
+                    "@pytest.mark.guest marker: mark it, so that make check can leave it out")

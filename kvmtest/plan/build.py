@@ -9,7 +9,7 @@ parties; warnings are collected as strings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from kvmtest.plan.deps import DepIndex
 from kvmtest.plan.errors import PlanError
@@ -85,7 +85,7 @@ class Planner:
         shortname = params.get("shortname") or name
         self._check_values(params, shortname, tally)
         addresses = self._addresses(params, shortname, tally, range_list, ranges)
-        dep = params.get("dep") or []
+        dep: Union[str, List[str]] = params.get("dep") or []
         test = PlannedTest(
             name or shortname,
             shortname,

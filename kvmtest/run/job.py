@@ -26,7 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from kvmtest import exitcodes
 from kvmtest.fsutil import detach_stdout
@@ -235,7 +235,7 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
                     fault=Fault(on_fault))
     store.on_error = lambda exc: _write_failed(runtime, exc)  # a snapshot, from its own thread
     killed_run = account_for_killed_run(results_dir, store.data, schedules) if resume else None
-    run_info = {"start": time.time(), "end": None, "resume": resume, "pid": os.getpid(),
+    run_info: Dict[str, Any] = {"start": time.time(), "end": None, "resume": resume, "pid": os.getpid(),
                 "tests": runtime.total, "interrupted": None, "ended": None}
     job.runs.append(run_info)
     job.end = None

@@ -19,7 +19,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from kvmtest.fsutil import atomic_write
 from kvmtest.paths import cache_dir
@@ -86,7 +86,7 @@ def cached_probe(qemu: str, timeout: float, cache: Path = CACHE) -> Tuple[str, s
         return verdict
 
 
-def _read_cache(cache: Path) -> Dict[str, Dict[str, str]]:
+def _read_cache(cache: Path) -> Dict[str, Dict[str, Any]]:
     try:
         data = json.loads(cache.read_text())
         return data if isinstance(data, dict) else {}

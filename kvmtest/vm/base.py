@@ -158,6 +158,16 @@ class VM(ABC):
     def planned_ips(self) -> Dict[str, Optional[str]]:
         return {n.name: n.ip_address for n in self.nics}
 
+    def kernel_cmdline(self) -> str:
+        """``kernel_params`` plus the planned NIC identities for the tiny guest's init."""
+        parts = [self.params.get("kernel_params", "console=ttyS0")]
+        if get_bool(self.params, "guest_net_cmdline", True):
+            parts.append(f"kt.name={self.name}")
+            net = "+".join(f"{n.mac},{n.ip or ''}" for n in self.nics)
+            if net:
+                parts.append(f"kt.net={net}")
+        return " ".join(parts)
+
     @property
     def console_log(self) -> Path:
         """Where this test's view of the guest console is logged."""

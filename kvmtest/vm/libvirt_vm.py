@@ -115,12 +115,6 @@ class LibvirtVM(VM):
         self._last_state = ""
 
     # -- the domain description -----------------------------------------------------
-    def kernel_cmdline(self) -> str:
-        """``kernel_params`` plus the planned NIC identities (the QEMU backend's rule)."""
-        from kvmtest.vm.qemu import QemuVM
-
-        return QemuVM.kernel_cmdline(self)  # uses only params, name and nics
-
     def make_spec(self) -> DomainSpec:
         """The domain as plain values (creates overlays and, for tap NICs, the bridge)."""
         from kvmtest.vm import accel

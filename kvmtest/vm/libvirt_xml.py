@@ -100,7 +100,8 @@ class DomainSpec:
                                  f"(known: {', '.join(sorted(_NIC_MODELS))})")
 
 
-def _sub(parent: ET.Element, tag: str, text: Optional[str] = None, **attrs: str) -> ET.Element:
+def _sub(parent: ET.Element, tag: str, text: Optional[str] = None,
+         **attrs: Optional[str]) -> ET.Element:
     el = ET.SubElement(parent, tag, {k: v for k, v in attrs.items() if v is not None})
     if text is not None:
         el.text = text

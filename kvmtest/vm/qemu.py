@@ -29,7 +29,6 @@ from kvmtest.vm.env import GuestRecord
 from kvmtest.vm.errors import VMDeadError, VMError
 from kvmtest.vm.images import drive_args, plan_drives, remove_overlays
 from kvmtest.vm.params import (
-    get_bool,
     get_float,
     get_int,
     opt_escape,
@@ -108,16 +107,6 @@ class QemuVM(VM):
         argv += self.nic_args()
         argv += split_args(p.get("qemu_extra_args", ""))
         return argv
-
-    def kernel_cmdline(self) -> str:
-        """``kernel_params`` plus the planned NIC identities for the tiny guest's init."""
-        parts = [self.params.get("kernel_params", "console=ttyS0")]
-        if get_bool(self.params, "guest_net_cmdline", True):
-            parts.append(f"kt.name={self.name}")
-            net = "+".join(f"{n.mac},{n.ip or ''}" for n in self.nics)
-            if net:
-                parts.append(f"kt.net={net}")
-        return " ".join(parts)
 
     def nic_args(self) -> List[str]:
         if not self.nics:

@@ -181,9 +181,9 @@ def module_closure(release: str, names: List[str], modroot: Path = Path("/lib/mo
         order.append(mod)
 
     for n in names:
-        mod = by_name.get(n.replace("-", "_"))
-        if mod is not None:  # built into the kernel otherwise
-            visit(mod)
+        found = by_name.get(n.replace("-", "_"))
+        if found is not None:  # built into the kernel otherwise
+            visit(found)
     return [base / m for m in order]
 
 

@@ -113,6 +113,7 @@ def test_hung_test_is_interrupted_and_the_other_queue_finishes(tmp_path):
     assert by["s1"]["end"] < by["hang"]["end"]
 
 
+@pytest.mark.guest  # starts a real (paused) qemu
 def test_sigterm_stops_everything_kills_guests_and_keeps_finished_results(tmp_path):
     if not shutil.which("qemu-system-x86_64"):
         pytest.skip("qemu-system-x86_64 not installed")
