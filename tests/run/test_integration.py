@@ -57,6 +57,13 @@ def job_processes(job_id: str) -> list:
     return out
 
 
+def _cmdline(p: psutil.Process) -> str:
+    try:
+        return " ".join(p.cmdline())
+    except psutil.Error:
+        return ""
+
+
 def alive(p: psutil.Process) -> bool:
     try:
         return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
@@ -171,6 +178,9 @@ def test_resume_finishes_the_job_without_rerunning_finished_tests(tmp_path, sig)
         wait_for(lambda: statuses(r).get("first") == "PASS" and statuses(r).get("other") == "PASS",
                  "first and other to pass")
         wait_for((r / "tests" / "localhost-q1" / "2-block" / "debug.log").exists, "block to start")
+        # its debug.log exists a moment before its shell does: a SIGKILL in between leaves nothing
+        wait_for(lambda: any("release" in _cmdline(p) for p in job_processes(job_id)),
+                 "the blocking host command to run")
         proc.send_signal(sig)
         proc.communicate(timeout=60)
     finally:
