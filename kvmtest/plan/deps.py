@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 Pos = Tuple[str, int]  # (queue key "<host>/<queue>", 1-based position in that queue)
 
@@ -89,7 +89,7 @@ class DepIndex:
         last = {d.rsplit(".", 1)[-1] for d in wanted}
         out: Dict[str, Dict[str, List[Tuple[int, str]]]] = {}
         for name, short, _, (qkey, i) in self._tests:
-            hits = set()
+            hits: Set[str] = set()
             for n in {name, short}:
                 if n.rsplit(".", 1)[-1] in last:  # cheap filter: most tests are named by no dep
                     hits.update(s for s in _suffixes(n) if s in wanted)
@@ -104,10 +104,10 @@ class DepIndex:
             self._by_name = {}
             for n, t in enumerate(self._tests):
                 self._by_name.setdefault(t[0], n)
-        n = self._by_name.get(name)
-        if n is None:
+        found = self._by_name.get(name)
+        if found is None:
             return []
-        tname, _, deps, pos = self._tests[n]
+        tname, _, deps, pos = self._tests[found]
         if ignore:
             return [f"depends on {d!r}: ignored (--ignore-deps)" for d in deps]
         return [self._verdict(tname, d, pos)[1] for d in deps]
@@ -190,57 +190,4 @@ class DepIndex:
                 f"{nones[0].example}; {total} dep entr{'y' if total == 1 else 'ies'}"
                 f" ({len(unmatched)} distinct) match no planned test: their tests run without"
                 " them, as avocado-vt runs them")
-        return report
-        if ignore:
-            entries = sum(len(t[2]) for t in dependent)
-            report.warnings.append(
-                f"--ignore-deps: {len(dependent)} test(s) run without their {entries} dep"
-                f" entries (e.g. {dependent[0][0]} needs {dependent[0][2][0]!r})")
-            return report
-        groups: Dict[Tuple[str, str, str], _Group] = {}
-        unmatched: set = set()
-        index = self._index()
-        for name, _, deps, pos in dependent:
-            links: List[Pos] = []
-            for dep in deps:
-                if dep not in index:  # the common case in tp-qemu plans: no need for words
-                    unmatched.add(dep)
-                    g = groups.setdefault(("none", pos[0], ""), _Group())
-                    g.count += 1
-                    if not g.example:
-                        g.example = f"test {name} ({pos[0]}) {self._verdict(name, dep, pos)[1]}"
-                    continue
-                kind, text, found = self._verdict(name, dep, pos)
-                if kind == "ok":
-                    links.extend(p for p in found if p not in links)
-                    continue
-                target = ""
-                if kind == "other":
-                    target = min(k for k in self._index()[dep] if k != pos[0])
-                if kind == "none":
-                    unmatched.add(dep)
-                g = groups.setdefault((kind, pos[0], target), _Group())
-                g.count += 1
-                if not g.example:
-                    g.example = f"{name} (#{pos[1]}) {text}"
-            report.links[pos] = tuple(links)
-        for (kind, qkey, _target), g in groups.items():
-            if kind == "other":
-                report.errors.append(
-                    f"{g.count} dep entr{'y' if g.count == 1 else 'ies'} of tests on {qkey} name"
-                    f" tests planned on another queue ({target}), e.g. test {g.example}: plan both"
-                    " on one queue (a dependency runs earlier in the same queue), or run with"
-                    " --ignore-deps")
-            elif kind == "later":
-                report.errors.append(
-                    f"{g.count} dep entr{'y' if g.count == 1 else 'ies'} of tests on {qkey} name"
-                    f" tests planned after them, e.g. test {g.example}: order the config so the"
-                    " dependency comes first, or run with --ignore-deps")
-        nones = [g for (kind, _, _), g in groups.items() if kind == "none"]
-        if nones:
-            total = sum(g.count for g in nones)
-            report.warnings.append(
-                f"{total} dep entr{'y' if total == 1 else 'ies'} ({len(unmatched)} distinct)"
-                f" match no planned test; those tests run without them, as in avocado-vt:"
-                f" e.g. test {nones[0].example.replace(': runs without it', '')}")
         return report

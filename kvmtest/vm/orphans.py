@@ -121,19 +121,19 @@ def reap_orphans() -> List[str]:
             name = proc.name()
         except (psutil.Error, OSError):
             continue
-        job = env.get(ENV_JOB)
-        if not job:
+        job_id = env.get(ENV_JOB)
+        if not job_id:
             continue
         mark = env.get(ENV_RUNNER)
-        if mark is None and job not in dead:
+        if mark is None and job_id not in dead:
             continue  # no runner recorded (older kvmtest): not ours to judge
         if mark is not None and runner_alive(mark):
             continue
-        jobs.setdefault(job, _Job(job, mark or ""))
+        jobs.setdefault(job_id, _Job(job_id, mark or ""))
         what = f"guest {env[ENV_VM]}" if env.get(ENV_VM) else "process"
         kill_tree(proc, signal.SIGKILL)
         victims.append(proc)
-        done.append(f"job {job}: killed {what} ({name}, pid {proc.pid}, queue"
+        done.append(f"job {job_id}: killed {what} ({name}, pid {proc.pid}, queue"
                     f" {env.get(ENV_QUEUE, '-')}; its runner {mark or '?'} is gone)")
     if victims:
         _wait_dead(victims, 3.0)
