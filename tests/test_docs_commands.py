@@ -59,6 +59,7 @@ BY_HAND: Dict[str, str] = {
     ".venv/bin/python -m pytest -q tests/vm/test_libvirt_guest.py": "is part of this suite (libvirt domains)",
     ".venv/bin/python -m pytest -q -m libvirt tests": "is part of this suite (libvirt domains)",
     "make demo-cluster": "needs root (network namespaces) and boots real guests on two hosts",
+    "make check": "runs this suite (and make's venv prerequisite may reinstall the shared .venv)",
 }
 
 # Docs whose python blocks are fragments of a larger program, not runnable alone.

@@ -6,9 +6,11 @@ catches exactly that to fall back to SIGKILL, so anything else would leave qemu 
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,8 +22,11 @@ from tests.vm.fakes import FakeQMP
 
 
 @pytest.fixture
-def sock_path(tmp_path):
-    return tmp_path / "qmp.sock"
+def sock_path():
+    """A short path: a unix socket path has at most 107 bytes, a pytest tmp_path may be longer."""
+    short = Path(tempfile.mkdtemp(prefix="kt-qmp-", dir="/tmp"))
+    yield short / "qmp.sock"
+    shutil.rmtree(short, ignore_errors=True)
 
 
 def serve(path, replies=None, **kw):
