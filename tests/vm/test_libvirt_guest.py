@@ -385,7 +385,7 @@ def test_after_sigkill_a_fresh_process_removes_the_domain_and_resume_passes(tmp_
     # What --resume does first, in a fresh process that never started a libvirt guest:
     # kill_guests must still find the libvirt hook and remove the domain.
     code = ("import sys; from kvmtest.vm.reaper import kill_guests; n = kill_guests(sys.argv[1]); "
-            "print(n, 'kvmtest.vm.libvirt_vm' in sys.modules)")
+            "print(n, 'kvmtest.vm.libvirt_conn' in sys.modules)")
     from tests.run.helpers import runner_env
 
     fresh = subprocess.run([sys.executable, "-c", code, job], env=runner_env(), capture_output=True,
