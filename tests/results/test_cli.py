@@ -56,7 +56,7 @@ def test_results_cli_lists_what_did_not_pass_with_the_reason(every_status_job, t
                  ("FAIL", "ERROR", "SKIP", "INTERRUPTED")}
     assert set(by_status) == {"FAIL", "ERROR", "SKIP", "INTERRUPTED"}
     assert "q1/2-false: " in by_status["FAIL"] and "exited 1" in by_status["FAIL"]
-    assert "no_such_type" in by_status["ERROR"]
+    assert "is negative" in by_status["ERROR"]
     assert "timed out after 0.5 s" in by_status["INTERRUPTED"]
     assert "dependency" in by_status["SKIP"]
     logs = [ln.split("log: ", 1)[1] for ln in lines if "log: " in ln]
