@@ -213,3 +213,22 @@ def check_versions(cluster: Cluster, hosts: Dict[str, str]) -> Dict[str, Dict[st
         raise ClusterSetupError("version mismatch, every host must run the same kvmtest and Dask:"
                                 "\n  " + "\n  ".join(problems))
     return out
+
+
+def preflight_hosts(cluster: Cluster, hosts: Dict[str, str], tests_by_host: Dict[str, list]) -> None:
+    """Each host checks its own tests as a local run would (test types, qemu, kernel, images);
+    raises ClusterSetupError with one line per problem, naming the host."""
+    from kvmtest.cluster.hostside import preflight
+
+    problems: List[str] = []
+    for host, tests in sorted(tests_by_host.items()):
+        addr = hosts[host]
+        answer = cluster.client.run(preflight, tests, workers=[addr], on_error="return")
+        lines = answer.get(addr)
+        if not isinstance(lines, list):
+            problems.append(f"{host}: preflight failed: {lines!r}")
+            continue
+        problems += [f"{host}: {line}" for line in lines]
+    if problems:
+        raise ClusterSetupError("the hosts would ERROR these tests; nothing was started:\n  "
+                                + "\n  ".join(problems))

@@ -50,7 +50,14 @@ from kvmtest.run.planfile import save_plan
 from kvmtest.run.schedule import QueueSchedule, all_test_ids, safe_name, schedule
 from kvmtest.run.signals import StopOnSignals
 
-from .connect import Cluster, ClusterOptions, ClusterSetupError, check_versions, wait_for_hosts
+from .connect import (
+    Cluster,
+    ClusterOptions,
+    ClusterSetupError,
+    check_versions,
+    preflight_hosts,
+    wait_for_hosts,
+)
 from .hostside import (
     QueueTask,
     forget_job,
@@ -146,6 +153,10 @@ def run_cluster(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
             if stop.is_set():
                 return _stopped_before_start(results_dir, data, sigs)
             infos = check_versions(cluster, hosts)
+            by_host: Dict[str, list] = {}
+            for qs in schedules:
+                by_host.setdefault(qs.plan.hostname, []).extend(st.test for st in qs.tests)
+            preflight_hosts(cluster, hosts, by_host)
             results_dir.mkdir(parents=True, exist_ok=True)
             lock = _lock_results_dir(results_dir)
             try:

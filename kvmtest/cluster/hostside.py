@@ -254,6 +254,13 @@ def pack_logdir(job_id: str, relpath: str) -> bytes:
     return buf.getvalue()
 
 
+def preflight(tests: List[Any], dask_worker=None) -> List[str]:
+    """The runner's preflight on this host (its files, binaries, daemons): the error lines."""
+    from kvmtest.run.preflight import check_tests
+
+    return list(check_tests(tests).errors)
+
+
 def stop_job(job_id: str, reason: str, hurry: bool = False, dask_worker=None) -> List[str]:
     """Set the job's stop flag on this worker (the pipelines stop their tests); running queues."""
     plugin = _plugin(dask_worker)

@@ -434,6 +434,23 @@ def test_setup_errors_are_reported_before_any_test_starts(tmp_path, hosts):
     assert r.returncode == 2, r.stdout + r.stderr
     assert "version mismatch" in r.stderr and "hostB: kvmtest 9.9-" in r.stderr
     assert not (tmp_path / "r4").exists()
+    hosts.kill("hostB", signal.SIGTERM)
+
+    # 5. a host whose worker has fewer threads than its queues + 1 (log copies need one)
+    hosts.start("hostB", "--nthreads", "1")
+    r = run("--results", str(tmp_path / "r5"), "--wait-hosts", "120")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "hostB has 1 queue(s) but its worker only 1 thread(s)" in r.stderr
+    assert not (tmp_path / "r5").exists()
+    hosts.kill("hostB", signal.SIGTERM)
+
+    # 6. tests a host would ERROR (its own preflight: test types, qemu, kernel, images)
+    hosts.start("hostB")
+    r = run("--results", str(tmp_path / "r6"), "--wait-hosts", "120", "-p", "type=no_such_type")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "hostA: unknown test type 'no_such_type'" in r.stderr
+    assert "hostB: unknown test type 'no_such_type'" in r.stderr
+    assert not (tmp_path / "r6").exists()
     assert lines(counter) == 0  # no test ever started
 
 
