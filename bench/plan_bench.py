@@ -90,8 +90,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--file", default="large.cfg", help="config in ../shared/bench")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--corpus", default=str(SHARED), help="where the corpus is (../shared/bench)")
     args = ap.parse_args()
-    cfg = SHARED / args.file
+    cfg = Path(args.corpus) / args.file
     if not cfg.is_file():
         sys.exit(f"{cfg} not found: the bench needs ../shared/bench beside the repo")
     work = ROOT / "bench" / "out"

@@ -149,6 +149,7 @@ def dry_run(args, parser, planner, out=None) -> int:
     add = planner.add
     buf: List[str] = []
     rows = []
+    shown_addresses: dict = {}
     from kvmtest.run.preflight import Preflight
 
     preflight = Preflight()  # what the run checks before it starts (this host's tests)
@@ -164,8 +165,13 @@ def dry_run(args, parser, planner, out=None) -> int:
                 out.write("".join(buf))
                 buf.clear()
         else:
-            rows.append((test.shortname, test.hostname, test.queue, test.env,
-                         format_addresses(test.addresses)))
+            # (the planner shares one address list between the tests that get the same
+            # addresses: format each once; 150,000 rows must stay small)
+            shown = shown_addresses.get(id(test.addresses))
+            if shown is None or shown[0] is not test.addresses:
+                shown = shown_addresses[id(test.addresses)] = (
+                    test.addresses, format_addresses(test.addresses))
+            rows.append((test.shortname, test.hostname, test.queue, test.env, shown[1]))
     out.write("".join(buf))
     problems = _finish_listing(parser, planner)
     if args.host and args.host not in hosts_with_tests(planner):
@@ -173,7 +179,7 @@ def dry_run(args, parser, planner, out=None) -> int:
         return EXIT_BAD_INPUT
     if args.format != "json":
         if rows:
-            out.write(format_table(rows, ("test", "host", "queue", "env", "addresses")))
+            write_table(out, rows, ("test", "host", "queue", "env", "addresses"))
         where = "all hosts" if every else f"host {local}"
         out.write(f"{len(rows)} test(s) on {where}\n")
     errors = str(problems).splitlines() if problems is not None else []
@@ -222,6 +228,19 @@ def no_test_on(planner, host: str) -> str:
     listed = f"hosts with tests: {', '.join(hosts)}" if hosts else "no host has a test"
     return (f"no test of this selection runs on host {host} ({listed}; act as one of them"
             " with --host NAME, see them all with --dry-run --all-hosts)")
+
+
+def write_table(out, rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> None:
+    """format_table, written out a thousand rows at a time (a 150,000-row table as one
+    string would be tens of megabytes on top of the rows)."""
+    if len(rows) <= 2000:
+        out.write(format_table(rows, headers))
+        return
+    widths = [max(len(h), max(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
+    out.write(fmt.format(*headers).rstrip() + "\n" + "  ".join("-" * w for w in widths) + "\n")
+    for i in range(0, len(rows), 1000):
+        out.write("".join([fmt.format(*r).rstrip() + "\n" for r in rows[i:i + 1000]]))
 
 
 def format_table(rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> str:

@@ -58,7 +58,9 @@ class Planner:
         self._range_text: Dict[str, Tuple[str, str, str]] = {}
         self._owner: Dict[str, QueueTally] = {}  # range name -> the queue that uses it
         self._alloc_cache: Dict[Tuple[Tuple[str, ...], Tuple[Tuple[str, str], ...]], List[Address]] = {}
-        self._seen: Dict[str, QueueTally] = {}  # shortname -> the first queue it appeared in
+        # hash of a shortname -> the first queue it appeared in (a hash, not the name:
+        # 150,000 names would be ~30 MB; a collision costs at most a wrong warning)
+        self._seen: Dict[int, QueueTally] = {}
         self._dups: List[str] = []
         self._scanned_ranges = False
         self._checked: set = set()  # (vms, main_vm, images..., nics..., timeout) already validated
@@ -96,7 +98,7 @@ class Planner:
             addresses,
             dep.split() if isinstance(dep, str) else dep,
         )
-        first = self._seen.setdefault(shortname, tally)
+        first = self._seen.setdefault(hash(shortname), tally)  # (see _seen)
         if first is not tally:
             self._dups.append(f"{shortname} ({first.key} and {tally.key})")
         self.deps.add(test.name, shortname, test.dep, tally.key)

@@ -20,6 +20,7 @@ Problems are grouped (one line per kind and queue pair, with a count and an exam
 from __future__ import annotations
 
 import bisect
+from array import array
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
@@ -50,23 +51,52 @@ def _suffixes(name: str) -> List[str]:
 class DepIndex:
     """Fed every planned test in plan order (``add``), then ``check``ed once.
 
-    Keeps a small tuple per test, never its params: a dry run of 150,000 tests streams.
+    Keeps little per test, never its params: a dry run of 150,000 tests streams.
+    Names are kept as tuples of their dot-separated words, each word stored
+    once (a tp-qemu name is ~370 characters of a few hundred distinct words),
+    and positions in arrays: about a third of the memory of the strings.
     """
 
     def __init__(self) -> None:
-        self._tests: List[Tuple[str, str, Tuple[str, ...], Pos]] = []
+        self._names: List[Tuple[str, ...]] = []
+        self._shorts: List[Tuple[str, ...]] = []
+        self._deps: List[Tuple[str, ...]] = []
+        self._queue = array("H")  # index into _queues, per test
+        self._index_in_queue = array("L")  # 1-based position in its queue, per test
+        self._queues: List[str] = []
+        self._queue_ids: Dict[str, int] = {}
+        self._words: Dict[str, str] = {}
         self._count: Dict[str, int] = {}
         self._matches: Optional[Dict[str, Dict[str, List[Tuple[int, str]]]]] = None
         self._by_name: Optional[Dict[str, int]] = None
+
+    def _split(self, name: str) -> Tuple[str, ...]:
+        words = self._words
+        return tuple([words.setdefault(w, w) for w in name.split(".")])
 
     def add(self, name: str, shortname: str, deps: Iterable[str], queue_key: str) -> Pos:
         """Record one test; returns its position (queue key, 1-based index in the queue)."""
         n = self._count.get(queue_key, 0) + 1
         self._count[queue_key] = n
-        pos = (queue_key, n)
-        self._tests.append((name, shortname, tuple(d.strip() for d in deps if d.strip()), pos))
+        qid = self._queue_ids.get(queue_key)
+        if qid is None:
+            qid = self._queue_ids[queue_key] = len(self._queues)
+            self._queues.append(queue_key)
+        words = self._split(name)
+        self._names.append(words)
+        self._shorts.append(words if shortname == name else self._split(shortname))
+        self._deps.append(tuple(d.strip() for d in deps if d.strip()))
+        self._queue.append(qid)
+        self._index_in_queue.append(n)
         self._matches = self._by_name = None
-        return pos
+        return (queue_key, n)
+
+    def _row(self, i: int) -> Tuple[str, str, Tuple[str, ...], Pos]:
+        return (".".join(self._names[i]), ".".join(self._shorts[i]), self._deps[i],
+                (self._queues[self._queue[i]], self._index_in_queue[i]))
+
+    def _dependent(self) -> List[Tuple[str, str, Tuple[str, ...], Pos]]:
+        return [self._row(i) for i, deps in enumerate(self._deps) if deps]
 
     @classmethod
     def of_queues(cls, queues: Sequence) -> DepIndex:
@@ -79,22 +109,24 @@ class DepIndex:
 
     @property
     def has_deps(self) -> bool:
-        return any(t[2] for t in self._tests)
+        return any(self._deps)
 
     def _index(self) -> Dict[str, Dict[str, List[Tuple[int, str]]]]:
         """dep string -> queue key -> [(position, name)] of the tests it names, in order."""
         if self._matches is not None:
             return self._matches
-        wanted = {d for t in self._tests for d in t[2]}
+        wanted = {d for deps in self._deps for d in deps}
         last = {d.rsplit(".", 1)[-1] for d in wanted}
         out: Dict[str, Dict[str, List[Tuple[int, str]]]] = {}
-        for name, short, _, (qkey, i) in self._tests:
+        for t, (name, short) in enumerate(zip(self._names, self._shorts)):
             hits: Set[str] = set()
-            for n in {name, short}:
-                if n.rsplit(".", 1)[-1] in last:  # cheap filter: most tests are named by no dep
-                    hits.update(s for s in _suffixes(n) if s in wanted)
-            for dep in hits:
-                out.setdefault(dep, {}).setdefault(qkey, []).append((i, name))
+            for words in (name,) if short is name else (name, short):
+                if words[-1] in last:  # cheap filter: most tests are named by no dep
+                    hits.update(s for s in _suffixes(".".join(words)) if s in wanted)
+            if hits:
+                qkey, i = self._queues[self._queue[t]], self._index_in_queue[t]
+                for dep in hits:
+                    out.setdefault(dep, {}).setdefault(qkey, []).append((i, ".".join(name)))
         self._matches = out
         return out
 
@@ -102,12 +134,12 @@ class DepIndex:
         """One line per ``dep`` entry of test ``name`` (for --explain)."""
         if self._by_name is None:
             self._by_name = {}
-            for n, t in enumerate(self._tests):
-                self._by_name.setdefault(t[0], n)
+            for n, words in enumerate(self._names):
+                self._by_name.setdefault(".".join(words), n)
         found = self._by_name.get(name)
         if found is None:
             return []
-        tname, _, deps, pos = self._tests[found]
+        tname, _, deps, pos = self._row(found)
         if ignore:
             return [f"depends on {d!r}: ignored (--ignore-deps)" for d in deps]
         return [self._verdict(tname, d, pos)[1] for d in deps]
@@ -135,7 +167,7 @@ class DepIndex:
     def check(self, ignore: bool = False) -> DepReport:
         """Resolve every entry; group the problems (see the module doc)."""
         report = DepReport()
-        dependent = [t for t in self._tests if t[2]]
+        dependent = self._dependent()
         if not dependent:
             return report
         if ignore:
