@@ -112,12 +112,17 @@ class Parser:
 
     # ------------------------------------------------------------ expansion
 
-    def _walker(self, **kw: object) -> Walker:
+    def _walker(self, reference: bool = False, ignore_filters: bool = False) -> Walker:
+        """The walker over the parsed tree: the stack walker (walk.py, the fast one),
+        or the recursive reference walker (expand.py) when asked for
+        (``reference``: the differential tests), for ``explain`` (``ignore_filters``)
+        and for ``join``, which only the reference walker does."""
         t = self._tree
-        if not kw and not t.has_join:
-            return StackWalker(t.node, t.table.longs, self.defaults, self.expand_defaults,
-                               ANCHOR_MIN)
-        return Walker(t.node, t.table.longs, self.defaults, self.expand_defaults, **kw)
+        if reference or ignore_filters or t.has_join:
+            return Walker(t.node, t.table.longs, self.defaults, self.expand_defaults,
+                          ignore_filters=ignore_filters)
+        return StackWalker(t.node, t.table.longs, self.defaults, self.expand_defaults,
+                           ANCHOR_MIN)
 
     def get_dicts(self, maps: bool = True) -> Iterator[dict]:
         """Yield the dicts, in avocado-vt's order (a generator: memory stays flat).

@@ -41,7 +41,7 @@ def canonical(d: dict) -> str:
 def plain_lines(p: Parser, limit: int = MAX_DICTS) -> list:
     t = p._tree
     exact = ExactBuilder(t.table.names, t.table.longs, t.has_suffix)
-    leaves = p._walker(on_fail=None).leaves()  # any keyword: the recursive walker
+    leaves = p._walker(reference=True).leaves()
     return [canonical(finish(exact.build(leaf), t.has_suffix))
             for leaf in itertools.islice(leaves, limit)]
 
@@ -56,7 +56,7 @@ def fast_lines(p: Parser, anchor_min: int, limit: int = MAX_DICTS) -> list:
 def plain_dicts(p: Parser, limit: int = MAX_DICTS) -> list:
     t = p._tree
     exact = ExactBuilder(t.table.names, t.table.longs, t.has_suffix)
-    leaves = p._walker(on_fail=None).leaves()
+    leaves = p._walker(reference=True).leaves()
     return [finish(exact.build(leaf), t.has_suffix) for leaf in itertools.islice(leaves, limit)]
 
 
@@ -275,7 +275,7 @@ def test_random_matrices_same_bytes_and_replay():
         # map-file keys and key order included
         exact = ExactBuilder(t.table.names, t.table.longs, t.has_suffix)
         plain = [finish(exact.build(leaf), t.has_suffix)
-                 for leaf in itertools.islice(p._walker(on_fail=None).leaves(), MAX_DICTS)]
+                 for leaf in itertools.islice(p._walker(reference=True).leaves(), MAX_DICTS)]
         fast = list(itertools.islice(p.get_dicts(), MAX_DICTS))
         assert fast == plain and [list(d) for d in fast] == [list(d) for d in plain], text
         ran += 1
