@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Union
 
 from .errors import ParserError
 from .expand import JoinedLeaf, JoinPart, Leaf
 from .ops import apply_op, drop_suffixes, postfix_parse
 from .steps import compile_steps, node_conds
-from .tree import RESERVED, SUBST_RE, FileMap, Op
+from .tree import RESERVED, SUBST_RE, FileMap, Node, Op
 
 
 def leaf_ops(path: List[object], unpacked: set) -> Iterator[object]:
@@ -48,7 +48,7 @@ class ExactBuilder:
         self.longs = longs
         self.suffixed = suffixed
 
-    def build(self, leaf: object) -> dict:
+    def build(self, leaf: Union[Leaf, JoinedLeaf, JoinPart]) -> dict:
         if isinstance(leaf, JoinedLeaf):
             d1 = self.build(leaf.left)
             d2 = self.build(leaf.right)
@@ -73,7 +73,7 @@ class ExactBuilder:
         return d
 
 
-def needs_exact(root: object) -> bool:
+def needs_exact(root: Node) -> bool:
     """True if some value substitutes a reserved key (``${name}`` ...).
 
     Those see the leaf's own name/maps while ops run, which the memoizing
@@ -124,7 +124,7 @@ class FastBuilder:
         self.conds: dict = {}
         self.states: dict = {}
 
-    def _conds(self, node: object) -> tuple:
+    def _conds(self, node: Node) -> tuple:
         conds = self.conds.get(node.uid)
         if conds is None:
             conds = self.conds[node.uid] = node_conds(node)
@@ -169,7 +169,7 @@ class FastBuilder:
                 else:
                     apply_op(step, d, suffixed)
 
-    def build(self, leaf: object, maps: bool = True) -> dict:
+    def build(self, leaf: Leaf, maps: bool = True) -> dict:
         if not isinstance(leaf, Leaf):
             raise TypeError("joined leaves need the exact builder")
         longs = self.longs

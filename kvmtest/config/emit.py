@@ -25,13 +25,17 @@ from __future__ import annotations
 import json
 from bisect import bisect
 from json.encoder import encode_basestring
-from typing import Dict, Iterator, List, Optional
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional
 
 from .ops import apply_op, postfix_parse, regex_for, substitute
 from .steps import REGEX_OPS as _REGEX_OPS
 from .steps import Base, Comp, compile_steps, node_conds, pending_conds, supports
-from .tree import RESERVED, Op
+from .tree import RESERVED, Node, Op
 from .walk import ANCHOR_FANOUT, Frame, StackWalker
+
+if TYPE_CHECKING:
+    from .expand import Leaf
+    from .parser import TreeBuilder
 
 ANCHOR_MIN = 1 << 16  # an anchor has at least this many leaf paths below (before filters)
 _MAX_STATES = 64
@@ -56,7 +60,7 @@ class _Overlay(dict):
 class JsonEmitter:
     """Encodes the leaves of a StackWalker as canonical JSON lines."""
 
-    def __init__(self, root: object, names: List[str], longs: List[str],
+    def __init__(self, root: Node, names: List[str], longs: List[str],
                  postfix_keys: set) -> None:
         self.names = names
         self.longs = longs
@@ -78,7 +82,7 @@ class JsonEmitter:
 
     # -- steps of one node, given the leaf's unpacked conditions ----------
 
-    def _block(self, node: object, unpacked: set) -> tuple:
+    def _block(self, node: Node, unpacked: set) -> tuple:
         conds = self.conds.get(node.uid)
         if conds is None:
             conds = self.conds[node.uid] = node_conds(node)
@@ -247,7 +251,7 @@ class JsonEmitter:
             f.names = (name, short)
         return name, short
 
-    def _own_names(self, node: object) -> tuple:
+    def _own_names(self, node: Node) -> tuple:
         """A node's own (name, shortname) parts, JSON-escaped (shortname None if
         the node does not append to it)."""
         own = ".".join([self.enc_longs[x] for x in node.name])
@@ -374,7 +378,7 @@ class JsonEmitter:
             parts = [parts[i] for i in keep]
         return Base(keys, parts)
 
-    def line(self, leaf: object) -> str:
+    def line(self, leaf: Leaf) -> str:
         frames = leaf.frames
         unpacked = leaf.unpacked
         last = len(frames) - 1
@@ -534,7 +538,7 @@ class JsonEmitter:
         return out - RESERVED
 
 
-def json_lines(tree: object, defaults: bool, expand_defaults: List[str],
+def json_lines(tree: TreeBuilder, defaults: bool, expand_defaults: List[str],
                anchor_min: int = ANCHOR_MIN, walker: Optional[StackWalker] = None,
                anchor_fanout: int = ANCHOR_FANOUT) -> Iterator[str]:
     """Canonical JSON lines of ``tree`` (a parser.TreeBuilder), in get_dicts() order.

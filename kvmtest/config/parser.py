@@ -11,7 +11,7 @@ from __future__ import annotations
 import mmap
 import os
 import re
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 
 from . import lexer as lx
 from .errors import MissingIncludeError, ParserError
@@ -89,6 +89,9 @@ def _not_utf8(exc: UnicodeDecodeError, data: bytes, path: str) -> ParserError:
 _STATEMENT = re.compile(r"^[ \t\f\v]*(?:[^\s#/]|/(?!/))", re.M).search
 
 
+Container = Union[Node, Filter]  # what statements are parsed into
+
+
 class TreeBuilder(VariantBlocks):
     """Holds the root node and parses texts into it."""
 
@@ -137,7 +140,7 @@ class TreeBuilder(VariantBlocks):
     # ------------------------------------------------------------ helpers
 
     @staticmethod
-    def _flush(lexer: lx.Lexer, node: object, pre: Dict[str, str]) -> Dict[str, str]:
+    def _flush(lexer: lx.Lexer, node: Container, pre: Dict[str, str]) -> Dict[str, str]:
         node.content.append(PreDict(pre, lexer.filename, lexer.linenum))
         return {}
 
@@ -184,7 +187,7 @@ class TreeBuilder(VariantBlocks):
 
     # ------------------------------------------------------------ the parser
 
-    def _parse(self, lexer: lx.Lexer, node: object, prev_indent: int) -> object:
+    def _parse(self, lexer: lx.Lexer, node: Container, prev_indent: int) -> Container:
         allowed = _BLOCK_ALLOWED
         var_indent = 0
         var_name = ""
@@ -457,7 +460,7 @@ class TreeBuilder(VariantBlocks):
             else:  # pragma: no cover - check_next enforces allowed types
                 raise self._err(lexer, "Syntax ERROR expected")
 
-    def _assign(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], name: str,
+    def _assign(self, lexer: lx.Lexer, node: Container, pre: Dict[str, str], name: str,
                 kind: str, value: str) -> Dict[str, str]:
         """One assignment; returns the (possibly new) pending pre-dict."""
         if value and (value[0] == value[-1] == '"' or value[0] == value[-1] == "'"):
@@ -471,7 +474,7 @@ class TreeBuilder(VariantBlocks):
             return pre
         return self._add_op(lexer, node, pre, name, kind, value, lexer.linenum)
 
-    def _op_line(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], name: str,
+    def _op_line(self, lexer: lx.Lexer, node: Container, pre: Dict[str, str], name: str,
                  kind: str, value: str, linenum: int, line: str) -> Dict[str, str]:
         """``name = value`` with a ``$`` or ``name += value`` (a plain name, the
         value stripped) from the fast lane's loop: _assign without the token way."""
@@ -481,7 +484,7 @@ class TreeBuilder(VariantBlocks):
                              None if lexer.is_file else line.strip())
         return self._add_op(lexer, node, pre, name, kind, value, linenum)
 
-    def _add_op(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], name: str,
+    def _add_op(self, lexer: lx.Lexer, node: Container, pre: Dict[str, str], name: str,
                 kind: str, value: str, linenum: int) -> Dict[str, str]:
         """The Op of an assignment that is no plain set (returns the pending pre-dict)."""
         op = Op(kind, name, value, lexer.filename, linenum)
@@ -497,7 +500,7 @@ class TreeBuilder(VariantBlocks):
         node.content.append(op)
         return pre
 
-    def _condition(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], kind: int,
+    def _condition(self, lexer: lx.Lexer, node: Container, pre: Dict[str, str], kind: int,
                    words: list, indent: int) -> Dict[str, str]:
         """A conditional block (the fast lane in _parse does the same inline)."""
         rest = str(lexer.rest_as_str())
@@ -511,7 +514,7 @@ class TreeBuilder(VariantBlocks):
         lexer.fast = True
         return pre
 
-    def _include(self, lexer: lx.Lexer, node: object, pre: Dict[str, str],
+    def _include(self, lexer: lx.Lexer, node: Container, pre: Dict[str, str],
                  prev_indent: int) -> tuple:
         path = str(lexer.rest_as_str())
         filename = os.path.expanduser(path)

@@ -7,13 +7,17 @@ The planner reads ~15 params of every test and prints the rest: building
 from __future__ import annotations
 
 import json
-from typing import Iterator, List, Optional
+from typing import TYPE_CHECKING, Iterator, List, Optional
 
 from .emit import _MISSING, ANCHOR_MIN, JsonEmitter
 from .walk import StackWalker
 
+if TYPE_CHECKING:
+    from .expand import Leaf
+    from .parser import TreeBuilder
 
-def json_lines_with_params(tree: object, defaults: bool, expand_defaults: List[str]
+
+def json_lines_with_params(tree: TreeBuilder, defaults: bool, expand_defaults: List[str]
                            ) -> Iterator[tuple]:
     """(canonical JSON line, LeafParams) per leaf; the view is valid until the next one."""
     walker = StackWalker(tree.node, tree.table.longs, defaults, expand_defaults, ANCHOR_MIN)
@@ -32,7 +36,7 @@ class LeafParams:
 
     __slots__ = ("_emitter", "_leaf", "_names")
 
-    def __init__(self, emitter: JsonEmitter, leaf: object) -> None:
+    def __init__(self, emitter: JsonEmitter, leaf: Leaf) -> None:
         self._emitter = emitter
         self._leaf = leaf
         self._names: Optional[tuple] = None
