@@ -251,6 +251,7 @@ class _Run:
         self.fetches = ThreadPoolExecutor(4, thread_name_prefix="kvmtest-logs")
         self.fetch_futures: Dict[str, List[Any]] = {}
         self.fetch_lock = threading.Lock()
+        self.unpack_lock = threading.Lock()
         # the job's own writers: results.json (+ its journal), results.xml, KCIDB if asked
         self.store = ResultsStore(data, default_writers(results_dir, kcidb),
                                   options.snapshot_interval)
@@ -526,7 +527,8 @@ class _Run:
             with self.fetch_lock:
                 if fut in self.fetch_futures.get(host, []):
                     self.fetch_futures[host].remove(fut)
-            unpack_logs(blob, self.dir, relpath)
+            with self.unpack_lock:  # one extraction at a time: they share parent directories
+                unpack_logs(blob, self.dir, relpath)
         except Exception as exc:
             log.warning("logs of %s on %s not copied: %s", relpath, host, exc)
 
@@ -546,6 +548,7 @@ def unpack_logs(blob: bytes, results_dir: Path, relpath: str) -> None:
                 raise ValueError(f"unexpected entry {m.name!r} in the logs of {relpath}")
         if target.exists():
             shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
         if hasattr(tarfile, "data_filter"):
             tar.extractall(results_dir, members=members, filter="data")
         else:  # pragma: no cover - old Pythons; entries were checked above

@@ -72,3 +72,46 @@ def test_local_addresses():
     assert parse_local("local:10.1.2.3") == ("10.1.2.3", 8786)
     with pytest.raises(ClusterSetupError):
         parse_local("local:host:port")
+
+
+def _packed(src_root: Path, rel: str) -> bytes:
+    """A test's log dir packed as pack_logdir packs it (the directory entry first)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        tar.add(str(src_root / rel), arcname=rel)
+    return buf.getvalue()
+
+
+def test_logs_of_one_queue_unpack_side_by_side(tmp_path):
+    """Log copies run in a thread pool: two tests of one queue share a parent directory that
+    neither extraction may fail to create (was: FileExistsError, that test's logs lost)."""
+    pytest.importorskip("distributed")
+    import threading
+
+    from kvmtest.cluster.coordinator import unpack_logs
+
+    src = tmp_path / "src"
+    rels = [f"tests/hostB-1/{i}-t{i}" for i in range(8)]
+    for rel in rels:
+        (src / rel).mkdir(parents=True)
+        (src / rel / "debug.log").write_text(rel)
+    blobs = [_packed(src, rel) for rel in rels]
+    errors: list = []
+    for round_ in range(30):
+        base = tmp_path / str(round_)
+        gate = threading.Barrier(len(rels))
+
+        def unpack(blob, rel, base=base, gate=gate):
+            gate.wait()
+            try:
+                unpack_logs(blob, base, rel)
+            except Exception as exc:  # collected for the assertion
+                errors.append(exc)
+
+        threads = [threading.Thread(target=unpack, args=a) for a in zip(blobs, rels)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert all((base / rel / "debug.log").read_text() == rel for rel in rels)
