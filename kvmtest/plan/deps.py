@@ -71,8 +71,8 @@ class DepIndex:
         self._by_name: Optional[Dict[str, int]] = None
 
     def _split(self, name: str) -> Tuple[str, ...]:
-        words = self._words
-        return tuple([words.setdefault(w, w) for w in name.split(".")])
+        parts = name.split(".")
+        return tuple(map(self._words.setdefault, parts, parts))
 
     def add(self, name: str, shortname: str, deps: Iterable[str], queue_key: str) -> Pos:
         """Record one test; returns its position (queue key, 1-based index in the queue)."""
