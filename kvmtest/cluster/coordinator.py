@@ -260,7 +260,7 @@ class _Run:
 
     def execute(self, resume: bool) -> ClusterSummary:
         job = self.job
-        run_info = {"start": time.time(), "end": None, "resume": resume, "pid": os.getpid(),
+        run_info: Dict[str, Any] = {"start": time.time(), "end": None, "resume": resume, "pid": os.getpid(),
                     "tests": self.total, "interrupted": None, "cluster": self.cluster.address}
         job.runs.append(run_info)
         job.end = None
@@ -465,10 +465,10 @@ class _Run:
             self._lose(q, f"the task of {q.key} was cancelled")
             return
         try:
-            exc = f.exception(timeout=5)
+            error: Optional[BaseException] = f.exception(timeout=5)
         except Exception as e:  # cancelled meanwhile, or the client is gone
-            exc = e
-        self._lose(q, f"host {q.host} lost ({type(exc).__name__}: {exc})")
+            error = e
+        self._lose(q, f"host {q.host} lost ({type(error).__name__}: {error})")
 
     def _lose(self, q: _Queue, why: str) -> None:
         """The host of ``q`` is gone: never run its task again; its running test INTERRUPTED."""

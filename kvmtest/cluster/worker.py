@@ -117,7 +117,7 @@ async def _serve(args, name: str, security) -> int:
         try:
             worker = Worker(args.scheduler, name=name, nthreads=args.nthreads,
                             resources={resource_name(name): 100}, host=args.listen,
-                            dashboard=False, plugins={plugin}, security=security,
+                            dashboard=False, plugins=(plugin,), security=security,
                             death_timeout=None, validate=False)
             starting = asyncio.ensure_future(worker.start())
             waiter = asyncio.ensure_future(stopping.wait())
