@@ -32,11 +32,12 @@ lint: venv
 	$(PY) -m ruff check kvmtest tests bench run.py
 	$(PY) -m mypy
 
-# Before every commit: lint, types and every test that boots no guest (under a minute).
+# Before every commit: lint, types and every test that boots no guest and needs no root
+# network namespaces or libvirt daemon (about a minute on an idle machine).
 check: venv
 	$(PY) -m ruff check kvmtest tests bench run.py
 	$(PY) -m mypy
-	$(PY) -m pytest -q -p no:cacheprovider -n 4 -m "not guest" tests
+	$(PY) -m pytest -q -p no:cacheprovider -n 4 -m "not guest and not libvirt and not netns" tests
 
 demo: venv guest
 	$(PY) ./run.py -c samples/demo/kvm_hosts.cfg --set smoke
