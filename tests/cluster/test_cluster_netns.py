@@ -21,9 +21,7 @@ from kvmtest.cluster import have_distributed
 from kvmtest.cluster.lab import REPO, Hosts, coordinator_argv, env, netns_unavailable
 from tests.waiting import wait_for
 
-# guest: each host reports its qemu version (qemu-system-x86_64 --version) before a job
 pytestmark = [
-    pytest.mark.guest,
     pytest.mark.netns,
     pytest.mark.skipif(netns_unavailable() is not None, reason=str(netns_unavailable())),
     pytest.mark.skipif(not have_distributed(), reason="Dask distributed not installed"),

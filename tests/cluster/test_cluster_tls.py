@@ -17,9 +17,7 @@ import pytest
 from kvmtest.cluster import have_distributed
 from kvmtest.cluster.lab import REPO, coordinator_argv, env, free_port
 
-# guest: each host reports its qemu version (qemu-system-x86_64 --version) before a job
 pytestmark = [
-    pytest.mark.guest,
     pytest.mark.skipif(not have_distributed(), reason="Dask distributed not installed"),
     pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed"),
 ]
