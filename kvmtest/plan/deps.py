@@ -85,7 +85,9 @@ class DepIndex:
         words = self._split(name)
         self._names.append(words)
         self._shorts.append(words if shortname == name else self._split(shortname))
-        self._deps.append(tuple(d.strip() for d in deps if d.strip()))
+        # (kept once each: in tp-qemu most tests depend on one of a few dozen tests)
+        self._deps.append(tuple([self._words.setdefault(d, d)
+                                 for d in (d.strip() for d in deps) if d]))
         self._queue.append(qid)
         self._index_in_queue.append(n)
         self._matches = self._by_name = None

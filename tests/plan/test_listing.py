@@ -32,3 +32,10 @@ def test_dep_index_keeps_names_as_words_and_gives_them_back():
     # every word is stored once, whichever test it came from
     words = [w for name in index._names for w in name]
     assert len({id(w) for w in words}) == len(set(words))
+
+
+def test_dep_index_keeps_each_dep_string_once():
+    index = DepIndex()
+    for i in range(3):
+        index.add(f"t{i}", f"t{i}", ["".join(["a.", "boot"])], "h/1")  # equal, not identical
+    assert len({id(deps[0]) for deps in index._deps}) == 1
