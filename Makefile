@@ -37,7 +37,8 @@ lint: venv
 check: venv
 	$(PY) -m ruff check kvmtest tests bench run.py
 	$(PY) -m mypy
-	$(PY) -m pytest -q -p no:cacheprovider -n 4 -m "not guest and not libvirt and not netns" tests
+	$(PY) -m pytest -q -p no:cacheprovider -n 4 -m "not guest and not libvirt and not netns and not serial" tests
+	$(PY) -m pytest -q -p no:cacheprovider -m "serial and not guest and not libvirt and not netns" tests
 
 demo: venv guest
 	$(PY) ./run.py -c samples/demo/kvm_hosts.cfg --set smoke

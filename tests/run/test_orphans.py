@@ -43,6 +43,7 @@ def marked_sleep(job: str, mark: str) -> subprocess.Popen:
     return subprocess.Popen(["sleep", "999"], env=env)
 
 
+@pytest.mark.serial  # SIGKILLs a runner: any concurrent run would reap its leftovers
 def test_any_later_run_reaps_processes_of_a_dead_runner(tmp_path):
     orphan = marked_sleep(f"{JOB_PREFIX}-orphan", dead_mark())
     owned = marked_sleep(f"{JOB_PREFIX}-owned", runner_mark())  # its runner (this pytest) runs
