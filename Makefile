@@ -33,7 +33,7 @@ lint: venv
 	$(PY) -m mypy
 
 # Before every commit: lint, types and every test that boots no guest and needs no root
-# network namespaces or libvirt daemon (about a minute on an idle machine).
+# network namespaces or libvirt daemon (docs/hacking.md has the measured time).
 check: venv
 	$(PY) -m ruff check kvmtest tests bench run.py
 	$(PY) -m mypy
