@@ -19,8 +19,12 @@ from kvmtest.exitcodes import OK
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="run.py cleanup", description=__doc__.split("\n")[0])
     ap.parse_args(argv)
+    import logging
+
     from kvmtest.vm.orphans import reap_orphans
 
+    # reap_orphans also logs each line (for runs); here they are printed once, on stdout
+    logging.getLogger("kvmtest.vm.orphans").addHandler(logging.NullHandler())
     reaped = reap_orphans()
     for line in reaped:
         print(f"reaped: {line}")

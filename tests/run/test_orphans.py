@@ -105,6 +105,7 @@ def test_cleanup_reaps_a_sigkilled_runner_and_spares_a_running_job(tmp_path, tin
         assert f"job {job_a}: removed network namespace kvmtest-" in res.stdout
         assert f"job {job_a}: removed work dir {workdir}" in res.stdout
         assert job_b not in res.stdout
+        assert "reaped" not in res.stderr, "each reaped thing is said once, on stdout"
         assert not alive(qa) and not find_guest_processes(job_a)
         assert netns.list_namespaces(job_a) == [] and not workdir.exists() and not record.exists()
         assert alive(qb) and [p.pid for p in find_guest_processes(job_b)] == [qb]
