@@ -99,8 +99,9 @@ def test_qemu_dying_mid_test_is_error_with_reason(tmp_path, job, tiny_guest):
 @pytest.mark.guest
 @pytest.mark.skipif(have_guest_tools() is not None, reason=str(have_guest_tools()))
 def test_guest_that_never_boots_fails_clearly(tmp_path, job, tiny_guest):
-    # init=/bin/false panics right away: no login prompt ever appears.
-    params = tiny_params(type="boot", login_timeout="8",
+    # init=/bin/false panics right away: no login prompt ever appears. The panic watch is off
+    # so that the login timeout is what fails it (tests/vm/test_panic.py covers the panic path).
+    params = tiny_params(type="boot", login_timeout="8", watch_kernel_panic="no",
                          kernel_params="console=ttyS0 quiet panic=0 rdinit=/bin/false")
     with pytest.raises(TestFail, match="no login or shell prompt on the console within 8 s; guest killed"):
         execute(context(tmp_path, params, job), Env.load(tmp_path / "env"))
