@@ -37,9 +37,9 @@ from kvmtest.vm.reaper import (
     ENV_RUNNER,
     ENV_VM,
     _libvirt_cleanup,
-    _own_lineage,
     _wait_dead,
     kill_tree,
+    marked_processes,
     runner_alive,
     runner_mark,
 )
@@ -112,18 +112,12 @@ def reap_orphans() -> List[str]:
     dead = _dead_records()
     jobs = dict(dead)
     victims: List[psutil.Process] = []
-    skip = _own_lineage()
-    for proc in psutil.process_iter(["pid"]):
-        if proc.pid in skip:
-            continue
+    for proc, env in marked_processes():
         try:
-            env = proc.environ()
             name = proc.name()
         except (psutil.Error, OSError):
             continue
-        job_id = env.get(ENV_JOB)
-        if not job_id:
-            continue
+        job_id = env[ENV_JOB]
         mark = env.get(ENV_RUNNER)
         if mark is None and job_id not in dead:
             continue  # no runner recorded (older kvmtest): not ours to judge

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from typing import List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import psutil
 
@@ -103,9 +103,8 @@ def _own_lineage() -> set:
     return pids
 
 
-def find_guest_processes(job_id: str, queue: Optional[str] = None) -> List[psutil.Process]:
-    """Processes marked as started by ``job_id`` (and ``queue`` when given)."""
-    found = []
+def marked_processes() -> Iterator[Tuple[psutil.Process, Dict[str, str]]]:
+    """Every process with a job marker in its environment (ours excepted), with that environment."""
     skip = _own_lineage()
     for proc in psutil.process_iter(["pid"]):
         if proc.pid in skip:
@@ -114,12 +113,14 @@ def find_guest_processes(job_id: str, queue: Optional[str] = None) -> List[psuti
             env = proc.environ()
         except (psutil.Error, OSError):
             continue
-        if env.get(ENV_JOB) != job_id:
-            continue
-        if queue is not None and env.get(ENV_QUEUE) != queue:
-            continue
-        found.append(proc)
-    return found
+        if env.get(ENV_JOB):
+            yield proc, env
+
+
+def find_guest_processes(job_id: str, queue: Optional[str] = None) -> List[psutil.Process]:
+    """Processes marked as started by ``job_id`` (and ``queue`` when given)."""
+    return [proc for proc, env in marked_processes()
+            if env[ENV_JOB] == job_id and (queue is None or env.get(ENV_QUEUE) == queue)]
 
 
 def kill_tree(proc: psutil.Process, sig: int = signal.SIGKILL) -> None:
