@@ -65,7 +65,9 @@ def test_the_snapshot_thread_catches_up_within_its_interval(tmp_path):
         store.add(r("a"))
         wait_for(lambda: len(json.loads((tmp_path / "results.json").read_text())["tests"]) == 1,
                  "a snapshot", timeout=10)
-        assert b"name.a" in (tmp_path / "results.xml").read_bytes()
+        # results.xml is the snapshot's next file: wait for it too (it is written just after)
+        wait_for(lambda: b"name.a" in (tmp_path / "results.xml").read_bytes(), "results.xml",
+                 timeout=10)
         assert (tmp_path / JOURNAL).stat().st_size == 0
     finally:
         store.close()
