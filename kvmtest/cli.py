@@ -26,6 +26,7 @@ from kvmtest.fsutil import detach_stdout
 # main(argv) of the module named here. The flag form "run.py -c FILE --set NAME" stays the default.
 SUBCOMMANDS = {
     "cleanup": "kvmtest.run.cleanup",
+    "compare": "kvmtest.compare.__main__",
     "results": "kvmtest.results.__main__",
     "worker": "kvmtest.cluster.worker",
 }

@@ -1,0 +1,69 @@
+"""A ``Comparison`` as text: tables grouped by verdict, then durations and metrics.
+
+The metric table follows MMTests' compare-kernels layout: base and dev means and the
+change in percent, in ``*...*`` when it is significant and in ``(...)`` when not.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+from tabulate import tabulate
+
+from kvmtest.compare.core import FIX, REMOVED, UNCHANGED, VERDICTS, Comparison, MetricRow, TestRow
+
+
+def format_comparison(c: Comparison, show_unchanged: bool = False) -> str:
+    out: List[str] = [f"base: {', '.join(c.base_jobs) or '-'}",
+                      f"dev:  {', '.join(c.dev_jobs) or '-'}"]
+    for verdict in VERDICTS:
+        rows = c.rows(verdict)
+        if not rows or (verdict == UNCHANGED and not show_unchanged):
+            continue
+        out += ["", f"{verdict} ({len(rows)})",
+                tabulate([_test_cells(r) for r in rows],
+                         headers=["test", "base", "dev", "p", "reason"], tablefmt="simple")]
+    changed = [d for d in c.durations if d.verdict]
+    if changed:
+        out += ["", f"durations ({len(changed)} changed of {len(c.durations)} compared)",
+                tabulate([[d.shortname, f"{d.base_mean:.2f}s ({len(d.base)})",
+                           f"{d.dev_mean:.2f}s ({len(d.dev)})", _pct(d.change_pct, True),
+                           d.verdict] for d in changed],
+                         headers=["test", "base", "dev", "change", ""], tablefmt="simple",
+                         disable_numparse=True)]
+    if c.metrics:
+        out += ["", "metrics (base and dev means; *change* = significant, (change) = not)",
+                tabulate([_metric_cells(m) for m in c.metrics],
+                         headers=["test", "metric", "unit", "better", "base", "dev", "change", "runs", ""],
+                         tablefmt="simple", disable_numparse=True)]
+    counts = ", ".join(f"{n} {v}" for v, n in c.counts().items() if n)
+    out += ["", f"{counts or 'no tests'}; " + (
+        "REGRESSED" if c.regressed else "no significant regression")]
+    return "\n".join(out)
+
+
+def _test_cells(r: TestRow) -> List[str]:
+    side = r.base if r.verdict in (FIX, REMOVED) else r.dev
+    reason = side.reason or r.base.reason
+    if r.reason_changed:
+        reason = f"{r.dev.reason}  (was: {r.base.reason})"
+    if r.flaky_on_base:
+        reason = ("flaky on base (history); " + reason).rstrip("; ")
+    p = "" if r.p_value is None else f"{r.p_value:.2g}"
+    return [r.shortname, r.base.describe(), r.dev.describe(), p, reason]
+
+
+def _pct(value: Optional[float], significant: bool) -> str:
+    if value is None:
+        return "-"
+    text = f"{value:+.2f}%"
+    return f"*{text}*" if significant else f"({text})"
+
+
+def _num(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _metric_cells(m: MetricRow) -> List[str]:
+    return [m.shortname, m.name, m.unit, m.better, _num(m.base_mean), _num(m.dev_mean),
+            _pct(m.change_pct, m.significant), f"{len(m.base)}/{len(m.dev)}", m.verdict]
