@@ -64,6 +64,10 @@ def build_arg_parser() -> argparse.ArgumentParser:
     ap.add_argument("--ignore-deps", action="store_true",
                     help="plan and run every test without its 'dep' entries (avocado-vt >= 88"
                          " ignores them too); see docs/hosts-and-queues.md")
+    ap.add_argument("--durations", action="append", default=[], metavar="FILE|DIR",
+                    help="for an 'assign = auto' set: estimate test durations from these results"
+                         " (a results.json, a results directory or a directory of them;"
+                         " repeatable); see docs/hosts-and-queues.md")
     ap.add_argument("--cluster", metavar="ADDR",
                     help="run every host's tests from here through a Dask scheduler:"
                          " tcp://HOST:8786 (running scheduler) or local:[HOST][:PORT] (start one"
@@ -136,7 +140,22 @@ def with_plan_fields(line: str, test) -> str:
     return "{" + ",".join(head) + "," + line[1:]
 
 
-def dry_run(args, parser, planner, out=None) -> int:
+def assign_auto(args, parser, planner):
+    """Place an ``assign = auto`` selection (kvmtest.plan.auto); None for a hand-placed one."""
+    from kvmtest.plan import plan_auto
+
+    source, label = None, "history"
+    if args.durations:
+        from kvmtest.results.durations import ResultsDurations
+
+        source, label = ResultsDurations(args.durations), "--durations"
+    auto = plan_auto(parser, planner.local_host, source, args.ignore_deps, source=label)
+    if args.durations and (auto is None or not auto.bundles):
+        _warn(["--durations: this selection has no 'assign = auto' test; nothing to estimate"])
+    return auto
+
+
+def dry_run(args, parser, planner, out=None, auto=None) -> int:
     """List the plan without building whole dicts: the config's fast JSON lines plus a
     params view per test, so a 100,000-test plan costs little more than its expansion."""
     import gc
@@ -183,6 +202,10 @@ def dry_run(args, parser, planner, out=None) -> int:
             write_table(out, rows, ("test", "host", "queue", "env", "addresses"))
         where = "all hosts" if every else f"host {local}"
         out.write(f"{len(rows)} test(s) on {where}\n")
+    if auto is not None and auto.bundles:  # (json: stdout stays one object per line)
+        shown = None if every else [q for q in auto.pool if q.startswith(f"{local}/")]
+        summary = "".join(line + "\n" for line in auto.summary(shown))
+        (sys.stderr if args.format == "json" else out).write(summary)
     errors = str(problems).splitlines() if problems is not None else []
     errors += _preflight_verdict(preflight, local)
     if errors:  # after the listing: the same checks as the run, the same exit code
@@ -257,7 +280,7 @@ def format_table(rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> s
     return "\n".join(lines) + "\n"
 
 
-def explain(args, parser, planner, out=None) -> int:
+def explain(args, parser, planner, out=None, auto=None) -> int:
     out = out or sys.stdout
     from kvmtest.plan import iter_tests
 
@@ -274,6 +297,11 @@ def explain(args, parser, planner, out=None) -> int:
             out.write(f"SELECTED {cand.name}\n    runs on {where}\n")
             for verdict in planner.deps.verdicts(cand.name, planner.ignore_deps):
                 out.write(f"    {verdict}\n")
+            for line in auto.explain(test.shortname) if auto is not None and auto.bundles else []:
+                out.write(f"    {line}\n")
+        elif auto is not None and cand.name in auto.unchosen:
+            out.write(f"ELSEWHERE {cand.name}\n    automatic assignment runs {cand.shortname}"
+                      f" on {auto.queue_of(cand.shortname)} instead (see its SELECTED entry)\n")
         elif cand.removed_by is not None:
             st = cand.removed_by
             where = f"{st.filename}:{st.linenum}" if st.filename != "<string>" else "the command line"
@@ -305,7 +333,7 @@ def config_error_line(exc: Exception) -> str:
 _PLANNING = (("config", "-c/--config"), ("test_set", "--set"), ("only", "--only"), ("no", "--no"),
              ("param", "-p/--param"), ("host", "--host"), ("dry_run", "--dry-run"),
              ("all_hosts", "--all-hosts"), ("explain", "--explain"), ("results", "--results"),
-             ("ignore_deps", "--ignore-deps"))
+             ("ignore_deps", "--ignore-deps"), ("durations", "--durations"))
 
 
 def misused_options(args: argparse.Namespace) -> Optional[str]:
@@ -376,10 +404,13 @@ def _main(argv: List[str]) -> int:
             return _run(args, None)
         parser = make_parser(args.config, args.test_set, params=params, only=args.only, no=args.no)
         planner = new_planner(parser, args.host, ignore_deps=args.ignore_deps)
+        auto = assign_auto(args, parser, planner)
+        if auto is not None:
+            parser = auto.parser  # the chosen dicts, replayed through the ordinary planner
         if args.explain:
-            return explain(args, parser, planner)
+            return explain(args, parser, planner, auto=auto)
         if args.dry_run:
-            return dry_run(args, parser, planner)
+            return dry_run(args, parser, planner, auto=auto)
         return _run(args, (parser, planner))
     except (ParserError, MissingIncludeError) as exc:
         print(f"error: {config_error_line(exc)}", file=sys.stderr)

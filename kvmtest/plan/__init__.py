@@ -15,8 +15,10 @@ import socket
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from kvmtest.plan.auto import AutoAssignment, plan_auto
 from kvmtest.plan.build import Planner
 from kvmtest.plan.errors import PlanError
+from kvmtest.plan.estimate import DurationSource
 from kvmtest.plan.model import Address, PlannedTest, QueuePlan
 from kvmtest.plan.ranges import AddressRange
 
@@ -26,6 +28,8 @@ COMPUTED_KEYS = ("name", "shortname", "dep", "_name_map_file", "_short_name_map_
 __all__ = [
     "Address",
     "AddressRange",
+    "AutoAssignment",
+    "DurationSource",
     "Plan",
     "PlanError",
     "PlannedTest",
@@ -37,6 +41,7 @@ __all__ = [
     "make_parser",
     "new_planner",
     "iter_tests",
+    "plan_auto",
 ]
 
 
@@ -48,6 +53,7 @@ class Plan:
     queue_plans: Dict[Tuple[str, str], QueuePlan] = field(default_factory=dict)
     ranges: Dict[str, AddressRange] = field(default_factory=dict)
     warnings: List[str] = field(default_factory=list)
+    auto: Optional[AutoAssignment] = None  # how an ``assign = auto`` set was placed
 
     @property
     def hosts(self) -> List[str]:
@@ -193,9 +199,18 @@ def load(
     no: Iterable[str] = (),
     local_host: Optional[str] = None,
     ignore_deps: bool = False,
+    durations: Optional[DurationSource] = None,
 ) -> Plan:
-    """Parse, select, plan and validate; raises ``ParserError`` or ``PlanError``."""
+    """Parse, select, plan and validate; raises ``ParserError`` or ``PlanError``.
+
+    An ``assign = auto`` set is placed from ``durations`` (a DurationSource: the history
+    store, ``kvmtest.results.durations.ResultsDurations``; none: every estimate a guess).
+    """
     if isinstance(config_files, str):
         config_files = [config_files]
     parser = make_parser(config_files, test_set, extra, params, only, no)
-    return collect(parser, new_planner(parser, local_host, ignore_deps))
+    planner = new_planner(parser, local_host, ignore_deps)
+    auto = plan_auto(parser, planner.local_host, durations, ignore_deps)
+    plan = collect(auto.parser if auto else parser, planner)
+    plan.auto = auto
+    return plan

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from kvmtest.plan.estimate import DEFAULT_TIMEOUT  # (the estimate of a never-run test, too)
 from kvmtest.plan.model import QueuePlan
 from kvmtest.plan.names import check_timeout, env_file_name
 from kvmtest.results.records import (
@@ -37,7 +38,6 @@ from kvmtest.vm.context import TestContext
 
 log = logging.getLogger("kvmtest.run")
 
-DEFAULT_TIMEOUT = 600.0
 
 
 @dataclass
