@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import re
+import weakref
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator, List, Optional, TypeVar
 
@@ -23,25 +24,55 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
+def _no_cyclic_gc(parser: Parser) -> Iterator[None]:
     """The cyclic garbage collector off while parsing: the tree is hundreds of
     thousands of objects that all stay alive, and each full collection would
     rescan the part built so far (a third of medium.cfg's parse time).
-    Parsing makes no cyclic garbage.  The previous state is restored."""
+    Parsing makes no cyclic garbage.  The previous state is restored, and the
+    tree is then frozen out of the collector's way (see _hold_freeze)."""
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was:
+            _hold_freeze(parser)
             gc.enable()
 
 
+_HOLDERS = [0]  # live Parsers holding the freeze (see _hold_freeze)
+
+
+def _hold_freeze(parser: Parser) -> None:
+    """Freeze the objects alive after a parse (the tree: ~10^5 objects) out of
+    the cyclic GC's scans (``gc.freeze()``) while ``parser`` lives.  Else the
+    first collections after the parse walk the whole young tree, each full one
+    during get_dicts() rescans it, and so does the one at interpreter exit
+    (together a fifth to a quarter of a library run on tp-qemu's subtests.cfg).
+    When the last such Parser is gone, ``gc.unfreeze()`` puts every frozen
+    object back.  Left alone if someone else froze objects first."""
+    if parser._holds_freeze:
+        gc.freeze()  # what this parse added joins the frozen tree
+        return
+    if _HOLDERS[0] == 0 and gc.get_freeze_count():
+        return  # not ours: the caller manages the freeze
+    gc.freeze()
+    _HOLDERS[0] += 1
+    parser._holds_freeze = True
+    # (not at exit: the collection at interpreter exit would rescan the tree)
+    weakref.finalize(parser, _release_freeze).atexit = False
+
+
+def _release_freeze() -> None:
+    _HOLDERS[0] -= 1
+    if _HOLDERS[0] == 0:
+        gc.unfreeze()
+
+
 def _frozen(items: Iterator[_T]) -> Iterator[_T]:
-    """``items``, with the objects alive when the first is asked for (the parsed
-    tree, ~10^5 objects) moved out of the cyclic GC's way (``gc.freeze()``)
-    until the last: else each full collection during the expansion rescans the
-    whole tree (a fifth of get_dicts() on medium.cfg).  Only if nothing else
+    """``items``, with the objects alive when the first is asked for moved out
+    of the cyclic GC's way (``gc.freeze()``) until the last, for a tree parsed
+    with the GC off (then no Parser holds the freeze).  Only if nothing else
     froze objects (gc.get_freeze_count() == 0): the unfreeze at the end
     (or when the iterator is closed) puts every frozen object back."""
     froze = gc.isenabled() and gc.get_freeze_count() == 0
@@ -67,6 +98,7 @@ class Parser:
         self.no_filters: List[str] = []
         self.assignments: List[str] = []
         self._first_get = True
+        self._holds_freeze = False  # see _hold_freeze
         if filename:
             self.parse_file(filename)
 
@@ -76,13 +108,13 @@ class Parser:
 
     def parse_file(self, filename: str) -> None:
         """Parse a file (includes are relative to it); may be called repeatedly."""
-        with _no_cyclic_gc():
+        with _no_cyclic_gc(self):
             self._tree.parse_file(filename)
         self.filename = filename
 
     def parse_string(self, s: str) -> None:
         """Parse config text (includes are relative to the working directory)."""
-        with _no_cyclic_gc():
+        with _no_cyclic_gc(self):
             self._tree.parse_text(s, None)
 
     def only_filter(self, variant: str) -> None:
@@ -129,8 +161,8 @@ class Parser:
 
         ``maps=False`` leaves out the two ``_*_map_file`` keys (saves time).
         Like avocado-vt, only the first call on a Parser flattens suffixed keys.
-        While it runs, the objects alive when it started (the parsed tree) are
-        left out of the cyclic GC's scans (see _frozen).
+        The parsed tree stays out of the cyclic GC's scans (see _hold_freeze
+        and _frozen).
         """
         return _frozen(self._dicts(maps))
 

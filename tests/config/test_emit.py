@@ -413,32 +413,41 @@ def test_values_that_substitute_reserved_keys():
 
 
 def test_gc_state_is_restored(tmp_path):
-    """Parsing turns the cyclic GC off and get_dicts() freezes the tree: both
-    undone afterwards, also when the caller stops early (and never undone
-    for someone else's gc.disable()/gc.freeze())."""
+    """Parsing turns the cyclic GC off, then freezes the tree out of its way
+    while the Parser lives; get_dicts() of a tree parsed with the GC off
+    freezes it while it runs.  All undone afterwards, also when the caller
+    stops early (and never undone for someone else's gc.disable()/gc.freeze())."""
     import gc
 
     assert gc.isenabled() and gc.get_freeze_count() == 0
     p = parse_case(tmp_path, CASES["basic"])
     assert gc.isenabled()
+    assert gc.get_freeze_count() > 0  # the tree is out of the collector's way
+    q = parse_case(tmp_path, CASES["basic"])  # a second Parser shares the freeze
+    assert len(list(p.get_dicts())) == 4 and gc.get_freeze_count() > 0
+    del p
+    assert gc.get_freeze_count() > 0  # (q still holds it)
+    del q
+    assert gc.get_freeze_count() == 0  # the last Parser gone: unfrozen
+    gc.disable()
+    try:
+        p = parse_case(tmp_path, CASES["basic"])
+        p.parse_string("x = 1")
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
     it = p.get_dicts()
     next(it)
-    assert gc.get_freeze_count() > 0  # the tree is out of the collector's way
+    assert gc.get_freeze_count() > 0  # frozen while it runs
     it.close()
     assert gc.get_freeze_count() == 0
     assert len(list(p.get_dicts())) == 4 and gc.get_freeze_count() == 0
     assert len(list(p.json_lines())) == 4 and gc.get_freeze_count() == 0
-    gc.disable()
-    try:
-        p.parse_string("x = 1")
-        assert not gc.isenabled()
-        list(p.get_dicts())
-        assert gc.get_freeze_count() == 0
-    finally:
-        gc.enable()
     gc.freeze()
     try:
+        p = parse_case(tmp_path, CASES["basic"])
         list(p.get_dicts())
+        del p
         assert gc.get_freeze_count() > 0  # (not ours to unfreeze)
     finally:
         gc.unfreeze()
