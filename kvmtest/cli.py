@@ -27,6 +27,7 @@ from kvmtest.fsutil import detach_stdout
 SUBCOMMANDS = {
     "cleanup": "kvmtest.run.cleanup",
     "compare": "kvmtest.compare.__main__",
+    "report": "kvmtest.report.__main__",
     "results": "kvmtest.results.__main__",
     "worker": "kvmtest.cluster.worker",
 }

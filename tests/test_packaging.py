@@ -125,3 +125,20 @@ def test_installed_cli_plans_the_demo(installed):
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "boot" in res.stdout
+
+
+def test_installed_copy_has_the_report_templates(installed, tmp_path):
+    """report.html's templates are package data: an installed kvmtest renders a report."""
+    vpy, env, home, purelib = installed
+    assert sorted(p.name for p in (purelib / "kvmtest" / "report" / "templates").iterdir()) == \
+        sorted(p.name for p in (ROOT / "kvmtest" / "report" / "templates").iterdir())
+    results = tmp_path / "r"
+    results.mkdir()
+    (results / "results.json").write_text(json.dumps({
+        "schema_version": 2, "job": {"job_id": "j1", "start": 1.0}, "planned": 1, "superseded": [],
+        "tests": [{"id": "h/q/1-a", "name": "set.a", "shortname": "a", "status": "PASS",
+                   "hostname": "h", "queue": "q", "start": 1.0, "end": 2.0}]}))
+    res = subprocess.run([str(vpy.parent / "kvmtest"), "report", str(results)], cwd=home, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "h/q/1-a" in (results / "report.html").read_text()

@@ -29,10 +29,11 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from kvmtest.exitcodes import INFRA
 from kvmtest.plan.model import QueuePlan
+from kvmtest.report.writer import job_writers
 from kvmtest.results.records import INTERRUPTED, JobInfo, TestResult
 from kvmtest.results.store import JOB_LOG, PLAN_JSON, ResultsFile
 from kvmtest.results.summary import format_summary
-from kvmtest.results.writers import ResultsStore, default_writers
+from kvmtest.results.writers import ResultsStore
 from kvmtest.run.attempts import FINISHED, INTERRUPTED_RUN, account_for_killed_run, logdir_for
 from kvmtest.run.faults import Fault
 from kvmtest.run.job import (  # the single-host job's own rules for results directories
@@ -252,8 +253,9 @@ class _Run:
         self.fetch_futures: Dict[str, List[Any]] = {}
         self.fetch_lock = threading.Lock()
         self.unpack_lock = threading.Lock()
-        # the job's own writers: results.json (+ its journal), results.xml, KCIDB if asked
-        self.store = ResultsStore(data, default_writers(results_dir, kcidb),
+        # the job's own writers: results.json (+ its journal), results.xml, KCIDB if asked,
+        # report.html
+        self.store = ResultsStore(data, job_writers(results_dir, kcidb),
                                   options.snapshot_interval)
 
     # --- the run ---------------------------------------------------------------------------

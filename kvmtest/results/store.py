@@ -29,6 +29,7 @@ from kvmtest.results.records import (
 SCHEMA_VERSION = 2
 RESULTS_JSON = "results.json"
 RESULTS_XML = "results.xml"
+REPORT_HTML = "report.html"  # kvmtest.report
 JOURNAL = "results.jsonl"  # results recorded since results.json was last written, one per line
 PLAN_JSON = "plan.json"
 JOB_LOG = "job.log"

@@ -32,10 +32,11 @@ from kvmtest import exitcodes
 from kvmtest.fsutil import detach_stdout
 from kvmtest.jsonfile import BadFileError
 from kvmtest.plan.model import QueuePlan
+from kvmtest.report.writer import job_writers
 from kvmtest.results.records import JobInfo
 from kvmtest.results.store import JOB_LOG, PLAN_JSON, RESULTS_JSON, ResultsFile, load_results
 from kvmtest.results.summary import all_passed, format_summary
-from kvmtest.results.writers import ResultsStore, ResultWriter, default_writers
+from kvmtest.results.writers import ResultsStore, ResultWriter
 from kvmtest.run.attempts import (
     FINISHED,
     INFRA_RUN,
@@ -210,7 +211,7 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
         for stale in results_dir.glob(".*.tmp"):  # half-written by a run that was killed
             stale.unlink(missing_ok=True)
         if writers is None:
-            writers = default_writers(results_dir, kcidb)
+            writers = job_writers(results_dir, kcidb)
         store = ResultsStore(data, writers, options.snapshot_interval)
         return _run_locked(results_dir, job, store, schedules, resume, progress, options,
                            backend or default_backend(), stop or threading.Event(), dep_warnings)

@@ -22,8 +22,9 @@ def test_results_plan_env_and_kcidb_follow_the_umask(tmp_path, umask):
                          env=runner_env(), capture_output=True, text=True, timeout=120, umask=umask)
     assert res.returncode == 0, res.stderr
     files = [r / "results.json", r / "results.jsonl", r / "results.xml", r / "plan.json", kcidb,
+             r / "report.html",
              *sorted((r / "env").glob("*.json"))]
-    assert len(files) == 6  # the queue's env file is there too
+    assert len(files) == 7  # the queue's env file is there too
     want = 0o666 & ~umask
     assert {str(f): oct(stat.S_IMODE(f.stat().st_mode)) for f in files} == \
         {str(f): oct(want) for f in files}
