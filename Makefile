@@ -56,6 +56,7 @@ dry-demo: venv
 
 bench: venv
 	$(PY) bench/config_bench.py --files medium.cfg,large.cfg,qemu/subtests.cfg
+	$(PY) bench/assign_bench.py
 
 bench-cluster: venv
 	$(PY) bench/cluster_bench.py
