@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kvmtest
 from kvmtest.plan import PlanError
@@ -213,3 +215,70 @@ def test_results_durations_read_dirs_of_results_and_skip_what_says_nothing(tmp_p
     assert src.durations(["a"], last=2) == {"a": [2, 4]}
     with pytest.raises(FileNotFoundError, match="no results.json"):
         ResultsDurations([tmp_path])
+
+
+POOL = ("h1/1", "h1/2", "h2/1")
+
+
+@st.composite
+def auto_sets(draw):
+    """Tests t0..tn with random durations, queues they are kept off, and deps on earlier tests."""
+    n = draw(st.integers(1, 7))
+    tests = []
+    for i in range(n):
+        banned = draw(st.lists(st.sampled_from(POOL), max_size=2, unique=True))
+        dep = draw(st.one_of(st.none(), st.integers(0, i - 1))) if i else None
+        tests.append((f"t{i}", banned, dep, draw(st.integers(1, 50))))
+    return tests
+
+
+def _write_set(tmp: Path, tests, name: str) -> str:
+    heads = []
+    for short, _, dep, _ in tests:
+        heads.append((f"{short}: t{dep}" if dep is not None else short,
+                      "type = sleep\n        timeout = 100"))
+    body = ""
+    for short, banned, _, _ in tests:
+        for q in banned:
+            host, queue = q.split("/")
+            body += f"{host}.q{queue}:\n    no {short}\n"
+    return config(tmp, heads, body, name=name)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(auto_sets(), st.randoms(use_true_random=False))
+def test_property_placed_once_where_allowed_deps_together_any_order(tmp_path, tests, rnd):
+    runs = {short: [float(d)] for short, _, _, d in tests}
+    src = ResultsDurations([results_json(tmp_path / "runs", runs)])
+    allowed = {short: set(POOL) - set(banned) for short, banned, _, _ in tests}
+    try:
+        plan = kvmtest.load([_write_set(tmp_path, tests, "a.cfg")], test_set="auto",
+                            local_host="here", durations=src)
+    except PlanError as exc:
+        # only when some dep-linked group has no queue in common (every test has one: 2 banned of 3)
+        assert "must share a queue" in str(exc)
+        group = {short: {short} for short in allowed}
+        for short, _, dep, _ in tests:
+            if dep is not None:
+                merged = group[short] | group[f"t{dep}"]
+                for m in merged:
+                    group[m] = merged
+        assert any(not set.intersection(*(allowed[m] for m in g)) for g in group.values())
+        return
+    where = placement(plan)
+    assert len(plan.tests) == len(tests) == len(where)
+    for short, _, dep, _ in tests:
+        assert where[short] in allowed[short]
+        if dep is not None:
+            assert where[short] == where[f"t{dep}"]
+            names = order(plan)[where[short]]
+            assert names.index(f"t{dep}") < names.index(short)
+    assert plan.auto.result.makespan >= plan.auto.result.lower_bound - 1e-9
+    shuffled, left = [], list(tests)  # the variants in another order, each dep still first
+    while left:
+        ready = [t for t in left if t[2] is None or f"t{t[2]}" in {s[0] for s in shuffled}]
+        shuffled.append(ready[rnd.randrange(len(ready))])
+        left.remove(shuffled[-1])
+    again = kvmtest.load([_write_set(tmp_path, shuffled, "b.cfg")], test_set="auto",
+                         local_host="here", durations=src)
+    assert placement(again) == where
