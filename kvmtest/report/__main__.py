@@ -1,8 +1,11 @@
-"""kvmtest report DIR [-o FILE]  (also: ./run.py report DIR, python -m kvmtest.report DIR)
+"""kvmtest report DIR [--baseline SPEC]... [-o FILE]  (also: ./run.py report, python -m kvmtest.report)
 
 Write the HTML report of a results directory: one self-contained file (no network), by
 default DIR/report.html, the file every job writes when it ends. Rewrite it after a
-runner crash, or elsewhere with -o.
+runner crash, elsewhere with -o, or with a comparison against a baseline (the rules of
+``kvmtest compare``, docs/compare.md): DIR is the dev side, each --baseline a run of
+the baseline. The exit status says whether the report was written, not whether the job
+regressed (``kvmtest compare`` exits 1 for that).
 """
 
 from __future__ import annotations
@@ -21,7 +24,30 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("dir", type=Path, help="results directory (or its results.json)")
     ap.add_argument("-o", "--output", type=Path, metavar="FILE",
                     help="where to write the report (default: DIR/report.html)")
+    ap.add_argument("--baseline", action="append", default=[], metavar="SPEC",
+                    help="compare with this baseline run: a results directory (repeatable:"
+                         " several runs are compared by counts, as kvmtest compare does)")
     return ap
+
+
+class BaselineError(Exception):
+    """A --baseline names nothing that can be read."""
+
+
+def load_baseline(specs: List[str]) -> list:
+    """The ResultsFiles of the baseline specs, in order."""
+    from kvmtest.results.store import RESULTS_JSON, load_results
+
+    out = []
+    for spec in specs:
+        path = Path(spec)
+        if not (path / RESULTS_JSON).is_file() and not path.is_file():
+            raise BaselineError(f"--baseline {spec}: not a results directory (no {RESULTS_JSON})")
+        try:
+            out.append(load_results(path))
+        except (OSError, ValueError) as exc:  # BadFileError is a ValueError
+            raise BaselineError(f"--baseline {spec}: cannot read: {exc}") from None
+    return out
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -35,11 +61,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (OSError, ValueError, KeyError, BadFileError) as exc:
         print(f"kvmtest report: cannot read {args.dir}: {exc}", file=sys.stderr)
         return BAD_INPUT
+    comparison = None
+    if args.baseline:
+        from kvmtest.compare import compare
+
+        try:
+            comparison = compare(load_baseline(args.baseline), [data])
+        except BaselineError as exc:
+            print(f"kvmtest report: {exc}", file=sys.stderr)
+            return BAD_INPUT
     output = args.output or rdir / REPORT_HTML
     if output.is_dir():
         output = output / REPORT_HTML
     try:
-        path = write_report(data, output, results_dir=rdir)
+        path = write_report(data, output, results_dir=rdir, comparison=comparison)
     except OSError as exc:
         print(f"kvmtest report: cannot write {output}: {exc}", file=sys.stderr)
         return INFRA if output.parent.is_dir() else BAD_INPUT

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from kvmtest.fsutil import atomic_write
 from kvmtest.report.view import HistoryStrip, build_view
 from kvmtest.results.store import REPORT_HTML, RESULTS_JSON, ResultsFile, load_results
+
+if TYPE_CHECKING:
+    from kvmtest.compare import Comparison
 
 
 @functools.lru_cache(maxsize=1)
@@ -30,17 +33,24 @@ def _environment() -> Any:
 
 
 def render_report(data: ResultsFile, results_dir: Optional[Path] = None,
-                  out_dir: Optional[Path] = None, comparison: Any = None,
+                  out_dir: Optional[Path] = None, comparison: Optional[Comparison] = None,
                   history: Optional[HistoryStrip] = None) -> str:
     """The report's HTML text. ``out_dir``: where it will be written (its log links are
-    relative to it; default: the results directory itself)."""
+    relative to it; default: the results directory itself). ``comparison``: this job (the
+    dev side) against a baseline, from ``kvmtest.compare.compare``."""
     results_dir = Path(results_dir) if results_dir is not None else None
-    view = build_view(data, results_dir, out_dir if out_dir is not None else results_dir, history)
-    return _environment().get_template("report.html.j2").render(v=view, comparison=comparison)
+    out_dir = out_dir if out_dir is not None else results_dir
+    view = build_view(data, results_dir, out_dir, history)
+    shown = None
+    if comparison is not None:
+        from kvmtest.report.comparison import comparison_view
+
+        shown = comparison_view(comparison, results_dir, out_dir)
+    return _environment().get_template("report.html.j2").render(v=view, comparison=shown)
 
 
 def write_report(results: Union[str, Path, ResultsFile], output: Optional[Path] = None,
-                 results_dir: Optional[Path] = None, comparison: Any = None,
+                 results_dir: Optional[Path] = None, comparison: Optional[Comparison] = None,
                  history: Optional[HistoryStrip] = None) -> Path:
     """Write the report of a results directory (or of ``results`` already loaded, which then
     needs ``results_dir``) to ``output`` (default ``<results dir>/report.html``), atomically."""

@@ -196,11 +196,12 @@ def summary_rows(tests: Sequence[TestResult]) -> List[SummaryRow]:
     return rows
 
 
-def log_href(r: TestResult, results_dir: Optional[Path], out_dir: Optional[Path]) -> str:
-    """The test's debug.log relative to where the report is written (a URL path)."""
-    if not r.logdir:
+def log_href(logdir: str, results_dir: Optional[Path], out_dir: Optional[Path]) -> str:
+    """A test's debug.log (``logdir`` as results.json has it) relative to where the report is
+    written, as a URL path ('' for a test without a log directory)."""
+    if not logdir:
         return ""
-    target = Path(r.logdir) / "debug.log"
+    target = Path(logdir) / "debug.log"
     if results_dir is not None and out_dir is not None:
         target = Path(os.path.relpath(Path(results_dir).absolute() / target, Path(out_dir).absolute()))
     return quote(target.as_posix())
@@ -213,7 +214,7 @@ def failure_rows(tests: Sequence[TestResult], results_dir: Optional[Path],
         status=r.status, css=STATUS_CLASS[r.status], id=r.id, name=r.name, shortname=r.shortname,
         reason_line=r.reason_line, reason=(r.fail_reason or "").strip(),
         fail_class=r.fail_class or "", duration=hms(r.time), attempt=r.attempt,
-        log_href=log_href(r, results_dir, out_dir),
+        log_href=log_href(r.logdir, results_dir, out_dir),
         history=history(r.shortname) if history is not None else None,
     ) for r in bad[:MAX_FAILURE_ROWS]]
 
@@ -249,7 +250,7 @@ def build_view(data: ResultsFile, results_dir: Optional[Path] = None,
         failures_left_out=len(data.not_passed()) - len(fails),
         failures_history=any(f.history for f in fails),
         timeline=timeline_svg(data.tests, axis, data.superseded),
-        tests_json=pack_tests(data.tests, [log_href(r, results_dir, out_dir) for r in data.tests],
+        tests_json=pack_tests(data.tests, [log_href(r.logdir, results_dir, out_dir) for r in data.tests],
                               t0),
         generated=_when(time.time()),
     )

@@ -1,0 +1,114 @@
+"""The report's comparison section: a ``kvmtest.compare.Comparison`` as rows for the template.
+
+The report's job is the dev side; the baseline is one or more other jobs (``kvmtest
+report DIR --baseline SPEC``). Verdicts keep the compare library's order (regressions
+first); unchanged tests are counted, not listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from kvmtest.compare import FIX, REGRESSION, REMOVED, UNCHANGED, VERDICTS, Comparison, TestRow
+from kvmtest.report.view import log_href
+
+#: Rows listed per verdict; the rest are counted (a baseline of another test set makes
+#: every test "new").
+MAX_ROWS_PER_VERDICT = 500
+
+
+@dataclass
+class VerdictRow:
+    shortname: str
+    base: str
+    dev: str
+    p: str
+    reason: str
+    log_href: str  # the dev run's debug.log when it is this report's job
+
+
+@dataclass
+class VerdictGroup:
+    verdict: str
+    css: str
+    rows: List[VerdictRow]
+    left_out: int
+
+
+@dataclass
+class ChangeRow:
+    shortname: str
+    what: str  # "" for durations, the metric's name and unit for metrics
+    base: str
+    dev: str
+    change: str  # "+12.3%", in *...* when significant (MMTests' mark)
+    verdict: str
+    css: str
+
+
+@dataclass
+class ComparisonView:
+    base_jobs: List[str]
+    dev_jobs: List[str]
+    counts: Dict[str, int]
+    regressed: bool
+    groups: List[VerdictGroup]
+    durations: List[ChangeRow]
+    durations_compared: int
+    metrics: List[ChangeRow]
+
+
+def _pct(value: Optional[float], significant: bool) -> str:
+    if value is None:
+        return "-"
+    text = f"{value:+.1f}%"
+    return f"*{text}*" if significant else f"({text})"
+
+
+def _num(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _verdict_css(verdict: str) -> str:
+    if verdict in (REGRESSION, "slower"):
+        return "verdict-regression"
+    if verdict in (FIX, "improvement", "faster"):
+        return "verdict-fix"
+    return ""
+
+
+def _row(r: TestRow, dev_job: str, results_dir: Optional[Path], out_dir: Optional[Path]) -> VerdictRow:
+    side = r.base if r.verdict in (FIX, REMOVED) else r.dev
+    reason = side.reason or r.base.reason
+    if r.reason_changed:
+        reason = f"{r.dev.reason} (was: {r.base.reason})"
+    if r.flaky_on_base:
+        reason = ("flaky on base (history); " + reason).rstrip("; ")
+    href = log_href(r.dev.last_logdir, results_dir, out_dir) if r.dev.last_job == dev_job else ""
+    return VerdictRow(r.shortname, r.base.describe(), r.dev.describe(),
+                      "" if r.p_value is None else f"{r.p_value:.2g}", reason, href)
+
+
+def comparison_view(c: Comparison, results_dir: Optional[Path] = None,
+                    out_dir: Optional[Path] = None) -> ComparisonView:
+    dev_job = c.dev_jobs[0] if len(c.dev_jobs) == 1 else ""
+    groups = []
+    for verdict in VERDICTS:
+        rows = c.rows(verdict)
+        if not rows or verdict == UNCHANGED:
+            continue
+        shown = [_row(r, dev_job, results_dir, out_dir) for r in rows[:MAX_ROWS_PER_VERDICT]]
+        groups.append(VerdictGroup(verdict, _verdict_css(verdict), shown, len(rows) - len(shown)))
+    durations = [ChangeRow(d.shortname, "", f"{d.base_mean:.1f}s ({len(d.base)})",
+                           f"{d.dev_mean:.1f}s ({len(d.dev)})", _pct(d.change_pct, True),
+                           d.verdict, _verdict_css(d.verdict))
+                 for d in c.durations if d.verdict]
+    metrics = [ChangeRow(m.shortname, f"{m.name} ({m.unit}, {m.better} is better)" if m.unit
+                         else f"{m.name} ({m.better} is better)",
+                         f"{_num(m.base_mean)} ({len(m.base)})", f"{_num(m.dev_mean)} ({len(m.dev)})",
+                         _pct(m.change_pct, m.significant), m.verdict, _verdict_css(m.verdict))
+               for m in c.metrics]
+    return ComparisonView(list(c.base_jobs), list(c.dev_jobs), c.counts(), c.regressed, groups,
+                          durations, len(c.durations), metrics)
