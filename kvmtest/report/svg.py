@@ -30,7 +30,7 @@ ROW_H = 16
 BAR_H = 12  # also in report.css (svg.timeline rect.bar height)
 AXIS_H = 22
 MIN_BAR = 0.6  # px: a 0-second test stays visible (its tooltip has the real duration)
-TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600,
+TICK_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600,
               43200, 86400)
 
 
@@ -82,17 +82,19 @@ class TimeAxis:
         return self.offsets[i] + min(max(t - self.starts[i], 0.0), self.ends[i] - self.starts[i])
 
 
-def _tick_step(length: float, want: int = 8) -> int:
+def _tick_step(length: float, want: int = 8) -> float:
     for step in TICK_STEPS:
         if length / step <= want:
             return step
     return TICK_STEPS[-1] * int(length / TICK_STEPS[-1] / want + 1)
 
 
-def _tick_label(t: float, step: int) -> str:
-    """Axis labels: ``20s`` below a minute's step, ``1:30`` (h:mm) from one."""
+def _tick_label(t: float, step: float) -> str:
+    """Axis labels: ``0.5s`` below a second's step, ``20s`` below a minute's, ``1:30`` (h:mm)."""
+    if step < 1:
+        return f"{t:.1f}s"
     if step < 60:
-        return f"{int(t)}s"
+        return f"{int(round(t))}s"
     m = int(t) // 60
     return f"{m // 60}:{m % 60:02d}"
 
@@ -127,12 +129,11 @@ def timeline_svg(tests: Sequence[TestResult], axis: TimeAxis,
         f' aria-label="timeline: one row per host/queue, one bar per test">'
     ]
     step = _tick_step(length)
-    tick = 0
-    while tick <= length + 1e-9:
+    for i in range(int(length / step + 1e-9) + 1):
+        tick = i * step
         x = label_w + tick * scale
         out.append(f'<line class="tick" x1="{x:.1f}" x2="{x:.1f}" y1="{AXIS_H - 4}" y2="{height}"/>'
                    f'<text class="tick" x="{x:.1f}" y="{AXIS_H - 8}">{_tick_label(tick, step)}</text>')
-        tick += step
     for cut in axis.cuts:
         x = label_w + cut * scale
         out.append(f'<line class="cut" x1="{x:.1f}" x2="{x:.1f}" y1="{AXIS_H - 4}" y2="{height}">'
