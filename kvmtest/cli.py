@@ -62,6 +62,9 @@ def build_arg_parser() -> argparse.ArgumentParser:
     ap.add_argument("--results", metavar="DIR", help="results directory (default results/<time>-<set>)")
     ap.add_argument("--resume", metavar="DIR", help="finish the job in DIR: run its tests that have no final status")
     ap.add_argument("--kcidb", metavar="FILE", help="also export the results as KCIDB v5 JSON")
+    ap.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
+                    help="label the job (repeatable): kernel=6.8-rc1, role=baseline; recorded in"
+                         " results.json (job.tags), the history selects runs by them")
     ap.add_argument("--ignore-deps", action="store_true",
                     help="plan and run every test without its 'dep' entries (avocado-vt >= 88"
                          " ignores them too); see docs/hosts-and-queues.md")
@@ -334,7 +337,7 @@ def config_error_line(exc: Exception) -> str:
 _PLANNING = (("config", "-c/--config"), ("test_set", "--set"), ("only", "--only"), ("no", "--no"),
              ("param", "-p/--param"), ("host", "--host"), ("dry_run", "--dry-run"),
              ("all_hosts", "--all-hosts"), ("explain", "--explain"), ("results", "--results"),
-             ("ignore_deps", "--ignore-deps"), ("durations", "--durations"))
+             ("ignore_deps", "--ignore-deps"), ("durations", "--durations"), ("tag", "--tag"))
 
 
 def misused_options(args: argparse.Namespace) -> Optional[str]:
@@ -397,10 +400,12 @@ def _main(argv: List[str]) -> int:
         return EXIT_BAD_INPUT
     from kvmtest.config import MissingIncludeError, ParserError
     from kvmtest.plan import PlanError, make_parser, new_planner
+    from kvmtest.results.records import parse_tags
     from kvmtest.run.faults import InfraError
 
     try:
         params = _params(args.param)
+        args.tags = parse_tags(args.tag)
         if args.resume:
             return _run(args, None)
         parser = make_parser(args.config, args.test_set, params=params, only=args.only, no=args.no)
@@ -463,7 +468,7 @@ def _run(args, planned) -> int:
     _echo_notices()
     job = new_job(args.test_set or "", cmdline=sys.argv)
     results = Path(args.results) if args.results else default_results_dir(args.test_set or "")
-    return _job(lambda: run_job(queues, results, job, kcidb=kcidb))
+    return _job(lambda: run_job(queues, results, job, kcidb=kcidb, tags=args.tags))
 
 
 def _job(start: Callable[[], object]) -> int:
@@ -515,7 +520,7 @@ def _run_cluster(args, planned, kcidb) -> int:
         _echo_notices()
         job = new_job(args.test_set or "", cmdline=sys.argv)
         results = Path(args.results) if args.results else default_results_dir(args.test_set or "")
-        return _job(lambda: run_cluster(queues, results, opts, job, kcidb=kcidb))
+        return _job(lambda: run_cluster(queues, results, opts, job, kcidb=kcidb, tags=args.tags))
     except ClusterSetupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -1,4 +1,5 @@
-"""./run.py end to end without guests: two queues, SIGTERM mid-run, --resume finishes the job."""
+"""./run.py end to end without guests: two queues, SIGTERM mid-run, --resume finishes the job
+(and keeps the job's --tag labels)."""
 
 import json
 import signal
@@ -43,7 +44,7 @@ def test_sigterm_then_resume(tmp_path):
     cfg.write_text(CFG.format(tmp=tmp_path))
     results, kcidb = tmp_path / "results", tmp_path / "out.kcidb.json"
     proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "-c", str(cfg), "--results", str(results),
-                             "--kcidb", str(kcidb)],
+                             "--kcidb", str(kcidb), "--tag", "kernel=6.8-rc1", "--tag", "role=dev"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 30
     while time.time() < deadline and not (tmp_path / "quick.count").exists():
@@ -66,3 +67,28 @@ def test_sigterm_then_resume(tmp_path):
     assert statuses == {"quick": "PASS", "gated": "PASS"}
     assert kcidb_statuses(kcidb) == statuses  # rewritten without --kcidb
     assert (tmp_path / "quick.count").read_text() == "ran\n"  # the finished test was not run again
+    job = json.loads((results / "results.json").read_text())["job"]
+    assert job["tags"] == {"kernel": "6.8-rc1", "role": "dev"}  # --resume kept them
+    hosts = {t["hostname"] for t in json.loads((results / "results.json").read_text())["tests"]}
+    assert set(job["hosts"]) == hosts  # every result resolves to its host's facts
+    assert all(job["hosts"][h]["qemu"].startswith("QEMU") for h in hosts)
+
+
+def test_bad_tag_and_tag_with_resume_are_bad_input(tmp_path):
+    cfg = tmp_path / "hosts.cfg"
+    cfg.write_text(CFG.format(tmp=tmp_path))
+    (tmp_path / "go").touch()
+    results = tmp_path / "results"
+    for bad in ("kernel", "k=a,b", "=v"):
+        proc = subprocess.run([sys.executable, str(ROOT / "run.py"), "-c", str(cfg), "--results",
+                               str(results), "--tag", bad], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith("error: tag ") and "Traceback" not in proc.stderr
+        assert not results.exists()  # refused before anything was written
+    proc = subprocess.run([sys.executable, "-m", "kvmtest.run", "--plan", str(tmp_path / "none.json"),
+                           "--results", str(results), "--tag", "nokey"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "expected KEY=VALUE" in proc.stderr, proc.stderr
+    proc = subprocess.run([sys.executable, str(ROOT / "run.py"), "--resume", str(results), "--tag",
+                           "a=b"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "--tag cannot change it" in proc.stderr, proc.stderr

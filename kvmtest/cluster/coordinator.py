@@ -45,11 +45,13 @@ from kvmtest.run.job import (  # the single-host job's own rules for results dir
     _remembered_export,
     new_job,
     print_progress,
+    record_host_facts,
 )
 from kvmtest.run.pipeline import ProgressEvent, RunOptions, format_event
 from kvmtest.run.planfile import save_plan
 from kvmtest.run.schedule import QueueSchedule, all_test_ids, safe_name, schedule
 from kvmtest.run.signals import StopOnSignals
+from kvmtest.vm.hostfacts import facts_of
 
 from .connect import (
     Cluster,
@@ -114,11 +116,13 @@ def run_cluster(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
                 kcidb: Optional[Path] = None,
                 progress: Optional[Callable[[ProgressEvent], None]] = None,
                 run_options: Optional[RunOptions] = None,
-                say: Callable[[str], None] = print) -> ClusterSummary:
+                say: Callable[[str], None] = print,
+                tags: Optional[Dict[str, str]] = None) -> ClusterSummary:
     """Run every host's ``queues`` on the cluster and write one results directory.
 
     With ``resume`` the plan comes from ``results_dir/plan.json`` and only tests without a
-    final status run, each on the host the plan gave it. Raises ``ClusterSetupError`` or
+    final status run, each on the host the plan gave it (and the job keeps its ``tags``; a new
+    job records ``tags`` in ``job.tags``). Raises ``ClusterSetupError`` or
     ``PlanError`` before any test starts when the job cannot run.
     """
     results_dir = Path(results_dir).absolute()
@@ -129,6 +133,8 @@ def run_cluster(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
             raise ValueError("run_cluster needs queues unless resume=True")
         _check_new_results_dir(results_dir)
         job = job or new_job()
+        if tags:
+            job.tags = dict(tags)
         data = ResultsFile(job=job)
     assert job is not None
     queues = list(queues)
@@ -154,6 +160,8 @@ def run_cluster(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
             if stop.is_set():
                 return _stopped_before_start(results_dir, data, sigs)
             infos = check_versions(cluster, hosts)
+            for host, info in infos.items():  # each host's own kernel, qemu, CPU
+                record_host_facts(job, [host], facts_of(info))
             by_host: Dict[str, list] = {}
             for qs in schedules:
                 by_host.setdefault(qs.plan.hostname, []).extend(st.test for st in qs.tests)

@@ -16,8 +16,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import tarfile
 import tempfile
 import threading
@@ -36,6 +34,7 @@ from kvmtest.results.writers import ResultsStore, ResultWriter
 from kvmtest.run.attempts import attempts_on_disk
 from kvmtest.run.pipeline import JobRuntime, ProgressEvent, RunOptions, default_backend, run_queue
 from kvmtest.run.schedule import QueueSchedule, safe_name
+from kvmtest.vm.hostfacts import host_facts
 from kvmtest.vm.reaper import ENV_JOB, ENV_RUNNER, runner_mark
 
 log = logging.getLogger("kvmtest.cluster")
@@ -323,24 +322,11 @@ def code_hash() -> str:
     return h.hexdigest()[:16]
 
 
-@lru_cache(maxsize=1)
-def _qemu_version() -> str:
-    try:
-        out = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True,
-                             text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return out.splitlines()[0].strip() if out else ""
-
-
 def host_info(dask_worker=None) -> Dict[str, Any]:
     """What the coordinator checks and records about a host before a job."""
-    from kvmtest import __version__
-
     worker = dask_worker or get_worker()
-    return {
-        "name": str(worker.name), "kvmtest": __version__, "code": code_hash(),
-        "plugin": PLUGIN_NAME in worker.plugins, "machine": socket.gethostname(),
-        "kernel": os.uname().release, "qemu": _qemu_version(), "nthreads": worker.state.nthreads,
+    return {  # host_facts: kernel, qemu, cpu_model, arch, machine, kvmtest (job.hosts records them)
+        **host_facts(), "name": str(worker.name), "code": code_hash(),
+        "plugin": PLUGIN_NAME in worker.plugins, "nthreads": worker.state.nthreads,
         "pid": os.getpid(),
     }

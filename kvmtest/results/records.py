@@ -9,8 +9,9 @@ avocado has one (``name``, ``status``, ``fail_reason``, ``start``, ``end``,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from kvmtest.plan.model import Address
 
@@ -29,6 +30,10 @@ FINAL_STATUSES = frozenset({PASS, FAIL, ERROR, SKIP})
 TIMEOUT_CLASS = "TestTimeout"
 STOPPED_CLASS = "JobInterrupted"
 DEP_CLASS = "DependencyNotMet"
+
+
+#: ``Metric.better`` values: which direction of change is an improvement.
+BETTER = ("higher", "lower")
 
 
 def is_final(status: str) -> bool:
@@ -52,6 +57,54 @@ def short_reason(reason: str, width: int = REASON_WIDTH) -> str:
     return line[:cut].rstrip() + " ..."
 
 
+_TAG_KEY = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def parse_tag(text: str) -> Tuple[str, str]:
+    """``KEY=VALUE`` of ``--tag`` (and of a history selection) as a pair, or ValueError saying why.
+
+    Keys are ``A-Za-z0-9_.-``; a value is any non-empty text without ``,`` (it separates the
+    parts of a selection like ``kernel=6.8,role=dev``) or a line break.
+    """
+    key, eq, value = text.partition("=")
+    key, value = key.strip(), value.strip()
+    if not eq or not key or not value:
+        raise ValueError(f"tag {text!r}: expected KEY=VALUE (e.g. kernel=6.8-rc1)")
+    if not _TAG_KEY.fullmatch(key):
+        raise ValueError(f"tag {text!r}: the key may only have letters, digits and _.-")
+    if "," in value or "\n" in value or "\r" in value:
+        raise ValueError(f"tag {text!r}: the value may not contain ',' or a line break")
+    return key, value
+
+
+def parse_tags(texts: Iterable[str]) -> Dict[str, str]:
+    """``--tag`` values as a dict (a key given twice: the last value wins)."""
+    return dict(parse_tag(t) for t in texts)
+
+
+@dataclass
+class Metric:
+    """One named number a test measured (MMTests-style): compared across runs, not judged."""
+
+    name: str
+    value: float
+    unit: str = ""
+    better: str = "higher"  # "higher" or "lower": which way is an improvement
+
+    def __post_init__(self) -> None:
+        if self.better not in BETTER:
+            raise ValueError(f"metric {self.name!r}: better must be 'higher' or 'lower', "
+                             f"not {self.better!r}")
+        self.value = float(self.value)
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"name": self.name, "value": self.value, "unit": self.unit, "better": self.better}
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> Metric:
+        return cls(name=d["name"], value=d["value"], unit=d.get("unit", ""),
+                   better=d.get("better", "higher"))
+
 
 @dataclass
 class TestResult:
@@ -72,6 +125,8 @@ class TestResult:
     logdir: str = ""  # relative to the results directory
     addresses: List[Address] = field(default_factory=list)
     attempt: int = 1  # 2 after one --resume re-ran it, ...
+    accel: Optional[str] = None  # what its guests were started with ("kvm", "tcg"); None: no guest
+    metrics: List[Metric] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -90,6 +145,7 @@ class TestResult:
     def to_json(self) -> Dict[str, Any]:
         d: Dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
         d["addresses"] = [a.to_json() for a in self.addresses]
+        d["metrics"] = [m.to_json() for m in self.metrics]
         d["time"] = round(self.time, 6)
         return d
 
@@ -98,6 +154,7 @@ class TestResult:
         names = {f.name for f in fields(cls)}
         kw = {k: v for k, v in d.items() if k in names}
         kw["addresses"] = [Address.from_json(a) for a in d.get("addresses", [])]
+        kw["metrics"] = [Metric.from_json(m) for m in d.get("metrics", [])]
         return cls(**kw)
 
 
@@ -115,6 +172,9 @@ class JobInfo:
     interrupted: Optional[str] = None  # signal name when the last run was stopped
     # files the job also writes, by format ({"kcidb": "/abs/path.json"}): --resume refreshes them
     exports: Dict[str, str] = field(default_factory=dict)
+    tags: Dict[str, str] = field(default_factory=dict)  # --tag KEY=VALUE: kernel=6.8-rc1, role=dev
+    # per planned host: its facts that matter when comparing runs (kernel, qemu, cpu_model...)
+    hosts: Dict[str, Dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> Dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, Iterator, List, Union
 
 from kvmtest.jsonfile import BadFileError, Checker, load_json
 from kvmtest.results.records import (
+    BETTER,
     ERROR,
     FAIL,
     INTERRUPTED,
@@ -26,7 +27,7 @@ from kvmtest.results.records import (
     is_final,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RESULTS_JSON = "results.json"
 RESULTS_XML = "results.xml"
 REPORT_HTML = "report.html"  # kvmtest.report
@@ -117,6 +118,10 @@ class ResultsFile:
         c.get(job, "runs", list, "job", [])
         for kind, path in c.get(job, "exports", dict, "job", {}).items():
             c.expect(path, str, f"job.exports[{kind!r}]")
+        for key, value in c.get(job, "tags", dict, "job", {}).items():
+            c.expect(value, str, f"job.tags[{key!r}]")
+        for host, facts in c.get(job, "hosts", dict, "job", {}).items():
+            c.expect(facts, dict, f"job.hosts[{host!r}]")
         tests = [_result(c, t, f"tests[{i}]") for i, t in enumerate(c.get(data, "tests", list, ""))]
         superseded = [_result(c, t, f"superseded[{i}]")
                       for i, t in enumerate(c.get(data, "superseded", list, "", []))]
@@ -138,6 +143,17 @@ def _result(c: Checker, t: Any, where: str) -> TestResult:
     c.get(t, "attempt", int, where, 1)
     for i, a in enumerate(c.get(t, "addresses", list, where, [])):
         c.expect(a, dict, f"{where}.addresses[{i}]")
+    accel = t.get("accel")
+    if accel is not None:
+        c.expect(accel, str, f"{where}.accel")
+    for i, m in enumerate(c.get(t, "metrics", list, where, [])):
+        at = f"{where}.metrics[{i}]"
+        c.expect(m, dict, at)
+        c.get(m, "name", str, at)
+        c.get(m, "value", (int, float), at)
+        c.get(m, "unit", str, at, "")
+        if c.get(m, "better", str, at, "higher") not in BETTER:
+            raise c.fail(f"{at}.better is {m['better']!r}, not 'higher' or 'lower'")
     return TestResult.from_json(t)
 
 
@@ -174,7 +190,20 @@ def _v1_to_v2(d: Dict[str, Any]) -> Dict[str, Any]:
             "planned": len(tests)}
 
 
-_UPGRADES: Dict[int, Callable[[Dict[str, Any]], Dict[str, Any]]] = {1: _v1_to_v2}
+def _v2_to_v3(d: Dict[str, Any]) -> Dict[str, Any]:
+    """v3 added ``job.tags``, ``job.hosts`` and each result's ``accel`` and ``metrics``: a v2 job
+    had no tags, recorded no host facts, and its results no accelerator and no metrics."""
+    d = dict(d, schema_version=3)
+    if isinstance(d.get("job"), dict):
+        d["job"] = {"tags": {}, "hosts": {}, **d["job"]}
+    for key in ("tests", "superseded"):
+        if isinstance(d.get(key), list):
+            d[key] = [{"accel": None, "metrics": [], **t} if isinstance(t, dict) else t
+                      for t in d[key]]
+    return d
+
+
+_UPGRADES: Dict[int, Callable[[Dict[str, Any]], Dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def upgrade(data: Dict[str, Any]) -> Dict[str, Any]:

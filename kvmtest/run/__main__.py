@@ -1,4 +1,4 @@
-"""python -m kvmtest.run --plan plan.json --results DIR [--resume] [--kcidb F]
+"""python -m kvmtest.run --plan plan.json --results DIR [--resume] [--kcidb F] [--tag K=V]
 
 The runner without the config stages: plan.json holds the QueuePlans (as
 ``Plan.to_json()`` or ``run.planfile.save_plan`` write them). Used by the
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from kvmtest.exitcodes import BAD_INPUT, INFRA
+from kvmtest.results.records import parse_tags
 from kvmtest.results.writers import SNAPSHOT_INTERVAL
 from kvmtest.run.faults import InfraError
 from kvmtest.run.job import JobSetupError, default_results_dir, new_job, resume_job, run_job
@@ -28,6 +29,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--resume", action="store_true",
                     help="run the tests of --results that have no final status")
     ap.add_argument("--kcidb", type=Path, help="also write KCIDB v5 JSON here")
+    ap.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
+                    help="label the job (repeatable), recorded in job.tags; --resume keeps them")
     ap.add_argument("--set", default="", help="test set name recorded in the job info")
     ap.add_argument("--job-id", help="job id (default: random)")
     ap.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
@@ -43,9 +46,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     opts = RunOptions(default_timeout=args.timeout, grace=args.grace,
                       abandon_after=args.abandon_after, snapshot_interval=args.snapshot_interval)
     try:
+        tags = parse_tags(args.tag)
         if args.resume:
             if args.results is None:
                 ap.error("--resume needs --results DIR")
+            if tags:
+                ap.error("--resume keeps the job's tags: --tag cannot change them")
             summary = resume_job(args.results, kcidb=args.kcidb, options=opts)
         else:
             if args.plan is None:
@@ -57,7 +63,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             job = new_job(args.set or (planned_job.set if planned_job else ""),
                           cmdline=sys.argv, job_id=args.job_id)
             results = args.results or default_results_dir(job.set)
-            summary = run_job(queues, results, job, kcidb=args.kcidb, options=opts)
+            summary = run_job(queues, results, job, kcidb=args.kcidb, options=opts, tags=tags)
     except InfraError as exc:
         print(f"kvmtest.run: error: {exc}", file=sys.stderr)
         return INFRA

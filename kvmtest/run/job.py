@@ -26,7 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 from kvmtest import exitcodes
 from kvmtest.fsutil import detach_stdout
@@ -57,6 +57,7 @@ from kvmtest.run.planfile import load_plan, save_plan
 from kvmtest.run.preflight import check_tests
 from kvmtest.run.schedule import all_test_ids, legacy_test_ids, make_test_id, safe_name, schedule
 from kvmtest.run.signals import StopOnSignals
+from kvmtest.vm.hostfacts import host_facts
 from kvmtest.vm.orphans import reap_orphans, register_runner, unregister_runner
 from kvmtest.vm.reaper import ENV_JOB, ENV_RUNNER, runner_mark
 from kvmtest.vm.sockdir import remove_workdir
@@ -169,7 +170,8 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
             progress: Optional[Callable[[ProgressEvent], None]] = None,
             options: Optional[RunOptions] = None, backend: Optional[Backend] = None,
             stop: Optional[threading.Event] = None,
-            writers: Optional[Sequence[ResultWriter]] = None) -> JobSummary:
+            writers: Optional[Sequence[ResultWriter]] = None,
+            tags: Optional[Dict[str, str]] = None) -> JobSummary:
     """Run ``queues`` (this host's) concurrently and write the results directory.
 
     With ``resume`` the plan comes from ``results_dir/plan.json`` (``queues``
@@ -178,7 +180,9 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     written. ``stop`` lets an embedding program stop the job like a signal.
     ``writers`` replaces the result formats (default: results.json, results.xml,
     and KCIDB when ``kcidb`` names a file); ``--resume`` reads results.json, so
-    keep a ``JsonWriter`` in the list.
+    keep a ``JsonWriter`` in the list. ``tags`` (``{"kernel": "6.8-rc1"}``, see
+    ``kvmtest.results.records.parse_tags``) are recorded in ``job.tags``; ``--resume`` keeps
+    the job's own and ignores these.
     """
     options = options or RunOptions()
     if not math.isfinite(options.default_timeout) or options.default_timeout <= 0:
@@ -191,6 +195,8 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
             raise ValueError("run_job needs queues unless resume=True")
         _check_new_results_dir(results_dir)
         job = job or new_job()
+        if tags:
+            job.tags = dict(tags)
         data = ResultsFile(job=job)
     queues = list(queues)
     dep_warnings: List[str] = []
@@ -230,6 +236,7 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
         stop.set()
         log.error("infrastructure failure, stopping the job: %s", message)
 
+    record_host_facts(job, {qs.plan.hostname for qs in schedules})
     runtime = JobRuntime(job_id=job.job_id, results_dir=results_dir, workdir=workdir, store=store,
                     backend=backend, options=options, progress=progress or print_progress,
                     total=sum(len(s.tests) for s in schedules), stop=stop,
@@ -296,6 +303,15 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
     if options.print_summary:
         summary.print()
     return summary
+
+
+def record_host_facts(job: JobInfo, hosts: Iterable[str],
+                      facts: Optional[Dict[str, str]] = None) -> None:
+    """``job.hosts[h]`` = this machine's facts (or ``facts``) for each planned host ``h`` it runs:
+    every result then resolves to the kernel, qemu and CPU it ran on. A run replaces its hosts'."""
+    facts = facts if facts is not None else host_facts()
+    for host in sorted(hosts):
+        job.hosts[host] = dict(facts)
 
 
 def _reap_orphans() -> None:

@@ -294,7 +294,7 @@ def _run_one(runtime: JobRuntime, queue_key: str, scheduled: ScheduledTest, work
         hostname=t.hostname, queue=t.queue, start=start, end=end,
         fail_reason=outcome.fail_reason, fail_class=outcome.fail_class,
         logdir=str(logdir.relative_to(runtime.results_dir)), addresses=list(t.addresses),
-        attempt=attempt,
+        attempt=attempt, accel=outcome.accel, metrics=list(outcome.metrics),
     )
     if outcome.abandoned:
         runtime.abandoned.append(scheduled.id)
@@ -332,6 +332,9 @@ def _outcome(runtime: JobRuntime, scheduled: ScheduledTest, workdir: Path, env: 
         addresses=list(t.addresses), log=test_log,
     )
 
-    return watchdog.run(lambda: runtime.backend.execute(ctx, env), timeout, ctx.stop,
-                        name=scheduled.id, test_log=test_log)
+    outcome = watchdog.run(lambda: runtime.backend.execute(ctx, env), timeout, ctx.stop,
+                           name=scheduled.id, test_log=test_log)
+    outcome.accel = ctx.accel
+    outcome.metrics = list(ctx.metrics)
+    return outcome
 

@@ -15,8 +15,8 @@ import signal
 import threading
 import time
 import traceback
-from dataclasses import dataclass
-from typing import Callable, Optional
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional
 
 from kvmtest.results.records import (
     ERROR,
@@ -26,6 +26,7 @@ from kvmtest.results.records import (
     SKIP,
     STOPPED_CLASS,
     TIMEOUT_CLASS,
+    Metric,
 )
 from kvmtest.testtypes.errors import TestError, TestFail, TestSkip
 
@@ -42,6 +43,8 @@ class Outcome:
     fail_class: Optional[str] = None
     abandoned: bool = False  # the worker thread was still running when we gave up on it
     exc: Optional[BaseException] = None  # what the test raised, for the runner to look at
+    accel: Optional[str] = None  # the test's guests' accelerator (TestContext.accel)
+    metrics: List[Metric] = field(default_factory=list)  # what it measured (TestContext.metrics)
 
 
 def classify(exc: Optional[BaseException]) -> Outcome:

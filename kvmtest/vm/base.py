@@ -181,7 +181,10 @@ class VM(ABC):
         BOOTING before it starts anything, so a failure halfway can be destroyed.
         """
         self.require(frozenset({GuestState.DEFINED, GuestState.STOPPED}), "start it")
-        self._start()
+        try:
+            self._start()
+        finally:  # the accelerator is chosen before the process starts: known even if it fails
+            self.test.note_accel(str(getattr(self, "accel", "") or ""))
 
     @abstractmethod
     def _start(self) -> None:

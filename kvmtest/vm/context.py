@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from kvmtest.plan.model import Address
+from kvmtest.results.records import Metric
 
 
 @dataclass
@@ -29,6 +30,10 @@ class TestContext:
     addresses: List[Address] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("kvmtest.test"))
+    # what the runner copies into the test's result: the accelerator its guests were started
+    # with (set by lifecycle.preprocess; None: no guest) and the numbers it measured
+    accel: Optional[str] = None
+    metrics: List[Metric] = field(default_factory=list)
 
     def address(self, vm: str, nic: str) -> Optional[Address]:
         """The planned address of ``vm``'s ``nic``, or None when unplanned."""
@@ -36,6 +41,12 @@ class TestContext:
             if a.vm == vm and a.nic == nic:
                 return a
         return None
+
+    def note_accel(self, accel: str) -> None:
+        """Record that one of the test's guests runs under ``accel`` ("kvm,tcg" when they differ)."""
+        if accel:
+            known = set(self.accel.split(",")) if self.accel else set()
+            self.accel = ",".join(sorted(known | {accel}))
 
     def stopped(self) -> bool:
         """True once the runner asked this test to stop (timeout or signal)."""

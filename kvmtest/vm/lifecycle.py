@@ -29,7 +29,9 @@ def preprocess(test: TestContext, env: Env) -> List[VM]:
     """Start or reuse every guest the test's params ask for; returns them in order."""
     out = []
     for name in vm_names(test.params):
-        out.append(_get_or_start(name, test, env))
+        vm = _get_or_start(name, test, env)
+        test.note_accel(str(getattr(vm, "accel", "") or ""))  # also a guest kept from before
+        out.append(vm)
     env.save()
     return out
 

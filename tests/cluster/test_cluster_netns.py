@@ -153,7 +153,7 @@ variants:
     out = tmp_path / "coord.out"
     proc = coordinator("-c", str(cfg), "--set", "mixed", "--cluster", hosts.local,
                        "--results", str(res), "--wait-hosts", "120", "--kcidb",
-                       str(tmp_path / "kcidb.json"), out=out)
+                       str(tmp_path / "kcidb.json"), "--tag", "kernel=6.8-rc1", out=out)
     rc = finish(proc)
     text = out.read_text()
     assert rc == 0, text
@@ -182,6 +182,11 @@ variants:
     assert len(kcidb["tests"]) == 5
     info = json.loads((res / "hosts.json").read_text())[0]["hosts"]
     assert set(info) == {"hostA", "hostB"} and info["hostA"]["kvmtest"]
+    # results.json: every host's facts (from its own worker) and the accel its guests used
+    assert set(data["job"]["hosts"]) == {"hostA", "hostB"}
+    assert all(f["kernel"] and f["cpu_model"] for f in data["job"]["hosts"].values())
+    assert data["job"]["tags"] == {"kernel": "6.8-rc1"}
+    assert by_short(res)["boot"]["accel"] == "tcg" and by_short(res)["host_b"]["accel"] is None
 
 
 KILL_TESTS = """

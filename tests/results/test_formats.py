@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -43,7 +44,11 @@ def test_results_json_has_exactly_the_documented_keys(every_status_job):
     assert set(raw["job"]) == doc_keys("job")
     for t in raw["tests"]:
         assert set(t) == doc_keys("tests[]"), t["id"]
-    assert raw["schema_version"] == 2
+    assert raw["schema_version"] == 3
+    assert raw["job"]["hosts"]["localhost"]["kernel"] == os.uname().release
+    assert set(raw["job"]["hosts"]["localhost"]) == {"kernel", "qemu", "cpu_model", "arch",
+                                                     "machine", "kvmtest"}
+    assert {t["accel"] for t in raw["tests"]} == {None}  # host tests: no guest
     assert raw["total"] == len(raw["tests"]) == 5
     assert (raw["pass"], raw["failures"], raw["errors"], raw["skip"], raw["interrupt"]) == \
         (1, 1, 1, 1, 1)

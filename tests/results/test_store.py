@@ -17,8 +17,11 @@ from kvmtest.results.records import (
     PASS,
     STATUSES,
     JobInfo,
+    Metric,
     TestResult,
     is_final,
+    parse_tag,
+    parse_tags,
 )
 from kvmtest.results.store import SCHEMA_VERSION, ResultsFile, load_results, upgrade
 from kvmtest.results.writers import JsonWriter, ResultsStore
@@ -32,6 +35,10 @@ results = st.builds(
     start=st.floats(0, 2e9, allow_nan=False), end=st.floats(0, 2e9, allow_nan=False),
     fail_reason=st.one_of(st.none(), text), fail_class=st.one_of(st.none(), text),
     logdir=text, addresses=st.lists(addresses, max_size=3), attempt=st.integers(1, 5),
+    accel=st.sampled_from([None, "kvm", "tcg", "kvm,tcg"]),
+    metrics=st.lists(st.builds(Metric, name=text, value=st.floats(-1e12, 1e12, allow_nan=False),
+                               unit=text, better=st.sampled_from(["higher", "lower"])),
+                     max_size=3),
 )
 
 
@@ -46,7 +53,8 @@ def test_result_json_round_trip_is_lossless(r):
 @given(st.lists(results, max_size=5), st.lists(results, max_size=3))
 def test_results_file_round_trip(tests, superseded):
     job = JobInfo(job_id="j1", set="nightly", hostname="h", cmdline=["run.py"], start=1.0,
-                  runs=[{"start": 1.0, "end": 2.0}])
+                  runs=[{"start": 1.0, "end": 2.0}], tags={"kernel": "6.8-rc1", "role": "dev"},
+                  hosts={"h": {"kernel": "6.1.0", "qemu": "QEMU 7.2", "cpu_model": "EPYC"}})
     data = ResultsFile(job=job, tests=tests, superseded=superseded, planned=len(tests) + 2)
     back = ResultsFile.from_json(json.loads(json.dumps(data.to_json())))
     assert back == data
@@ -149,6 +157,86 @@ def test_newer_schema_is_refused_with_a_clear_message():
 def test_current_version_passes_through_upgrade_unchanged():
     d = ResultsFile(JobInfo("j"), [r("a")]).to_json()
     assert upgrade(json.loads(json.dumps(d))) == d
+
+
+V2 = {
+    "schema_version": 2,
+    "job": {"job_id": "j2", "set": "nightly", "hostname": "h", "cmdline": [], "start": 1.0,
+            "end": 3.0, "runs": [], "interrupted": None, "exports": {}},
+    "tests": [{"id": "h/q/1-a", "name": "n.a", "shortname": "a", "status": "PASS",
+               "hostname": "h", "queue": "q", "start": 1.0, "end": 2.0, "fail_reason": None,
+               "fail_class": None, "logdir": "tests/h-q/1-a", "addresses": [], "attempt": 2}],
+    "superseded": [{"id": "h/q/1-a", "name": "n.a", "shortname": "a", "status": "INTERRUPTED",
+                    "hostname": "h", "queue": "q", "start": 0.5, "end": 0.9, "attempt": 1}],
+    "planned": 1,
+}
+
+
+def test_v2_results_json_is_upgraded_to_v3_defaults(tmp_path):
+    (tmp_path / "results.json").write_text(json.dumps(V2))
+    data = load_results(tmp_path)
+    assert data.job.tags == {} and data.job.hosts == {}
+    assert [(t.accel, t.metrics) for t in (*data.tests, *data.superseded)] == [(None, [])] * 2
+    assert data.tests[0].attempt == 2
+    out = data.to_json()
+    assert out["schema_version"] == 3
+    assert out["tests"][0]["accel"] is None and out["tests"][0]["metrics"] == []
+    assert ResultsFile.from_json(json.loads(json.dumps(out))) == data
+
+
+def test_v3_tags_hosts_accel_metrics_survive_a_write_and_read(tmp_path):
+    res = r("a")
+    res.accel = "tcg"
+    res.metrics = [Metric("bw", 812.5, "MB/s", "higher"), Metric("lat", 3, "ms", "lower")]
+    job = JobInfo("j3", tags={"kernel": "6.8-rc1"}, hosts={"h": {"kernel": "6.1.0"}})
+    JsonWriter(tmp_path).close(ResultsFile(job, [res]))
+    raw = json.loads((tmp_path / "results.json").read_text())
+    assert raw["job"]["tags"] == {"kernel": "6.8-rc1"}
+    assert raw["tests"][0]["metrics"][1] == {"name": "lat", "value": 3.0, "unit": "ms",
+                                             "better": "lower"}
+    back = load_results(tmp_path)
+    assert back.tests[0].metrics == res.metrics and back.tests[0].accel == "tcg"
+    assert back.job.hosts == {"h": {"kernel": "6.1.0"}}
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda t: t.update(metrics=[{"name": "bw", "value": "fast"}]), r"metrics\[0\]\.value"),
+    (lambda t: t.update(metrics=[{"name": "bw", "value": 1, "better": "up"}]), "'higher' or"),
+    (lambda t: t.update(metrics={"bw": 1}), r"\.metrics"),
+    (lambda t: t.update(accel=1), r"\.accel"),
+])
+def test_bad_v3_result_fields_name_the_key(tmp_path, change, message):
+    from kvmtest.jsonfile import BadFileError
+
+    doc = ResultsFile(JobInfo("j"), [r("a")]).to_json()
+    change(doc["tests"][0])
+    (tmp_path / "results.json").write_text(json.dumps(doc))
+    with pytest.raises(BadFileError, match=message):
+        load_results(tmp_path)
+
+
+def test_bad_tags_in_results_json_are_refused(tmp_path):
+    from kvmtest.jsonfile import BadFileError
+
+    doc = ResultsFile(JobInfo("j"), [r("a")]).to_json()
+    doc["job"]["tags"] = {"kernel": 6}
+    (tmp_path / "results.json").write_text(json.dumps(doc))
+    with pytest.raises(BadFileError, match=r"job\.tags\['kernel'\]"):
+        load_results(tmp_path)
+
+
+def test_tag_syntax():
+    assert parse_tag("kernel=6.8-rc1") == ("kernel", "6.8-rc1")
+    assert parse_tag(" role = a=b ") == ("role", "a=b")
+    assert parse_tags(["a=1", "b=2", "a=3"]) == {"a": "3", "b": "2"}
+    for bad in ("kernel", "=x", "k=", "k k=v", "k=a,b", "k=a\nb"):
+        with pytest.raises(ValueError, match="tag"):
+            parse_tag(bad)
+
+
+def test_metric_better_is_checked():
+    with pytest.raises(ValueError, match="higher"):
+        Metric("bw", 1.0, "MB/s", "more")
 
 
 def test_results_cli_prints_summary_and_writes_exports(tmp_path, capsys):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import subprocess
 import threading
@@ -323,3 +324,28 @@ def test_exit_codes_name_what_happened(tmp_path, monkeypatch):
             tmp_path / "3", b)
     assert [r.shortname for r in s.results.tests] == ["x"]  # q1 ran, q2's test never did
     assert s.crashed == ["localhost/q2"] and s.exit_code == exitcodes.INFRA
+
+
+def test_accel_and_metrics_of_the_context_reach_the_result_and_tags_the_job(tmp_path):
+    from kvmtest.results.records import Metric
+
+    def measure(ctx):
+        ctx.note_accel("tcg")
+        ctx.note_accel("kvm")
+        ctx.note_accel("tcg")
+        ctx.metrics.append(Metric("bw", 812.5, "MB/s", "higher"))
+
+    def fail_after_boot(ctx):
+        ctx.note_accel("tcg")
+        raise TestFail("after boot")
+
+    b = ScriptedBackend({"m": measure, "f": fail_after_boot, "ok": lambda ctx: None})
+    queues = [queue("q1", t("a.m", do="m"), t("a.f", do="f"), t("a.ok", do="ok"))]
+    s = run_job(queues, tmp_path / "r", new_job("unit", ["x"]), progress=lambda e: None,
+                options=opts(), backend=b.backend(), tags={"kernel": "6.8-rc1"})
+    got = {r.shortname: (r.accel, r.metrics) for r in load_results(s.results_dir).tests}
+    assert got == {"m": ("kvm,tcg", [Metric("bw", 812.5, "MB/s", "higher")]),
+                   "f": ("tcg", []), "ok": (None, [])}
+    job = load_results(s.results_dir).job
+    assert job.tags == {"kernel": "6.8-rc1"}
+    assert job.hosts["localhost"]["kernel"] == os.uname().release

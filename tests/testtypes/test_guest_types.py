@@ -52,6 +52,7 @@ def test_boot_shows_planned_mac_and_ip(tmp_path, job):
     assert "KVMTEST-DISK vda KVMTEST-DATA-DISK v1" in log
     cmdline = (test.logdir / "qemu-vm1.cmdline").read_text()
     assert "-accel tcg" in cmdline and "mac=02:99:00:00:01:05" in cmdline
+    assert test.accel == "tcg"  # what the runner records in the result's accel
     assert not leftover_guests()  # kill_vm defaults to yes
     assert Env.load(tmp_path / "env").guests == {}
 
