@@ -102,6 +102,9 @@ def _tick_label(t: float, step: float) -> str:
 def _tooltip(r: TestResult) -> str:
     when = time.strftime("%H:%M:%S", time.localtime(r.start))
     extra = f" (attempt {r.attempt})" if r.attempt > 1 else ""
+    accel = getattr(r, "accel", None)  # results.json v3: what its guests ran with
+    if accel:
+        extra += f" [{accel}]"
     reason = f"\n{r.reason_line}" if r.reason_line else ""
     return f"{r.id}{extra}\n{r.status} {hms(r.time)} at {when}{reason}"
 

@@ -82,12 +82,25 @@ class FailureRow:
 
 
 @dataclass
+class MeasuredRow:
+    """One metric a test of this job recorded (``TestResult.metrics``, results.json v3)."""
+
+    test_id: str
+    name: str
+    value: str
+    unit: str
+    better: str
+
+
+@dataclass
 class ReportView:
     header: Header
     summary: List[SummaryRow]
     failures: List[FailureRow]
     failures_left_out: int
     failures_history: bool  # some failure has a history strip (the table gets the column)
+    metrics: List[MeasuredRow]
+    metrics_left_out: int
     timeline: Markup
     tests_json: Markup  # the all-tests table's data (kvmtest.report.packed)
     statuses: Sequence[str] = STATUSES
@@ -219,6 +232,13 @@ def failure_rows(tests: Sequence[TestResult], results_dir: Optional[Path],
     ) for r in bad[:MAX_FAILURE_ROWS]]
 
 
+def measured_rows(tests: Sequence[TestResult]) -> Tuple[List[MeasuredRow], int]:
+    """The job's metrics, test by test (at most MAX_FAILURE_ROWS; the count of the rest)."""
+    rows = [MeasuredRow(r.id, str(m.name), f"{float(m.value):.6g}", str(m.unit), str(m.better))
+            for r in tests for m in (getattr(r, "metrics", None) or ())]
+    return rows[:MAX_FAILURE_ROWS], max(0, len(rows) - MAX_FAILURE_ROWS)
+
+
 def time_axis(data: ResultsFile) -> TimeAxis:
     """The runs' [start, end] intervals (a run still going: up to its last result)."""
     last = max([r.end for r in data.tests] + [r.end for r in data.superseded] or [data.job.start])
@@ -243,12 +263,15 @@ def build_view(data: ResultsFile, results_dir: Optional[Path] = None,
     axis = time_axis(data)
     t0 = axis.starts[0]
     fails = failure_rows(data.tests, results_dir, out_dir, history)
+    metrics, metrics_left_out = measured_rows(data.tests)
     return ReportView(
         header=header(data, results_dir, axis),
         summary=summary_rows(data.tests),
         failures=fails,
         failures_left_out=len(data.not_passed()) - len(fails),
         failures_history=any(f.history for f in fails),
+        metrics=metrics,
+        metrics_left_out=metrics_left_out,
         timeline=timeline_svg(data.tests, axis, data.superseded),
         tests_json=pack_tests(data.tests, [log_href(r.logdir, results_dir, out_dir) for r in data.tests],
                               t0),

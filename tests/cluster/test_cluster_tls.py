@@ -99,6 +99,10 @@ def test_a_job_runs_over_tls_and_a_worker_without_certificate_cannot_join(tmp_pa
         r = coordinator("r2", "120")
         assert r.returncode == 0, r.stdout + r.stderr
         assert "[hostA/default] PASS" in r.stdout and "[hostB/default] PASS" in r.stdout
+        # the coordinator wrote report.html: both hosts' rows, each host's facts (hosts.json)
+        report = (tmp_path / "r2" / "report.html").read_text()
+        for host in ("hostA", "hostB"):
+            assert f">{host}/default<title>" in report and f"<tr><th>{host}</th>" in report
     finally:
         for p in workers:
             if p.poll() is None:
