@@ -170,3 +170,26 @@ def test_time_axis_lays_runs_end_to_end():
     assert axis.cuts == [12.0]
     assert [axis(t) for t in (100.0, 111.0, 500.0, 1000.0, 1004.0, 2000.0)] == \
         [0.0, 11.0, 12.0, 12.0, 16.0, 17.0]
+
+
+def test_tags_host_facts_and_metrics_of_a_v3_job(tmp_path):
+    """A real job with --tag-style tags and a test that records metrics (results.json v3)."""
+    from kvmtest.run import new_job, run_job
+    from tests.run.helpers import ptest, queue
+
+    types = str(Path(__file__).resolve().parent / "types")
+    results = tmp_path / "r"
+    run_job([queue("q1", ptest("m.fio", "q1", type="measure", test_dirs=types,
+                               measure="bw:MB/s:higher:812.5 lat:<ms>:lower:0.25"))],
+            results, new_job("bench", ["test"]), progress=lambda ev: None, options=OPTIONS,
+            tags={"kernel": "6.8-rc1", "role": "<dev>"})
+    doc = page(results)
+    assert doc.by_id("tags").text().split() == ["kernel=6.8-rc1", "role=<dev>"]
+    hosts = doc.by_id("hosts")
+    header = [th.text() for th in hosts.find_all("thead")[0].find_all("th")]
+    assert header[0] == "host" and "kernel" in header and "qemu" in header
+    (row,) = hosts.find_all("tbody")[0].find_all("tr")
+    assert row.find_all("th")[0].text() == "localhost"
+    metrics = [[td.text() for td in tr.find_all("td")] for tr in doc.by_id("measured").find_all("tr")[1:]]
+    assert metrics == [["localhost/q1/1-fio", "bw", "812.5", "MB/s", "higher"],
+                       ["localhost/q1/1-fio", "lat", "0.25", "<ms>", "lower"]]
