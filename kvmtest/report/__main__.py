@@ -30,26 +30,6 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-class BaselineError(Exception):
-    """A --baseline names nothing that can be read."""
-
-
-def load_baseline(specs: List[str]) -> list:
-    """The ResultsFiles of the baseline specs, in order."""
-    from kvmtest.results.store import RESULTS_JSON, load_results
-
-    out = []
-    for spec in specs:
-        path = Path(spec)
-        if not (path / RESULTS_JSON).is_file() and not path.is_file():
-            raise BaselineError(f"--baseline {spec}: not a results directory (no {RESULTS_JSON})")
-        try:
-            out.append(load_results(path))
-        except (OSError, ValueError) as exc:  # BadFileError is a ValueError
-            raise BaselineError(f"--baseline {spec}: cannot read: {exc}") from None
-    return out
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     from kvmtest.report.render import write_report
@@ -64,11 +44,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     comparison = None
     if args.baseline:
         from kvmtest.compare import compare
+        from kvmtest.compare.__main__ import SideError, load_side  # what `kvmtest compare` accepts
 
         try:
-            comparison = compare(load_baseline(args.baseline), [data])
-        except BaselineError as exc:
-            print(f"kvmtest report: {exc}", file=sys.stderr)
+            comparison = compare(load_side(args.baseline), [data])
+        except SideError as exc:
+            print(f"kvmtest report: --baseline {exc}", file=sys.stderr)
             return BAD_INPUT
     output = args.output or rdir / REPORT_HTML
     if output.is_dir():

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from kvmtest.compare import FIX, REGRESSION, REMOVED, UNCHANGED, VERDICTS, Comparison, TestRow
+from kvmtest.compare.text import _num, _pct  # the numbers as `kvmtest compare` prints them
 from kvmtest.report.view import log_href
 
 #: Rows listed per verdict; the rest are counted (a baseline of another test set makes
@@ -58,17 +59,6 @@ class ComparisonView:
     durations: List[ChangeRow]
     durations_compared: int
     metrics: List[ChangeRow]
-
-
-def _pct(value: Optional[float], significant: bool) -> str:
-    if value is None:
-        return "-"
-    text = f"{value:+.1f}%"
-    return f"*{text}*" if significant else f"({text})"
-
-
-def _num(value: Optional[float]) -> str:
-    return "-" if value is None else f"{value:.4g}"
 
 
 def _verdict_css(verdict: str) -> str:

@@ -37,4 +37,4 @@ def test_a_bad_baseline_is_bad_input(two_jobs, tmp_path):
     res = subprocess.run([sys.executable, "-m", "kvmtest.report", str(dev), "--baseline",
                           str(tmp_path)], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert res.returncode == exitcodes.BAD_INPUT
-    assert f"--baseline {tmp_path}: not a results directory" in res.stderr
+    assert f"--baseline {tmp_path}: not a results directory" in res.stderr, res.stderr
