@@ -9,7 +9,7 @@ from typing import Iterator, List, Optional, Union
 from .errors import ParserError
 from .expand import JoinedLeaf, JoinPart, Leaf
 from .ops import apply_op, drop_suffixes, postfix_parse
-from .steps import compile_steps, node_conds
+from .steps import compile_steps, concat, node_conds
 from .tree import RESERVED, SUBST_RE, FileMap, Node, Op
 
 
@@ -101,6 +101,15 @@ def needs_exact(root: Node) -> bool:
 _PREFIX_DEPTH = 3  # application-order prefixes whose states are kept
 _MAX_STATES = 64
 _MAX_BLOCKS = 20000
+_NO_STEPS: list = []
+_NO_CONDS: frozenset = frozenset()
+
+
+def f_index(frames: list, f: object) -> int:
+    for i, g in enumerate(frames):
+        if g is f:
+            return i
+    raise ValueError("frame not on the stack")
 
 
 class FastBuilder:
@@ -123,6 +132,7 @@ class FastBuilder:
         self.blocks: dict = {}
         self.conds: dict = {}
         self.states: dict = {}
+        self.file_maps: dict = {}  # node uid -> its FileMap items
 
     def _conds(self, node: Node) -> tuple:
         conds = self.conds.get(node.uid)
@@ -169,6 +179,66 @@ class FastBuilder:
                 else:
                     apply_op(step, d, suffixed)
 
+    def _up(self, frames: list, i: int) -> Optional[list]:
+        """Steps of frames i, i-1, ..., 0 (application order), cached on each
+        frame and shared by the leaves below it; None if a node among them has
+        conditions (then its steps depend on the leaf: see state())."""
+        j = i
+        while j >= 0 and frames[j].up is None:
+            j -= 1
+        rest = frames[j].up if j >= 0 else _NO_STEPS
+        if rest is False:
+            return None
+        blocks = self.blocks
+        for f in frames[j + 1:i + 1]:
+            node = f.node
+            if self._conds(node):
+                for g in frames[f_index(frames, f):i + 1]:
+                    g.up = False
+                return None
+            own = blocks.get(node.uid)
+            if own is None:
+                own = blocks[node.uid] = compile_steps(node.content, _NO_CONDS, maps=True)
+            if own:
+                rest = concat(own, rest)
+            f.up = rest
+        return rest
+
+    def state_frames(self, leaf: Leaf) -> dict:
+        """state() for a leaf of the stack walker (``leaf.frames``): the steps
+        above its deepest blocks come cached per frame (_up)."""
+        frames = leaf.frames
+        last = len(frames) - 1
+        if last < _PREFIX_DEPTH:
+            return self.state(leaf.path, leaf.unpacked)
+        up = self._up(frames, last - _PREFIX_DEPTH)
+        if up is None:
+            return self.state(leaf.path, leaf.unpacked)
+        unpacked = leaf.unpacked
+        blocks = self.blocks
+        keys = []
+        for i in range(last, last - _PREFIX_DEPTH, -1):
+            node = frames[i].node
+            conds = self._conds(node)
+            key = (node.uid, tuple([c for c in conds if c in unpacked])) if conds else node.uid
+            steps = blocks.get(key)
+            if steps is None:
+                if len(blocks) >= _MAX_BLOCKS:
+                    blocks.clear()
+                steps = blocks[key] = compile_steps(node.content, unpacked, maps=True)
+            keys.append((key, steps))
+        prefix = tuple([k for k, _ in keys])
+        d = self.states.get(prefix)
+        if d is None:
+            d = {}
+            self._apply(d, keys)
+            if len(self.states) >= _MAX_STATES:
+                self.states.clear()
+            self.states[prefix] = d
+        d = d.copy()
+        self._apply(d, ((None, up),))
+        return d
+
     def build(self, leaf: Leaf, maps: bool = True) -> dict:
         if not isinstance(leaf, Leaf):
             raise TypeError("joined leaves need the exact builder")
@@ -179,18 +249,21 @@ class FastBuilder:
             "dep": leaf.dep,
             "shortname": ".".join([names[i] for i in leaf.shortname]),
         }
-        d.update(self.state(leaf.path, leaf.unpacked))
+        d.update(self.state_frames(leaf) if leaf.frames else self.state(leaf.path, leaf.unpacked))
         if "_name_map_file" in d:
             if maps:
                 d["_name_map_file"] = {}
                 d["_short_name_map_file"] = {}
+                file_maps = self.file_maps
                 for node in reversed(leaf.path):
-                    for op in node.content:
-                        if type(op) is FileMap:
-                            files = d[op.dest]
-                            old = files.get(op.short)
-                            files[op.short] = op.name if old is None else "%s.%s" % (op.name,
-                                                                                    old)
+                    own = file_maps.get(node.uid)
+                    if own is None:
+                        own = file_maps[node.uid] = tuple(
+                            [op for op in node.content if type(op) is FileMap])
+                    for op in own:
+                        files = d[op.dest]
+                        old = files.get(op.short)
+                        files[op.short] = op.name if old is None else "%s.%s" % (op.name, old)
             else:
                 del d["_name_map_file"]
                 d.pop("_short_name_map_file", None)

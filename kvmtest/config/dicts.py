@@ -191,16 +191,23 @@ class DictEmitter(JsonEmitter):
         else:
             d = {"name": name, "dep": leaf.dep, "shortname": short}
             d.update(state)
-            for step in chain:
-                if type(step) is dict:
-                    d.update(step)
-                else:
-                    apply_op(step, d, False)
-            for step in top.steps:
-                if type(step) is dict:
-                    d.update(step)
-                else:
-                    apply_op(step, d, False)
+            self._apply(chain, d)
+            self._apply(top.steps, d)
+        return self._finish(d, frames, last, maps)
+
+    def _apply(self, steps: list, d: dict) -> None:
+        """Run ``steps`` on ``d`` (regex ops through the emitter's per-pattern
+        memo of matching keys, not a regex match per key of every dict)."""
+        for step in steps:
+            if type(step) is dict:
+                d.update(step)
+            elif step.op in REGEX_OPS:
+                self._regex_op(step, d, set())  # (the keys it touched: not needed)
+            else:
+                apply_op(step, d, False)
+
+    def _finish(self, d: dict, frames: List[Frame], last: int, maps: bool) -> dict:
+        """The map-file keys filled in (or dropped), ``_max``/``_min``/``_fixed`` applied."""
         if "_name_map_file" in d:
             if maps:
                 names, shorts = frames[last].maps or self._maps(frames, last)

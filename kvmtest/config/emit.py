@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Dict, Iterator, List, Optional
 
 from .ops import apply_op, postfix_parse, regex_for, substitute
 from .steps import REGEX_OPS as _REGEX_OPS
-from .steps import Base, Comp, compile_steps, node_conds, pending_conds, supports
+from .steps import Base, Comp, compile_steps, concat, node_conds, pending_conds, supports
 from .tree import RESERVED, Node, Op
 from .walk import ANCHOR_FANOUT, Frame, StackWalker
 
@@ -140,7 +140,7 @@ class JsonEmitter:
             todo.append((f.node, chains, key))
         for node, chains, key in reversed(todo):
             own = self._block(node, unpacked)[1]
-            rest = chains[key] = own + rest if own else rest
+            rest = chains[key] = concat(own, rest) if own else rest
         return rest
 
     def _top(self, frames: List[Frame], anchor: int, unpacked: set) -> Comp:

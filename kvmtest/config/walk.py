@@ -41,7 +41,7 @@ class Frame:
 
     __slots__ = ("node", "ctx", "ctx_set", "keep", "shortname", "dep", "below", "i", "entry",
                  "multi", "unpacked", "stop_at_default", "data", "anchor", "recs", "rec",
-                 "replay_key", "spliced", "names", "maps")
+                 "replay_key", "spliced", "names", "maps", "up")
 
     def __init__(self, node: Node, ctx: tuple, ctx_set: frozenset, keep: tuple,
                  shortname: tuple, dep: list, below: object, entry: int,
@@ -66,6 +66,7 @@ class Frame:
         self.spliced = False  # recording: children recorded in the parent's place
         self.names: Optional[tuple] = None  # the emitter's (name, shortname) strings
         self.maps: Optional[tuple] = None  # the dict builder's map-file dicts
+        self.up: Optional[list] = None  # FastBuilder: steps of this frame up to the root
 
 
 class StackWalker(Walker):
