@@ -278,7 +278,7 @@ def _collect(files: Iterable[ResultsFile]
     for f in files:
         for r in f.tests:
             sides.setdefault(r.shortname, SideRuns()).add(r, f.job.job_id)
-            for m in getattr(r, "metrics", None) or ():
+            for m in r.metrics:
                 unit, better, values = metrics.setdefault((r.shortname, m.name),
                                                           (m.unit, m.better, []))
                 values.append(float(m.value))

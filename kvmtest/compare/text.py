@@ -20,9 +20,13 @@ def format_comparison(c: Comparison, show_unchanged: bool = False) -> str:
         rows = c.rows(verdict)
         if not rows or (verdict == UNCHANGED and not show_unchanged):
             continue
+        headers = ["test", "base", "dev", "p", "reason"]
+        cells = [_test_cells(r) for r in rows]
+        if all(r.p_value is None for r in rows):  # one run per side: no test was needed
+            headers.remove("p")
+            cells = [row[:3] + row[4:] for row in cells]
         out += ["", f"{verdict} ({len(rows)})",
-                tabulate([_test_cells(r) for r in rows],
-                         headers=["test", "base", "dev", "p", "reason"], tablefmt="simple")]
+                tabulate(cells, headers=headers, tablefmt="simple", disable_numparse=True)]
     changed = [d for d in c.durations if d.verdict]
     if changed:
         out += ["", f"durations ({len(changed)} changed of {len(c.durations)} compared)",
@@ -34,7 +38,8 @@ def format_comparison(c: Comparison, show_unchanged: bool = False) -> str:
     if c.metrics:
         out += ["", "metrics (base and dev means; *change* = significant, (change) = not)",
                 tabulate([_metric_cells(m) for m in c.metrics],
-                         headers=["test", "metric", "unit", "better", "base", "dev", "change", "runs", ""],
+                         headers=["test", "metric", "unit", "better", "base", "dev", "change", "samples",
+                                  ""],
                          tablefmt="simple", disable_numparse=True)]
     counts = ", ".join(f"{n} {v}" for v, n in c.counts().items() if n)
     out += ["", f"{counts or 'no tests'}; " + (

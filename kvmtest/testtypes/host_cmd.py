@@ -2,7 +2,9 @@
 
 Passes when the exit status equals ``expected_status`` (default 0) and, when
 ``expected_output`` is set, the output matches that regex. ``cmd_timeout``
-(default 60 s) bounds it; the runner's stop flag kills it early.
+(default 60 s) bounds it; the runner's stop flag kills it early. ``metrics`` (with
+a ``metric_regex_NAME`` per metric) records numbers from the output
+(kvmtest/testtypes/metrics.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Dict
 
 from kvmtest.testtypes.errors import TestError, TestFail
+from kvmtest.testtypes.metrics import metric_specs, record_metrics
 from kvmtest.vm.context import TestContext
 from kvmtest.vm.env import Env
 from kvmtest.vm.params import get_float, get_int, split_args
@@ -31,6 +34,7 @@ def run(test: TestContext, params: Dict[str, str], env: Env) -> None:
         argv = split_args(raw)
     except ValueError as exc:
         raise TestError(f"cannot split host_cmd {raw!r}: {exc}") from None
+    specs = metric_specs(params)
     timeout = get_float(params, "cmd_timeout", 60.0)
     expected = get_int(params, "expected_status", 0)
     out_path = Path(test.logdir) / "host_cmd.log"
@@ -66,6 +70,7 @@ def run(test: TestContext, params: Dict[str, str], env: Env) -> None:
     pattern = params.get("expected_output")
     if pattern and not re.search(pattern, output, re.MULTILINE):
         raise TestFail(f"host_cmd output does not match {pattern!r}")
+    record_metrics(test, specs, output)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -2,12 +2,15 @@
 
 The runner (``kvmtest.run``) builds a ``TestContext`` per test and passes it as
 the ``test`` argument of a test type's ``run(test, params, env)``. The VM layer
-reads the same object to know where sockets, overlays and logs go.
+reads the same object to know where sockets, overlays and logs go. A test hands
+back measured numbers with ``test.record_metric(...)``: the runner copies them into
+the test's result (``TestResult.metrics``).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +50,26 @@ class TestContext:
         if accel:
             known = set(self.accel.split(",")) if self.accel else set()
             self.accel = ",".join(sorted(known | {accel}))
+
+    def record_metric(self, name: str, value: float, unit: str = "",
+                      better: str = "higher") -> Metric:
+        """Record a number this test measured (``better``: ``higher`` or ``lower``, the way
+        that is an improvement). Each call is one sample; ``kvmtest compare`` compares the
+        samples of a metric across runs. ValueError for an empty name, a value that is not
+        a finite number, or another ``better``."""
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"metric name must be a non-empty string, not {name!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"metric {name!r}: value {value!r} is not a number") from None
+        if not math.isfinite(number):
+            raise ValueError(f"metric {name!r}: value {value!r} is not finite")
+        metric = Metric(name, number, unit, better)
+        self.metrics.append(metric)
+        self.log.info("metric %s = %g%s (%s is better)", name, number, f" {unit}" if unit else "",
+                      better)
+        return metric
 
     def stopped(self) -> bool:
         """True once the runner asked this test to stop (timeout or signal)."""
