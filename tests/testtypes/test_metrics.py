@@ -117,3 +117,23 @@ def test_record_metric_refuses_bad_values(tmp_path, args, message):
     with pytest.raises(ValueError, match=message):
         test.record_metric(*args)
     assert test.metrics == []
+
+
+@pytest.mark.guest
+def test_shell_records_metrics_from_the_guest(tmp_path, tiny_guest):
+    """The same params on a `shell` test read the guest command's output (a real TCG guest)."""
+    from kvmtest.testtypes import execute
+    from kvmtest.vm.env import Env
+    from tests.vm.guestkit import cleanup_job, context, have_guest_tools, job_id, tiny_params
+
+    if have_guest_tools() is not None:
+        pytest.skip(str(have_guest_tools()))
+    jid = job_id("metric")
+    try:
+        params = tiny_params(type="shell", guest_cmd="echo lat 12.5 us; echo lat 13 us",
+                             metrics="lat:us:lower", metric_regex_lat=r"^lat ([0-9.]+) us")
+        test = context(tmp_path, params, jid)
+        execute(test, Env.load(tmp_path / "env"))
+        assert test.metrics == [Metric("lat", 12.5, "us", "lower"), Metric("lat", 13.0, "us", "lower")]
+    finally:
+        cleanup_job(jid)
