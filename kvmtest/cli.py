@@ -27,6 +27,7 @@ from kvmtest.fsutil import detach_stdout
 SUBCOMMANDS = {
     "cleanup": "kvmtest.run.cleanup",
     "compare": "kvmtest.compare.__main__",
+    "history": "kvmtest.history.__main__",
     "report": "kvmtest.report.__main__",
     "results": "kvmtest.results.__main__",
     "worker": "kvmtest.cluster.worker",
@@ -65,6 +66,11 @@ def build_arg_parser() -> argparse.ArgumentParser:
     ap.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
                     help="label the job (repeatable): kernel=6.8-rc1, role=baseline; recorded in"
                          " results.json (job.tags), the history selects runs by them")
+    ap.add_argument("--history", metavar="FILE",
+                    help="index the finished job in this history file (default $KVMTEST_HISTORY,"
+                         " else ~/.local/share/kvmtest/history.db; docs/history.md)")
+    ap.add_argument("--no-history", action="store_true",
+                    help="do not index the job in the history")
     ap.add_argument("--ignore-deps", action="store_true",
                     help="plan and run every test without its 'dep' entries (avocado-vt >= 88"
                          " ignores them too); see docs/hosts-and-queues.md")
@@ -353,12 +359,14 @@ def misused_options(args: argparse.Namespace) -> Optional[str]:
     if args.format != "table" and not args.dry_run:
         return "--format json formats the --dry-run listing: add --dry-run"
     if args.dry_run or args.explain:
-        given = [flag for flag, value in (("--results", args.results), ("--kcidb", args.kcidb))
-                 if value]
+        given = [flag for flag, value in (("--results", args.results), ("--kcidb", args.kcidb),
+                                          ("--history", args.history)) if value]
         if given:
             mode = "--dry-run" if args.dry_run else "--explain"
             verb = "name" if len(given) > 1 else "names"
             return f"{' and '.join(given)} {verb} what a run writes; {mode} writes nothing"
+    if args.history and args.no_history:
+        return "--history FILE and --no-history contradict each other: give one"
     if args.all_hosts and not args.dry_run:
         if args.explain:
             return "--all-hosts applies to --dry-run (--explain already covers every host)"
@@ -440,7 +448,8 @@ def _echo_notices() -> None:
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("kvmtest: %(message)s"))
-    for name in ("kvmtest.vm.accel", "kvmtest.vm.orphans"):  # ... and what was reaped
+    # ... what was reaped, and an index of the history that failed
+    for name in ("kvmtest.vm.accel", "kvmtest.vm.orphans", "kvmtest.history"):
         notices = logging.getLogger(name)
         notices.addHandler(handler)
         notices.setLevel(logging.INFO)
@@ -455,8 +464,10 @@ def _run(args, planned) -> int:
     kcidb = Path(args.kcidb) if args.kcidb else None
     if args.cluster:
         return _run_cluster(args, planned, kcidb)
+    opts = _run_options(args)
     if args.resume:
-        return _job(lambda: resume_job(Path(args.resume), kcidb=kcidb))
+        _echo_notices()
+        return _job(lambda: resume_job(Path(args.resume), kcidb=kcidb, options=opts))
     parser, planner = planned
     host = planner.local_host
     plan = collect(parser, planner, keep=lambda t: t.hostname == host)
@@ -468,7 +479,17 @@ def _run(args, planned) -> int:
     _echo_notices()
     job = new_job(args.test_set or "", cmdline=sys.argv)
     results = Path(args.results) if args.results else default_results_dir(args.test_set or "")
-    return _job(lambda: run_job(queues, results, job, kcidb=kcidb, tags=args.tags))
+    return _job(lambda: run_job(queues, results, job, kcidb=kcidb, tags=args.tags, options=opts))
+
+
+def _run_options(args):
+    """RunOptions from the command line: where (and whether) the job is indexed in the history."""
+    from pathlib import Path
+
+    from kvmtest.run import RunOptions
+
+    return RunOptions(history=not args.no_history,
+                      history_path=Path(args.history) if args.history else None)
 
 
 def _job(start: Callable[[], object]) -> int:
@@ -509,7 +530,9 @@ def _run_cluster(args, planned, kcidb) -> int:
                           tls_cert=args.tls_cert, tls_key=args.tls_key)
     try:
         if args.resume:
-            return _job(lambda: resume_cluster(Path(args.resume), opts, kcidb=kcidb))
+            _echo_notices()
+            return _job(lambda: resume_cluster(Path(args.resume), opts, kcidb=kcidb,
+                                               run_options=_run_options(args)))
         parser, planner = planned
         plan = collect(parser, planner)
         _warn(plan.warnings)
@@ -520,7 +543,8 @@ def _run_cluster(args, planned, kcidb) -> int:
         _echo_notices()
         job = new_job(args.test_set or "", cmdline=sys.argv)
         results = Path(args.results) if args.results else default_results_dir(args.test_set or "")
-        return _job(lambda: run_cluster(queues, results, opts, job, kcidb=kcidb, tags=args.tags))
+        return _job(lambda: run_cluster(queues, results, opts, job, kcidb=kcidb, tags=args.tags,
+                                        run_options=_run_options(args)))
     except ClusterSetupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

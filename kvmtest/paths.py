@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import List, Mapping, Optional
 
 ENV_DATA_DIR = "KVMTEST_DATA_DIR"
+ENV_HISTORY = "KVMTEST_HISTORY"
+HISTORY_DB = "history.db"
 
 
 def checkout_root() -> Optional[Path]:
@@ -52,6 +54,21 @@ def images_dir() -> Path:
 def tiny_guest_dir() -> Path:
     """Where ``python -m kvmtest.vm.tinyguest build`` (``make guest``) writes the tiny guest."""
     return images_dir() / "tiny"
+
+
+def history_path() -> Path:
+    """The history index of finished jobs (SQLite; docs/history.md), first match wins:
+    ``$KVMTEST_HISTORY``; ``$KVMTEST_DATA_DIR/history.db``; else the user's
+    ``$XDG_DATA_HOME/kvmtest/history.db`` (``~/.local/share/kvmtest``), also from a checkout:
+    one user's history covers every checkout and install they run."""
+    env = os.environ.get(ENV_HISTORY, "").strip()
+    if env:
+        return Path(os.path.expanduser(env)).absolute()
+    data = os.environ.get(ENV_DATA_DIR, "").strip()
+    if data:
+        return Path(os.path.expanduser(data)).resolve() / HISTORY_DB
+    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "kvmtest" / HISTORY_DB
 
 
 def cache_dir() -> Path:

@@ -5,6 +5,10 @@
 * ``no_qemu_left``: a session finalizer that fails the run if any qemu or
   network namespace started by this pytest process survived (after killing it).
 
+* The history: every job a test runs indexes itself in the history
+  (``kvmtest.history``); ``KVMTEST_HISTORY`` points it at a file in a temp dir of this
+  session (inherited by the subprocesses tests start), never the user's own.
+
 SIGTERM and SIGHUP end the session the way Ctrl-C does, so every teardown
 runs on interruption too (tests/interrupts.py; tests/test_interrupt.py checks
 it with real signals).
@@ -13,6 +17,8 @@ it with real signals).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from typing import Dict
 
 import pytest
@@ -20,9 +26,17 @@ import pytest
 from tests.interrupts import deferred_stop_signals, route_stop_signals
 from tests.vm.guestkit import have_guest_tools, leftover_guests, remove_stale_namespaces
 
+_HISTORY_DIR = tempfile.mkdtemp(prefix="kvmtest-test-history-")
+
 
 def pytest_configure(config: pytest.Config) -> None:
     route_stop_signals()
+    # the suite's jobs index themselves here, never in the user's ~/.local/share/kvmtest
+    os.environ["KVMTEST_HISTORY"] = os.path.join(_HISTORY_DIR, "history.db")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_HISTORY_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,15 @@
 (and keeps the job's --tag labels)."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from kvmtest.history import HistoryStore
+from kvmtest.results.store import load_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,9 +47,10 @@ def test_sigterm_then_resume(tmp_path):
     cfg = tmp_path / "hosts.cfg"
     cfg.write_text(CFG.format(tmp=tmp_path))
     results, kcidb = tmp_path / "results", tmp_path / "out.kcidb.json"
+    env = dict(os.environ, KVMTEST_HISTORY=str(tmp_path / "history.db"))
     proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "-c", str(cfg), "--results", str(results),
                              "--kcidb", str(kcidb), "--tag", "kernel=6.8-rc1", "--tag", "role=dev"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     deadline = time.time() + 30
     while time.time() < deadline and not (tmp_path / "quick.count").exists():
         time.sleep(0.1)
@@ -58,10 +63,12 @@ def test_sigterm_then_resume(tmp_path):
     assert kcidb_statuses(kcidb) == statuses
     job = json.loads((results / "results.json").read_text())["job"]
     assert job["exports"] == {"kcidb": str(kcidb)}
+    with HistoryStore(tmp_path / "history.db") as h:  # the interrupted run indexed itself
+        assert [j.counts["INTERRUPTED"] for j in h.jobs()] == [1]
 
     (tmp_path / "go").touch()
     done = subprocess.run([sys.executable, str(ROOT / "run.py"), "--resume", str(results)],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     statuses = {t["shortname"]: t["status"] for t in json.loads((results / "results.json").read_text())["tests"]}
     assert statuses == {"quick": "PASS", "gated": "PASS"}
@@ -72,6 +79,10 @@ def test_sigterm_then_resume(tmp_path):
     hosts = {t["hostname"] for t in json.loads((results / "results.json").read_text())["tests"]}
     assert set(job["hosts"]) == hosts  # every result resolves to its host's facts
     assert all(job["hosts"][h]["qemu"].startswith("QEMU") for h in hosts)
+    with HistoryStore(tmp_path / "history.db") as h:  # --resume replaced the job's rows
+        [row] = h.jobs()
+        assert row.counts["PASS"] == 2 and row.tags == {"kernel": "6.8-rc1", "role": "dev"}
+        assert h.select(row.job_id)[0] == load_results(results)
 
 
 def test_bad_tag_and_tag_with_resume_are_bad_input(tmp_path):

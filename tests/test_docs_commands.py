@@ -151,6 +151,7 @@ def newcomer_env(home_tmp: Path) -> Dict[str, str]:
            and not k.startswith(("KVMTEST_", "PYTEST_"))}
     env["PATH"] = os.pathsep.join(path)
     env["TMPDIR"] = str(home_tmp)
+    env["XDG_DATA_HOME"] = str(home_tmp / "xdg-data")  # a newcomer's empty history (docs/history.md)
     return env
 
 

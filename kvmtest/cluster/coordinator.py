@@ -43,6 +43,7 @@ from kvmtest.run.job import (  # the single-host job's own rules for results dir
     _load_for_resume,
     _lock_results_dir,
     _remembered_export,
+    index_history,
     new_job,
     print_progress,
     record_host_facts,
@@ -178,7 +179,9 @@ def run_cluster(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
                 run = _Run(cluster, results_dir, job, data, schedules, kcidb,
                            progress or print_progress, run_options or RunOptions(), opts,
                            stop, hurry, sigs, say, joined)
-                return run.execute(resume)
+                summary = run.execute(resume)
+                index_history(results_dir, run_options or RunOptions())
+                return summary
             finally:
                 lock.close()
         finally:

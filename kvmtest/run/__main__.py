@@ -31,6 +31,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--kcidb", type=Path, help="also write KCIDB v5 JSON here")
     ap.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
                     help="label the job (repeatable), recorded in job.tags; --resume keeps them")
+    ap.add_argument("--history", type=Path, metavar="FILE",
+                    help="index the job in this history file (default $KVMTEST_HISTORY or"
+                         " ~/.local/share/kvmtest/history.db)")
+    ap.add_argument("--no-history", action="store_true", help="do not index the job")
     ap.add_argument("--set", default="", help="test set name recorded in the job info")
     ap.add_argument("--job-id", help="job id (default: random)")
     ap.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
@@ -44,7 +48,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                          " journaled in results.jsonl at once); 0: after every test")
     args = ap.parse_args(argv)
     opts = RunOptions(default_timeout=args.timeout, grace=args.grace,
-                      abandon_after=args.abandon_after, snapshot_interval=args.snapshot_interval)
+                      abandon_after=args.abandon_after, snapshot_interval=args.snapshot_interval,
+                      history=not args.no_history, history_path=args.history)
     try:
         tags = parse_tags(args.tag)
         if args.resume:

@@ -298,6 +298,7 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
                           ", ".join(runtime.crashed))
             log.info("job %s %s", job.job_id,
                      f"interrupted ({interrupted})" if interrupted else "finished")
+            index_history(results_dir, options)
     summary = JobSummary(results_dir, store.data, text, interrupted, list(runtime.abandoned),
                          list(runtime.crashed), runtime.fault.message)
     if options.print_summary:
@@ -312,6 +313,23 @@ def record_host_facts(job: JobInfo, hosts: Iterable[str],
     facts = facts if facts is not None else host_facts()
     for host in sorted(hosts):
         job.hosts[host] = dict(facts)
+
+
+def index_history(results_dir: Path, options: RunOptions) -> None:
+    """Import the results directory into the history (``options.history``). Never fails the
+    job: the results directory is the source of truth, a failed import is one warning."""
+    if not options.history:
+        return
+    try:
+        from kvmtest.history import HistoryStore
+
+        with HistoryStore(options.history_path) as history:
+            history.import_dir(results_dir)
+        log.debug("indexed %s in the history %s", results_dir, history.path)
+    except Exception as exc:  # a broken or locked index must not cost the job's exit status
+        logging.getLogger("kvmtest.history").warning(
+            "history: could not index %s (%s: %s); the results are complete, retry with"
+            " 'kvmtest history import %s'", results_dir, type(exc).__name__, exc, results_dir)
 
 
 def _reap_orphans() -> None:

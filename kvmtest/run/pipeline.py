@@ -69,6 +69,8 @@ class RunOptions:
     # results.json/results.xml are rewritten at most this often (each result is journaled at once)
     snapshot_interval: float = SNAPSHOT_INTERVAL
     heartbeat: float = 60.0  # a test running this long gets a RUNNING line, again every period; 0: never
+    history: bool = True  # index the results directory in the history when a run ends
+    history_path: Optional[Path] = None  # the history file; default kvmtest.paths.history_path()
 
 
 @dataclass

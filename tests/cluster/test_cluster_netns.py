@@ -187,6 +187,12 @@ variants:
     assert all(f["kernel"] and f["cpu_model"] for f in data["job"]["hosts"].values())
     assert data["job"]["tags"] == {"kernel": "6.8-rc1"}
     assert by_short(res)["boot"]["accel"] == "tcg" and by_short(res)["host_b"]["accel"] is None
+    from kvmtest.history import HistoryStore  # the coordinator indexed the job (conftest's file)
+
+    with HistoryStore() as history:
+        [got] = history.select(data["job"]["job_id"])
+        assert {r.hostname for r in got.tests} == {"hostA", "hostB"}
+        assert set(got.job.hosts) == {"hostA", "hostB"}
 
 
 KILL_TESTS = """
