@@ -9,13 +9,14 @@ import weakref
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator, List, Optional, TypeVar
 
-from .build import ExactBuilder, FastBuilder, finish
-from .dicts import dicts
-from .emit import ANCHOR_MIN, json_lines, supports
 from .encode import LineEncoder
-from .expand import Leaf, Walker
+from .fast.build import FastBuilder
+from .fast.dicts import dicts
+from .fast.emit import ANCHOR_MIN, json_lines, supports
+from .fast.walk import StackWalker
 from .parser import TreeBuilder
-from .walk import StackWalker
+from .reference.build import ExactBuilder, finish
+from .reference.walk import Leaf, Walker
 
 _T = TypeVar("_T")
 
@@ -85,6 +86,22 @@ def _frozen(items: Iterator[_T]) -> Iterator[_T]:
             gc.unfreeze()
 
 
+# How get_dicts(), json_lines() and json_lines_with_params() expand a tree
+# (``expansion``).  Every way gives the same dicts and lines:
+# tests/config/test_emit.py compares FAST and STACK with REFERENCE.
+FAST = "fast"  # fast.walk.StackWalker + fast.dicts / fast.emit (shared work between leaves)
+STACK = "stack"  # fast.walk.StackWalker + a builder per leaf (fast.build.FastBuilder, or
+# reference.build.ExactBuilder where values read the leaf's own name): suffix, ${name}
+REFERENCE = "reference"  # reference.walk.Walker + builder per leaf: join (also explain())
+
+
+def expansion(tree: TreeBuilder) -> str:
+    """FAST, STACK or REFERENCE: the first of them that handles what ``tree`` uses."""
+    if tree.has_join:
+        return REFERENCE  # (only the recursive walker merges joined leaves)
+    return FAST if supports(tree) else STACK
+
+
 class Parser:
     """Parse config texts, then expand them to dicts with get_dicts()."""
 
@@ -144,13 +161,11 @@ class Parser:
 
     # ------------------------------------------------------------ expansion
 
-    def _walker(self, reference: bool = False, ignore_filters: bool = False) -> Walker:
-        """The walker over the parsed tree: the stack walker (walk.py, the fast one),
-        or the recursive reference walker (expand.py) when asked for
-        (``reference``: the differential tests), for ``explain`` (``ignore_filters``)
-        and for ``join``, which only the reference walker does."""
+    def _walker(self, kind: str, ignore_filters: bool = False) -> Walker:
+        """The walker of expansion ``kind`` (see ``expansion``); ``ignore_filters``
+        (``explain``) needs the reference walker."""
         t = self._tree
-        if reference or ignore_filters or t.has_join:
+        if kind == REFERENCE or ignore_filters:
             return Walker(t.node, t.table.longs, self.defaults, self.expand_defaults,
                           ignore_filters=ignore_filters)
         return StackWalker(t.node, t.table.longs, self.defaults, self.expand_defaults,
@@ -173,19 +188,19 @@ class Parser:
         names, longs = t.table.names, t.table.longs
         suffixed = t.has_suffix
         drop = drop and suffixed  # without suffixes flattening changes nothing
-        if supports(t):
+        kind = expansion(t)
+        if kind == FAST:
             yield from dicts(t, self.defaults, self.expand_defaults, maps)
             return
         exact = ExactBuilder(names, longs, suffixed)
-        walker = self._walker()
-        leaves = walker.leaves()  # prepares the tree
+        leaves = self._walker(kind).leaves()  # prepares the tree
         fast = None
-        if not t.reserved_refs:  # (see build.needs_exact)
+        if not t.reserved_refs:  # (see reference.build.needs_exact)
             fast = FastBuilder(names, longs, suffixed, set(t.postfix_keys))
         for leaf in leaves:
             if fast is not None and type(leaf) is Leaf:
                 d = fast.build(leaf, maps)
-            else:
+            else:  # (join results, and leaves whose values read their own name)
                 d = exact.build(leaf)
                 if not maps:
                     d.pop("_name_map_file", None)
@@ -217,7 +232,7 @@ class Parser:
         ensure_ascii=False) + "\\n"`` per dict; see ``emit`` for how.
         """
         t = self._tree
-        if not supports(t):
+        if expansion(t) != FAST:
             enc = LineEncoder().encode
             return (enc(d) for d in self.get_dicts(maps=False))
         self._first_get = False
@@ -230,11 +245,11 @@ class Parser:
         print the rest (a dry run) without building every dict.
         """
         t = self._tree
-        if not supports(t):
+        if expansion(t) != FAST:
             enc = LineEncoder().encode
             return ((enc(d), d) for d in self.get_dicts(maps=False))
         self._first_get = False
-        from .view import json_lines_with_params  # (the dry run only)
+        from .fast.view import json_lines_with_params  # (the dry run only)
 
         return _frozen(json_lines_with_params(t, self.defaults, self.expand_defaults))
 
@@ -252,7 +267,7 @@ class Parser:
         rx = re.compile(pattern)
         t = self._tree
         longs, names = t.table.longs, t.table.names
-        for leaf in self._walker(ignore_filters=True).leaves():
+        for leaf in self._walker(REFERENCE, ignore_filters=True).leaves():
             if not isinstance(leaf, Leaf):
                 continue  # join results are merged dicts, not single leaves
             name = ".".join([longs[i] for i in leaf.ctx])

@@ -1,7 +1,7 @@
 # ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
 """The fast JSON path (stack walker, replay memo, structural emitter) against the plain one.
 
-The plain path is the recursive ``expand.Walker`` with ``build.ExactBuilder``
+The plain path is the recursive ``reference.walk.Walker`` with ``reference.build.ExactBuilder``
 (replays every op of every leaf on a fresh dict) and ``json.dumps``: slow and
 simple.  The fast path must give the same bytes for any config, wherever the
 anchors fall, so the anchor threshold is varied too.
@@ -18,10 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kvmtest.config import Parser, ParserError
-from kvmtest.config.build import ExactBuilder, finish
-from kvmtest.config.dicts import dicts
-from kvmtest.config.emit import json_lines, supports
-from kvmtest.config.walk import StackWalker
+from kvmtest.config.api import REFERENCE
+from kvmtest.config.fast.dicts import dicts
+from kvmtest.config.fast.emit import json_lines, supports
+from kvmtest.config.fast.walk import StackWalker
+from kvmtest.config.reference.build import ExactBuilder, finish
 
 from .cases import CASES
 from .gen import random_config
@@ -41,7 +42,7 @@ def canonical(d: dict) -> str:
 def plain_lines(p: Parser, limit: int = MAX_DICTS) -> list:
     t = p._tree
     exact = ExactBuilder(t.table.names, t.table.longs, t.has_suffix)
-    leaves = p._walker(reference=True).leaves()
+    leaves = p._walker(REFERENCE).leaves()
     return [canonical(finish(exact.build(leaf), t.has_suffix))
             for leaf in itertools.islice(leaves, limit)]
 
@@ -56,7 +57,7 @@ def fast_lines(p: Parser, anchor_min: int, limit: int = MAX_DICTS) -> list:
 def plain_dicts(p: Parser, limit: int = MAX_DICTS) -> list:
     t = p._tree
     exact = ExactBuilder(t.table.names, t.table.longs, t.has_suffix)
-    leaves = p._walker(reference=True).leaves()
+    leaves = p._walker(REFERENCE).leaves()
     return [finish(exact.build(leaf), t.has_suffix) for leaf in itertools.islice(leaves, limit)]
 
 
@@ -275,7 +276,7 @@ def test_random_matrices_same_bytes_and_replay():
         # map-file keys and key order included
         exact = ExactBuilder(t.table.names, t.table.longs, t.has_suffix)
         plain = [finish(exact.build(leaf), t.has_suffix)
-                 for leaf in itertools.islice(p._walker(reference=True).leaves(), MAX_DICTS)]
+                 for leaf in itertools.islice(p._walker(REFERENCE).leaves(), MAX_DICTS)]
         fast = list(itertools.islice(p.get_dicts(), MAX_DICTS))
         assert fast == plain and [list(d) for d in fast] == [list(d) for d in plain], text
         ran += 1

@@ -10,7 +10,8 @@ import types
 import pytest
 
 from kvmtest.config import MissingIncludeError, Parser, ParserError
-from kvmtest.config.build import ExactBuilder
+from kvmtest.config.api import expansion
+from kvmtest.config.reference.build import ExactBuilder
 
 from .cases import CASES, ERRORS
 
@@ -49,9 +50,9 @@ def test_exact_builder_agrees(tmp_path, name):
     p = parse_case(tmp_path, CASES[name])
     t = p._tree
     exact = ExactBuilder(t.table.names, t.table.longs, True)
-    from kvmtest.config.build import finish
+    from kvmtest.config.reference.build import finish
 
-    got = [finish(exact.build(leaf), True) for leaf in p._walker().leaves()]
+    got = [finish(exact.build(leaf), True) for leaf in p._walker(expansion(p._tree)).leaves()]
     assert got == EXPECTED[name]
 
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kvmtest.config import Parser, ParserError
-from kvmtest.config.build import needs_exact
+from kvmtest.config.reference.build import needs_exact
 
 from .gen import random_config
 

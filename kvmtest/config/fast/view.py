@@ -13,8 +13,8 @@ from .emit import _MISSING, ANCHOR_MIN, JsonEmitter
 from .walk import StackWalker
 
 if TYPE_CHECKING:
-    from .expand import Leaf
-    from .parser import TreeBuilder
+    from ..parser import TreeBuilder
+    from ..reference.walk import Leaf
 
 
 def json_lines_with_params(tree: TreeBuilder, defaults: bool, expand_defaults: List[str]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterator, List, Optional, Set, Tuple
 
-from .tree import (
+from ..tree import (
     COND,
     DROP,
     FAIL,

@@ -27,15 +27,15 @@ from bisect import bisect
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Dict, Iterator, List, Optional
 
-from .ops import apply_op, postfix_parse, regex_for, substitute
+from ..ops import apply_op, postfix_parse, regex_for, substitute
+from ..tree import RESERVED, Node, Op
 from .steps import REGEX_OPS as _REGEX_OPS
 from .steps import Base, Comp, compile_steps, concat, node_conds, pending_conds, supports
-from .tree import RESERVED, Node, Op
 from .walk import ANCHOR_FANOUT, Frame, StackWalker
 
 if TYPE_CHECKING:
-    from .expand import Leaf
-    from .parser import TreeBuilder
+    from ..parser import TreeBuilder
+    from ..reference.walk import Leaf
 
 ANCHOR_MIN = 1 << 16  # an anchor has at least this many leaf paths below (before filters)
 _MAX_STATES = 64

@@ -1,102 +1,19 @@
 # ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
-"""Turning walk leaves into dicts."""
+"""The memoizing leaf builder: compiled per-node steps, shared prefix states.
+
+For leaves with no anchor above them (``dicts.dicts``) and for trees the
+emitters do not support (``suffix``: ``api.Parser``).  Checked against
+``reference.build.ExactBuilder`` by tests/config/test_emit.py.
+"""
 
 from __future__ import annotations
 
-import re
-from typing import Iterator, List, Optional, Union
+from typing import List, Optional
 
-from .errors import ParserError
-from .expand import JoinedLeaf, JoinPart, Leaf
-from .ops import apply_op, drop_suffixes, postfix_parse
+from ..ops import apply_op, postfix_parse
+from ..reference.walk import Leaf
+from ..tree import FileMap, Node
 from .steps import compile_steps, concat, node_conds
-from .tree import RESERVED, SUBST_RE, FileMap, Node, Op
-
-
-def leaf_ops(path: List[object], unpacked: set) -> Iterator[object]:
-    """The leaf's op sequence: deepest node first, unpacked conditions in place."""
-    for node in reversed(path):
-        yield from _items(node.content, unpacked)
-
-
-def _items(items: list, unpacked: set) -> Iterator[object]:
-    for it in items:
-        if it.is_filter:
-            if it.uid in unpacked and it.content:
-                yield from _items(it.content, unpacked)
-        else:
-            yield it
-
-
-def mk_name(n1: str, n2: str) -> str:
-    """avocado-vt's name for two dicts merged by ``join``."""
-    same = [a == b for a, b in zip(n1, n2)]
-    if False not in same:  # avocado-vt fails here too (ValueError)
-        raise ParserError("join: cannot merge names %r and %r" % (n1, n2))
-    common = n1[: same.index(False)]
-    cp = ".".join(common.split(".")[:-1])
-    p1 = re.sub("^" + cp, "", n1)
-    p2 = re.sub("^" + cp, "", n2)
-    return cp + p1 + p2 if cp else p1 + "." + p2
-
-
-class ExactBuilder:
-    """Replays every op of a leaf on a fresh dict (simple, always exact)."""
-
-    def __init__(self, names: List[str], longs: List[str], suffixed: bool) -> None:
-        self.names = names
-        self.longs = longs
-        self.suffixed = suffixed
-
-    def build(self, leaf: Union[Leaf, JoinedLeaf, JoinPart]) -> dict:
-        if isinstance(leaf, JoinedLeaf):
-            d1 = self.build(leaf.left)
-            d2 = self.build(leaf.right)
-            d = d1.copy()
-            d.update(d2)
-            d["name"] = mk_name(d1["name"], d2["name"])
-            d["shortname"] = mk_name(d1["shortname"], d2["shortname"])
-            return d
-        if isinstance(leaf, JoinPart) and isinstance(leaf.path, JoinedLeaf):
-            return self.build(leaf.path)
-        longs = self.longs
-        names = self.names
-        d = {
-            "name": ".".join([longs[i] for i in leaf.ctx]),
-            "dep": leaf.dep,
-            "shortname": ".".join([names[i] for i in leaf.shortname]),
-        }
-        suffixed = self.suffixed
-        for op in leaf_ops(leaf.path, leaf.unpacked):
-            apply_op(op, d, suffixed)
-        postfix_parse(d)
-        return d
-
-
-def needs_exact(root: Node) -> bool:
-    """True if some value substitutes a reserved key (``${name}`` ...).
-
-    Those see the leaf's own name/maps while ops run, which the memoizing
-    builder does not keep in its shared states.
-    """
-    seen = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.uid in seen:
-            continue
-        seen.add(node.uid)
-        items = list(node.content)
-        while items:
-            it = items.pop()
-            if it.is_filter:
-                items.extend(it.content)
-            elif type(it) is Op and it.dollar:
-                if any(m.group(1) in RESERVED for m in SUBST_RE.finditer(it.value)):
-                    return True
-        stack.extend(node.children)
-    return False
-
 
 _PREFIX_DEPTH = 3  # application-order prefixes whose states are kept
 _MAX_STATES = 64
@@ -271,8 +188,4 @@ class FastBuilder:
         return d
 
 
-def finish(d: dict, drop: bool) -> dict:
-    return drop_suffixes(d) if drop else d
-
-
-__all__ = ["ExactBuilder", "Leaf", "finish", "leaf_ops", "mk_name"]
+__all__ = ["FastBuilder"]

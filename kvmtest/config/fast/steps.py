@@ -10,8 +10,8 @@ from __future__ import annotations
 from itertools import count
 from typing import Dict, Optional
 
-from .ops import regex_for
-from .tree import COND, NOTCOND, RESERVED, SUBST_RE, FileMap, Op, PreDict
+from ..ops import regex_for
+from ..tree import COND, NOTCOND, RESERVED, SUBST_RE, FileMap, Op, PreDict
 
 REGEX_OPS = ("?=", "?+=", "?<=", "del")
 _serial = count(1)

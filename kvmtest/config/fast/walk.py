@@ -1,10 +1,10 @@
-"""The variant walk without nested generators (same leaves, same order as expand.Walker).
+"""The variant walk without nested generators (same leaves, same order as reference.walk.Walker).
 
-``expand.Walker`` recurses with one generator per tree level, so every leaf
+``reference.walk.Walker`` recurses with one generator per tree level, so every leaf
 is passed up through ~50 generator frames.  This walker keeps an explicit
 stack of ``Frame`` records and yields each leaf once.  It covers the common
 case only: no ``join`` in the tree and filters honoured (not explain mode);
-``api.Parser`` falls back to ``expand.Walker`` otherwise.
+``api.Parser`` falls back to ``reference.walk.Walker`` otherwise.
 
 With ``anchor_min`` set, frames also carry an anchor (the deepest frame
 above with at least that many leaf paths below and ``anchor_fanout``
@@ -19,7 +19,7 @@ combination.  Recordings are bounded (``_MAX_RECORDS`` tuples).
 
 Dead subtrees are cut by the hoisted checks (``tree.prepare``) and the doom
 check (``_doomed``); below the anchors a dead subtree replays as an empty
-record.  ``expand.Walker``'s memo of dead subtrees is not used here: after
+record.  ``reference.walk.Walker``'s memo of dead subtrees is not used here: after
 those checks it hit in 1% of lookups on the tp-qemu corpus and cost more than
 it saved.
 """
@@ -28,8 +28,8 @@ from __future__ import annotations
 
 from typing import Dict, Iterator, List, Optional
 
-from .expand import Leaf, Walker, hoisted_fail
-from .tree import ONLY, Node, impossible, prepare, project
+from ..reference.walk import Leaf, Walker, hoisted_fail
+from ..tree import ONLY, Node, impossible, prepare, project
 
 _MAX_RECORDS = 300000  # bounds the replay memo's memory (one small tuple per frame)
 _DOOM_MIN = 256  # nodes with at least this many leaf paths below get the doom check
@@ -168,7 +168,7 @@ class StackWalker(Walker):
     def _replay_key(self, node: Node, ctx: tuple, ctx_set: frozenset,
                     keep: tuple) -> tuple:
         """What a subtree's walk depends on: its node, the pending filters and
-        the context labels any filter in it can test (see ``expand.Walker._dead_key``)."""
+        the context labels any filter in it can test (see ``reference.walk.Walker._dead_key``)."""
         rkey = (node.uid, keep)  # (filters hash by identity: as good as their uids)
         extra = self._rel.get(rkey)
         rel = node.su

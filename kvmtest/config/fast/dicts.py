@@ -25,16 +25,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator, List
 
+from ..ops import apply_op, postfix_parse, regex_for, substitute
+from ..reference.walk import Leaf
+from ..tree import RESERVED, FileMap, Node
 from .build import FastBuilder
 from .emit import ANCHOR_MIN, JsonEmitter, _Overlay
-from .expand import Leaf
-from .ops import apply_op, postfix_parse, regex_for, substitute
 from .steps import REGEX_OPS, Comp, compile_steps, node_conds
-from .tree import RESERVED, FileMap, Node
 from .walk import ANCHOR_FANOUT, Frame, StackWalker
 
 if TYPE_CHECKING:
-    from .parser import TreeBuilder
+    from ..parser import TreeBuilder
 
 _NO_MAPS: tuple = ({}, {})
 _NO_STEPS: list = []
