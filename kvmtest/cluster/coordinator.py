@@ -43,6 +43,7 @@ from kvmtest.run.job import (  # the single-host job's own rules for results dir
     _load_for_resume,
     _lock_results_dir,
     _remembered_export,
+    history_file,
     index_history,
     new_job,
     print_progress,
@@ -266,7 +267,7 @@ class _Run:
         self.unpack_lock = threading.Lock()
         # the job's own writers: results.json (+ its journal), results.xml, KCIDB if asked,
         # report.html
-        self.store = ResultsStore(data, job_writers(results_dir, kcidb),
+        self.store = ResultsStore(data, job_writers(results_dir, kcidb, history_file(options)),
                                   options.snapshot_interval)
 
     # --- the run ---------------------------------------------------------------------------

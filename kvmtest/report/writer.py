@@ -19,25 +19,39 @@ log = logging.getLogger("kvmtest.report")
 
 class ReportWriter(ResultWriter):
     """``<results dir>/report.html``, written once per run in ``close`` (never during it:
-    rendering is O(tests), snapshots must stay cheap)."""
+    rendering is O(tests), snapshots must stay cheap). ``history``: the history file whose
+    runs give the failures their history strips (used only when it exists)."""
 
     name = "report"
 
-    def __init__(self, results_dir: Union[str, Path]) -> None:
+    def __init__(self, results_dir: Union[str, Path], history: Optional[Path] = None) -> None:
         self.results_dir = Path(results_dir)
+        self.history = history
 
     def close(self, data: ResultsFile) -> None:
+        out = self.results_dir / REPORT_HTML
         try:
+            from kvmtest.report.history import open_history, store_runs, strips
             from kvmtest.report.render import write_report
 
-            write_report(data, self.results_dir / REPORT_HTML, results_dir=self.results_dir)
+            try:
+                with open_history(self.history) as store:
+                    write_report(data, out, results_dir=self.results_dir,
+                                 history=strips(store_runs(store), data) if store else None)
+                return
+            except Exception as exc:  # a locked or broken history: the report without it
+                if self.history is None:
+                    raise
+                log.warning("report: with the history %s it failed (%s); written without it",
+                            self.history, exc)
+            write_report(data, out, results_dir=self.results_dir)
         except Exception as exc:  # never fails the job: the report can be rewritten later
             log.warning("could not write %s: %s (write it later with: kvmtest report %s)",
-                        self.results_dir / REPORT_HTML, exc, self.results_dir)
+                        out, exc, self.results_dir)
 
 
-def job_writers(results_dir: Union[str, Path],
-                kcidb: Optional[Union[str, Path]] = None) -> List[ResultWriter]:
+def job_writers(results_dir: Union[str, Path], kcidb: Optional[Union[str, Path]] = None,
+                history: Optional[Path] = None) -> List[ResultWriter]:
     """What a job writes: ``default_writers`` (results.json, results.xml, KCIDB if asked),
-    then report.html (last: it reads what the others recorded)."""
-    return [*default_writers(results_dir, kcidb), ReportWriter(results_dir)]
+    then report.html (last: it reads what the others recorded), with strips from ``history``."""
+    return [*default_writers(results_dir, kcidb), ReportWriter(results_dir, history)]

@@ -217,7 +217,7 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
         for stale in results_dir.glob(".*.tmp"):  # half-written by a run that was killed
             stale.unlink(missing_ok=True)
         if writers is None:
-            writers = job_writers(results_dir, kcidb)
+            writers = job_writers(results_dir, kcidb, history_file(options))
         store = ResultsStore(data, writers, options.snapshot_interval)
         return _run_locked(results_dir, job, store, schedules, resume, progress, options,
                            backend or default_backend(), stop or threading.Event(), dep_warnings)
@@ -313,6 +313,16 @@ def record_host_facts(job: JobInfo, hosts: Iterable[str],
     facts = facts if facts is not None else host_facts()
     for host in sorted(hosts):
         job.hosts[host] = dict(facts)
+
+
+def history_file(options: RunOptions) -> Optional[Path]:
+    """The history file the job indexes itself into (None with ``history=False``); its
+    report.html draws the failures' history strips from it."""
+    if not options.history:
+        return None
+    from kvmtest.paths import history_path
+
+    return options.history_path or history_path()
 
 
 def index_history(results_dir: Path, options: RunOptions) -> None:

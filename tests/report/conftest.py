@@ -40,13 +40,14 @@ def report_job(tmp_path_factory):
 @pytest.fixture(scope="session")
 def two_jobs(tmp_path_factory):
     """base: a PASS, b FAIL, c PASS, gone PASS, slow 0.1 s; dev: a FAIL (regression), b PASS
-    (fix), c PASS, added PASS (new), slow 1.6 s (slower)."""
+    (fix), c PASS, added PASS (new), slow 1.6 s (slower). Tagged role=base / role=dev."""
     root = tmp_path_factory.mktemp("cmp")
 
     def job(name, a, b, last, slow):
         run_job([queue("q1", cmd("s.a", a), cmd("s.b", b), cmd("s.c", "true"), cmd(last, "true"),
                        sleep("s.slow", slow))],
-                root / name, new_job(name, ["test"]), progress=lambda ev: None, options=OPTIONS)
+                root / name, new_job(name, ["test"]), progress=lambda ev: None, options=OPTIONS,
+                tags={"role": name})
         return root / name
 
     return job("base", "true", "false", "s.gone", 0.1), job("dev", "false", "true", "s.added", 1.6)

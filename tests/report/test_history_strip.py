@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
 from kvmtest.report import render_report
 from kvmtest.report.history import PastRun, strip, strips
 from kvmtest.results import load_results
+from kvmtest.run import new_job, run_job
+from tests.report.conftest import OPTIONS
 from tests.report.dom import parse
+from tests.run.helpers import cmd, queue
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def runs_of(*dirs):
@@ -36,3 +46,57 @@ def test_no_strip_without_history():
     assert strip([PastRun("j", "FAIL", 1.0, 2.0)]) is None  # one run: nothing to show
     two = strip([PastRun("j1", "PASS", 1.0, 2.0), PastRun("j2", "FAIL", 5.0, 2.0)])
     assert two is not None and two.count("<rect") == 2 and "spark" not in two
+
+
+def _history(tmp_path, *dirs):
+    from kvmtest.history import HistoryStore
+
+    path = tmp_path / "history.db"
+    with HistoryStore(path) as store:
+        for d in dirs:
+            store.import_dir(d)
+    return path
+
+
+def _report(*args, cwd):
+    return subprocess.run([sys.executable, str(REPO / "run.py"), "report", *map(str, args)],
+                          capture_output=True, text=True, timeout=60, cwd=cwd)
+
+
+def test_cli_baseline_by_job_id_or_tags_and_strips_from_the_history(two_jobs, tmp_path):
+    base, dev = two_jobs
+    history = _history(tmp_path, base, dev)
+    base_id = load_results(base).job.job_id
+    for spec in (base_id, base_id[:6], "role=base"):
+        out = tmp_path / f"r-{spec.replace('=', '_')}.html"
+        res = _report(dev, "--history", history, "--baseline", spec, "-o", out, cwd=tmp_path)
+        assert res.returncode == 0, res.stderr
+        doc = parse(out.read_text())
+        verdicts = [t.attrs["data-verdict"] for t in doc.by_id("comparison").find_all("table")
+                    if "data-verdict" in t.attrs]
+        assert verdicts == ["regression", "new", "removed", "fix"], spec
+        (cell,) = doc.find_all("td", "history")  # test a: PASS on base, FAIL here
+        assert [sq.attrs["class"] for sq in cell.find_all("rect")] == ["s0", "s1"]
+    res = _report(dev, "--history", history, "--baseline", "role=nobody", cwd=tmp_path)
+    assert res.returncode == 2 and "no job in the history" in res.stderr, res.stderr
+    res = _report(dev, "--history", tmp_path / "none.db", cwd=tmp_path)
+    assert res.returncode == 2 and "no such file" in res.stderr, res.stderr
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_a_job_draws_strips_from_its_history_at_its_end(two_jobs, tmp_path):
+    """The job's own report: the history it indexes into gives its failures their strips."""
+    base, _ = two_jobs
+    history = _history(tmp_path, base, base)
+    results = tmp_path / "again"
+    run_job([queue("q1", cmd("s.a", "false"), cmd("s.c", "true"))], results,
+            new_job("again", ["test"]), progress=lambda ev: None,
+            options=replace(OPTIONS, history_path=history))
+    doc = parse((results / "report.html").read_text())
+    (cell,) = doc.find_all("td", "history")
+    assert [sq.attrs["class"] for sq in cell.find_all("rect")] == ["s0", "s1"]
+    # and without a history file there is no strip, and no history file is made
+    results2 = tmp_path / "again2"
+    run_job([queue("q1", cmd("s.a", "false"))], results2, new_job("again2", ["test"]),
+            progress=lambda ev: None, options=replace(OPTIONS, history=False))
+    assert parse((results2 / "report.html").read_text()).find_all("td", "history") == []
