@@ -7,6 +7,10 @@ the HTML report renders its ``Comparison``)::
     c = compare([load_results("results/base")], [load_results("results/dev")])
     c.regressed, c.counts(), [row.shortname for row in c.rows("regression")]
 
+``kvmtest.compare.sides`` turns what a user names into ``ResultsFile`` lists (results
+directories, or job ids and tag selections of the history) and asks the history which
+tests are flaky on the baseline (``flaky_on_base``) and how durations vary.
+
 Tests are matched by ``shortname`` (the name without host and queue), so runs on other
 hosts or queues compare. Each side may hold several jobs (several runs of a test): every
 run's latest attempt counts, on any host.
@@ -84,11 +88,13 @@ from kvmtest.compare.core import (
     compare,
     run_kind,
 )
+from kvmtest.compare.sides import SideError, flaky_on_base, load_side, open_history
 from kvmtest.compare.stats import fisher_greater
 
 __all__ = [
     "FASTER", "FIX", "FLAKY", "HIGHER", "IMPROVEMENT", "INFRA", "INFRA_CLASSES", "LOWER", "NEW",
     "NOT_COMPARABLE", "REGRESSION", "REMOVED", "SLOWER", "STILL_FAILING", "SUSPECTED",
-    "UNCHANGED", "VERDICTS", "Comparison", "DurationRow", "MetricRow", "SideRuns", "TestRow",
-    "compare", "fisher_greater", "run_kind",
+    "UNCHANGED", "VERDICTS", "Comparison", "DurationRow", "MetricRow", "SideError", "SideRuns",
+    "TestRow", "compare", "fisher_greater", "flaky_on_base", "load_side", "open_history",
+    "run_kind",
 ]

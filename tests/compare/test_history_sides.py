@@ -1,0 +1,118 @@
+"""`kvmtest compare` with the history: job ids, tag selections, flaky-on-baseline demotion.
+
+Real jobs (docs/examples/compare.cfg, host-only tests) run through ./run.py with --tag and
+--history, as a user runs them; the comparison then reads them back from the index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kvmtest.exitcodes import BAD_INPUT, OK, TESTS_FAILED
+
+ROOT = Path(__file__).resolve().parents[2]
+CFG = str(ROOT / "docs" / "examples" / "compare.cfg")
+
+
+def run_py(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("KVMTEST_HISTORY", None)  # every command here names its history
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+def job(history: Path, results: Path, test_set: str, kernel: str, *extra: str) -> str:
+    res = run_py("-c", CFG, "--set", test_set, "--tag", f"kernel={kernel}", "--results",
+                 str(results), "--history", str(history), *extra)
+    assert res.returncode in (OK, TESTS_FAILED), res.stderr
+    return json.loads((results / "results.json").read_text())["job_id"]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """kernel 6.1: three baseline runs, `steady` failing in the second (flaky there);
+    kernel 6.2: the dev run (feature breaks, legacy fixed, bench 20 % slower), and a second
+    dev run where only `steady` ran, and failed."""
+    d = tmp_path_factory.mktemp("lab")
+    h = d / "history.db"
+    ids = [job(h, d / "b1", "baseline", "6.1"),
+           job(h, d / "b2", "baseline", "6.1", "--only", "steady", "-p", "host_cmd=false"),
+           job(h, d / "b3", "baseline", "6.1"),
+           job(h, d / "d1", "dev", "6.2"),
+           job(h, d / "d2", "dev", "6.2", "--only", "steady", "-p", "host_cmd=false")]
+    return d, h, ids
+
+
+def compare_json(*args: str):
+    res = run_py("compare", *args, "--format", "json")
+    doc = json.loads(res.stdout) if res.stdout.strip() else None
+    return res, doc
+
+
+def verdicts(doc):
+    return {t["shortname"]: t["verdict"] for t in doc["tests"]}
+
+
+def test_tag_selections_pick_every_run_so_tagged(lab):
+    d, h, ids = lab
+    res, doc = compare_json("kernel=6.1", "kernel=6.2", "--history", str(h))
+    assert res.returncode == TESTS_FAILED, res.stderr
+    assert doc["base_jobs"] == ids[:3] and doc["dev_jobs"] == ids[3:]
+    assert verdicts(doc) == {"feature": "regression", "legacy": "fix", "steady": "flaky",
+                             "bench": "unchanged"}
+    steady = next(t for t in doc["tests"] if t["shortname"] == "steady")
+    assert (steady["base"]["passed"], steady["base"]["failed"]) == (2, 1)
+    [bw] = doc["metrics"]
+    assert (len(bw["base"]), len(bw["dev"])) == (6, 3)  # two base runs of bench, 3 samples each
+    assert bw["significant"] and bw["verdict"] == "regression"
+
+
+def test_job_ids_and_prefixes(lab):
+    d, h, ids = lab
+    res, doc = compare_json(ids[0], ids[3][:6], "--history", str(h))
+    assert res.returncode == TESTS_FAILED, res.stderr
+    assert doc["base_jobs"] == [ids[0]] and doc["dev_jobs"] == [ids[3]]
+    assert verdicts(doc)["feature"] == "regression"
+    # a directory and a job id mix on one side
+    res, doc = compare_json(str(d / "b1"), str(d / "d1"), "--base", ids[2], "--history", str(h))
+    assert doc["base_jobs"] == [ids[0], ids[2]]
+
+
+def test_flaky_in_the_history_demotes_a_regression(lab):
+    """b3 passed `steady`, d2 failed it: a regression, unless the history knows `steady`
+    flips on the baseline's own tags (kernel=6.1: P F P)."""
+    d, h, ids = lab
+    res, doc = compare_json(str(d / "b3"), str(d / "d2"), "--history", str(h))
+    assert res.returncode == OK, res.stdout
+    assert verdicts(doc) == {"steady": "flaky", "feature": "removed", "legacy": "removed",
+                             "bench": "removed"}
+    steady = next(t for t in doc["tests"] if t["shortname"] == "steady")
+    assert steady["flaky_on_base"]
+    assert "flaky on base (history)" in steady["evidence"]
+    res, doc = compare_json(str(d / "b3"), str(d / "d2"), "--no-history")
+    assert res.returncode == TESTS_FAILED and verdicts(doc)["steady"] == "regression"
+
+
+def test_history_mistakes_are_bad_input(lab, tmp_path):
+    d, h, ids = lab
+    res = run_py("compare", "kernel=9.9", ids[3], "--history", str(h))
+    assert res.returncode == BAD_INPUT
+    assert "kernel=9.9: not a results directory (no results.json), and no job of the history" \
+        in res.stderr
+    res = run_py("compare", "not/a/dir", ids[3], "--history", str(h))
+    assert res.returncode == BAD_INPUT and "nor a job id or tag selection" in res.stderr
+    missing = tmp_path / "none.db"
+    res = run_py("compare", ids[0], ids[3], "--history", str(missing))
+    assert res.returncode == BAD_INPUT and f"no history file {missing}" in res.stderr
+    assert not missing.exists()  # looking does not create one
+    res = run_py("compare", ids[0], ids[3], "--no-history")
+    assert res.returncode == BAD_INPUT and "there is no history to look it up in" in res.stderr
+    assert run_py("compare", ids[0], ids[3], "--history", str(h),
+                  "--no-history").returncode == BAD_INPUT
+    assert "Traceback" not in res.stderr
