@@ -23,7 +23,7 @@ Library API (stable names; ``kvmtest compare``, the report and ``assign = auto``
     ``.types(shortnames) -> {shortname: type}``: the test type plan.json gave it.
     ``.test_history(shortname, last=20, tags=None) -> [Run]``: its latest attempt per job.
     ``.flaky(last=10, tags=None, test_set=None, min_flips=1) -> [Flaky]``: tests with mixed
-    pass/fail among the last runs of one set and one exact tag set (store.HistoryStore.flaky).
+    pass/fail in the last ``last`` jobs of one set and one exact tag set (HistoryStore.flaky).
 
 ``parse_selection(text) -> {key: value}``; ``HistoryError`` (unusable file, ambiguous id).
 """

@@ -44,9 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="recreate the index from these results directories only")
     p.add_argument("dirs", nargs="+", metavar="DIR")
     p = sub.add_parser("flaky", parents=[common, fmt, sel],
-                       help="tests with mixed pass/fail among the last runs of the same tags")
+                       help="tests with mixed pass/fail in the last jobs with the same tags")
     p.add_argument("--last", type=int, default=FLAKY_LAST, metavar="N",
-                   help=f"runs looked at per test and tag set (default {FLAKY_LAST})")
+                   help=f"jobs looked at per set and tag set (default {FLAKY_LAST})")
     p.add_argument("--min-flips", type=int, default=FLAKY_MIN_FLIPS, metavar="N",
                    help="pass<->fail changes needed (default 1: any mix; Allure TestOps uses 3)")
     p = sub.add_parser("show", parents=[common, fmt], help="one test's result in each job")

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: result_by_test covers durations (status, duration)
 BUSY_TIMEOUT = 60.0  # seconds a writer waits for another one (an import takes well under 1 s)
 
 SCHEMA = """
@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS result(
     logdir TEXT, accel TEXT, addresses TEXT,
     latest INTEGER,                         -- 1: in tests[], 0: a superseded attempt
     PRIMARY KEY(job_id, test_id, attempt));
-CREATE INDEX IF NOT EXISTS result_by_test ON result(shortname, start);
+CREATE INDEX IF NOT EXISTS result_by_test ON result(shortname, start, status, duration);
 CREATE TABLE IF NOT EXISTS metric(
     job_id TEXT, test_id TEXT, attempt INTEGER, seq INTEGER,
     name TEXT, value REAL, unit TEXT, better TEXT CHECK(better IN ('higher', 'lower')),

@@ -84,7 +84,7 @@ class Run:
 
 @dataclass
 class Flaky:
-    """A test with mixed results among the last runs of one set and tag set."""
+    """A test with mixed results in the last jobs of one set and tag set."""
 
     shortname: str
     set: str
@@ -224,7 +224,7 @@ class HistoryStore:
                 " FROM result WHERE job_id = ? ORDER BY latest DESC, seq", (job_id,)):
             res = TestResult(id=r[0], name=r[1], shortname=r[2], status=r[3], hostname=r[4],
                              queue=r[5], start=r[6], end=r[7], fail_reason=r[8], fail_class=r[9],
-                             logdir=r[10], addresses=[Address.from_json(a) for a in json.loads(r[11])],
+                             logdir=r[10], addresses=_addresses(r[11]),
                              attempt=r[12], accel=r[13], metrics=metrics.get((r[0], r[12]), []))
             (data.tests if r[14] else data.superseded).append(res)
         return data
@@ -237,15 +237,12 @@ class HistoryStore:
         out: Dict[str, List[float]] = {}
         if last <= 0:
             return out
-        for chunk in _chunks(list(dict.fromkeys(shortnames))):
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                "SELECT shortname, duration FROM (SELECT shortname, duration, start,"
-                " ROW_NUMBER() OVER (PARTITION BY shortname ORDER BY start DESC) AS rn"
-                f" FROM result WHERE shortname IN ({marks}) AND status IN (?, ?, ?))"
-                " WHERE rn <= ? ORDER BY shortname, start", (*chunk, *COUNTED, last))
-            for short, seconds in rows:
-                out.setdefault(short, []).append(seconds)
+        sql = ("SELECT duration FROM result INDEXED BY result_by_test WHERE shortname = ?"
+               " AND status IN (?, ?, ?) ORDER BY start DESC LIMIT ?")
+        for short in dict.fromkeys(shortnames):  # one short index range each: O(tests x last)
+            seen = [r[0] for r in self.conn.execute(sql, (short, *COUNTED, last))]
+            if seen:
+                out[short] = seen[::-1]
         return out
 
     def types(self, shortnames: Iterable[str]) -> Dict[str, str]:
@@ -277,32 +274,37 @@ class HistoryStore:
 
     def flaky(self, last: int = FLAKY_LAST, tags: Optional[Dict[str, str]] = None,
               test_set: Optional[str] = None, min_flips: int = FLAKY_MIN_FLIPS) -> List[Flaky]:
-        """Tests whose last ``last`` comparable runs of one set and one tag set (jobs with
-        exactly the same tags run the same thing) are mixed: at least ``min_flips`` changes
-        between pass and fail, oldest to newest. 1 (the default) means any mix; Allure TestOps
-        calls a test unstable at 3 flips in 10 runs. A FAIL, a test ERROR or a timeout is a
-        fail; SKIP, a stopped test and infrastructure errors (INFRA_CLASSES) are not counted.
-        ``tags``/``test_set`` narrow the jobs looked at."""
+        """Tests with mixed results in the last ``last`` jobs (runs) of one set and one tag set
+        (jobs with exactly the same tags run the same thing): at least ``min_flips`` changes
+        between pass and fail, oldest job to newest. 1 (the default) means any mix; Allure
+        TestOps calls a test unstable at 3 flips in 10 launches. A FAIL, a test ERROR or a
+        timeout is a fail; SKIP, a stopped test and infrastructure errors (INFRA_CLASSES) are
+        not counted. ``tags``/``test_set`` narrow the jobs looked at. The cost grows with
+        ``last`` x tag sets x tests, not with the size of the history."""
         where, args = _job_filter(tags, test_set)
         infra = ",".join("?" * len(INFRA_CLASSES))
         sql = f"""
-        WITH r AS (
-            SELECT res.shortname, j.test_set, j.tags_key, res.job_id, res.start,
-                   CASE WHEN res.status = 'PASS' THEN 'P' ELSE 'F' END AS outcome,
-                   ROW_NUMBER() OVER (PARTITION BY j.test_set, j.tags_key, res.shortname
-                                      ORDER BY res.start DESC) AS rn
-            FROM result res JOIN job j ON j.job_id = res.job_id
-            WHERE res.latest = 1 AND {where}
+        WITH jw AS (
+            SELECT job_id, test_set, tags_key, start FROM (
+                SELECT job_id, test_set, tags_key, start,
+                       ROW_NUMBER() OVER (PARTITION BY test_set, tags_key
+                                          ORDER BY start DESC, job_id DESC) AS rn
+                FROM job j WHERE {where})
+            WHERE rn <= ?),
+        r AS (
+            SELECT res.shortname, jw.test_set, jw.tags_key, res.job_id, jw.start AS jstart,
+                   CASE WHEN res.status = 'PASS' THEN 'P' ELSE 'F' END AS outcome
+            FROM jw JOIN result res ON res.job_id = jw.job_id
+            WHERE res.latest = 1
               AND (res.status IN ('PASS', 'FAIL', 'ERROR')
                    OR (res.status = 'INTERRUPTED' AND res.fail_class = ?))
               AND (res.fail_class IS NULL OR res.fail_class NOT IN ({infra}))),
-        w AS (SELECT * FROM r WHERE rn <= ?),
-        mixed AS (SELECT test_set, tags_key, shortname FROM w GROUP BY 1, 2, 3
+        mixed AS (SELECT test_set, tags_key, shortname FROM r GROUP BY 1, 2, 3
                   HAVING MIN(outcome) = 'F' AND MAX(outcome) = 'P')
-        SELECT w.shortname, w.test_set, w.tags_key, w.outcome, w.job_id
-        FROM w JOIN mixed USING (test_set, tags_key, shortname)
-        ORDER BY w.shortname, w.test_set, w.tags_key, w.start"""
-        rows = self.conn.execute(sql, (*args, TIMEOUT_CLASS, *INFRA_CLASSES, int(last)))
+        SELECT r.shortname, r.test_set, r.tags_key, r.outcome, r.job_id
+        FROM r JOIN mixed USING (test_set, tags_key, shortname)
+        ORDER BY r.shortname, r.test_set, r.tags_key, r.jstart, r.job_id"""
+        rows = self.conn.execute(sql, (*args, int(last), TIMEOUT_CLASS, *INFRA_CLASSES))
         found: Dict[Tuple[str, str, str], Flaky] = {}
         for short, test_set_, key, outcome, job_id in rows:
             f = found.get((short, test_set_, key))
@@ -327,6 +329,10 @@ def _job_filter(tags: Optional[Dict[str, str]], test_set: Optional[str]) -> Tupl
         parts.append("j.test_set = ?")
         args.append(test_set)
     return " AND ".join(parts), args
+
+
+def _addresses(text: str) -> List[Address]:
+    return [Address.from_json(a) for a in json.loads(text)] if text != "[]" else []
 
 
 def _chunks(items: Sequence[Any], size: int = 500) -> List[Sequence[Any]]:

@@ -27,8 +27,9 @@ def write_job(root: Path, job_id: str, start: float, specs: Sequence[Spec],
     tests = [_result(start, i, s) for i, s in enumerate(specs)]
     old = [_result(start, i, s, attempt=1) for i, s in enumerate(superseded)]
     for r in tests:
-        if any(o.id == r.id for o in old):
+        if any(o.id == r.id for o in old):  # re-run by a --resume: after the first attempt
             r.attempt = 2
+            r.start, r.end = r.start + 5, r.end + 5
     JsonWriter(d).close(ResultsFile(job, tests, old, planned=len(tests)))
     if types:
         plan = {"queues": [{"hostname": "h1", "queue": "q", "env": "e", "tests": [
@@ -42,7 +43,7 @@ def _result(start: float, i: int, spec: Spec, attempt: int = 1) -> TestResult:
     short, status = spec[0], spec[1]
     fail_class = spec[2] if len(spec) > 2 else None
     seconds = spec[3] if len(spec) > 3 else 1.0 + i
-    t0 = start + 10 * i + (0 if attempt == 1 else 1)
+    t0 = start + 10 * i
     r = TestResult(id=f"h1/q/{i + 1}-{short}", name=f"set.{short}", shortname=short, status=status,
                    hostname="h1", queue="q", start=t0, end=t0 + seconds,
                    fail_class=fail_class, fail_reason=None if status == "PASS" else f"{short} broke",

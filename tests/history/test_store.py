@@ -202,3 +202,20 @@ def test_default_path_follows_env_then_data_dir_then_xdg(tmp_path, monkeypatch):
     monkeypatch.delenv("KVMTEST_DATA_DIR")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert history_path() == tmp_path / "xdg" / "kvmtest" / "history.db"
+
+
+def test_an_older_layout_is_dropped_and_made_anew(tmp_path):
+    p = tmp_path / "h.db"
+    with HistoryStore(p) as s:
+        s.import_dir(write_job(tmp_path / "r", "j1", T0, [("a", "PASS")]))
+    conn = sqlite3.connect(p)
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.execute("DROP INDEX result_by_test")
+    conn.execute("CREATE INDEX result_by_test ON result(shortname, start)")  # v1's
+    conn.commit()
+    conn.close()
+    with HistoryStore(p) as s:
+        assert s.jobs() == []  # rebuilt empty: `history rebuild DIR...` fills it again
+        cols = [r[2] for r in s.conn.execute("PRAGMA index_info(result_by_test)")]
+        assert cols == ["shortname", "start", "status", "duration"]
+        assert s.rebuild([tmp_path / "r"]) == ["j1"]
