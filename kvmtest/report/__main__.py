@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import List, Optional
 
 from kvmtest.exitcodes import BAD_INPUT, INFRA, OK
 from kvmtest.jsonfile import BadFileError
@@ -36,28 +36,6 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def load_baseline(specs: List[str], store: Any, where: Path) -> list:
-    """The baseline's ResultsFiles: each spec a results directory, else a history selector."""
-    from kvmtest.compare.__main__ import SideError, load_side  # what `kvmtest compare` accepts
-
-    out = []
-    for spec in specs:
-        if Path(spec).exists():
-            out += load_side([spec])
-            continue
-        if store is None:
-            raise SideError(f"{spec}: not a results directory, and there is no history ({where})"
-                            " to look a job id or tags up in")
-        try:
-            found = store.select(spec)
-        except ValueError as exc:  # a bad selector (an ambiguous id prefix: HistoryError)
-            raise SideError(f"{spec}: {exc}") from None
-        if not found:
-            raise SideError(f"{spec}: no job in the history {where} has this id or these tags")
-        out += found
-    return out
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     from kvmtest.report.render import write_report
@@ -72,34 +50,42 @@ def main(argv: Optional[List[str]] = None) -> int:
     output = args.output or rdir / REPORT_HTML
     if output.is_dir():
         output = output / REPORT_HTML
-    from kvmtest.history import HistoryError
-    from kvmtest.paths import history_path
-    from kvmtest.report.history import open_history, store_runs, strips
-
-    where = args.history or history_path()
     if args.history and not args.history.is_file():
         print(f"kvmtest report: --history {args.history}: no such file", file=sys.stderr)
         return BAD_INPUT
-    try:
-        with open_history(where) as store:
-            comparison = None
-            if args.baseline:
-                from kvmtest.compare import compare
-                from kvmtest.compare.__main__ import SideError
+    # the history and the baseline exactly as `kvmtest compare` reads them
+    from kvmtest.compare import compare
+    from kvmtest.compare.sides import (
+        SideError,
+        flaky_on_base,
+        load_side,
+        open_history,
+        recent_durations,
+    )
+    from kvmtest.report.history import store_runs, strips
 
-                try:
-                    comparison = compare(load_baseline(args.baseline, store, where), [data])
-                except SideError as exc:
-                    print(f"kvmtest report: --baseline {exc}", file=sys.stderr)
-                    return BAD_INPUT
-            path = write_report(data, output, results_dir=rdir, comparison=comparison,
-                                history=strips(store_runs(store), data) if store else None)
-    except HistoryError as exc:
-        print(f"kvmtest report: history {where}: {exc}", file=sys.stderr)
+    try:
+        history = open_history(args.history)  # None: no such file
+    except SideError as exc:
+        print(f"kvmtest report: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    try:
+        comparison = None
+        if args.baseline:
+            base = load_side(args.baseline, history, args.history)
+            comparison = compare(base, [data], flaky=flaky_on_base(base, history),
+                                 duration_history=recent_durations(base, history))
+        path = write_report(data, output, results_dir=rdir, comparison=comparison,
+                            history=strips(store_runs(history), data) if history else None)
+    except SideError as exc:
+        print(f"kvmtest report: --baseline {exc}", file=sys.stderr)
         return BAD_INPUT
     except OSError as exc:
         print(f"kvmtest report: cannot write {output}: {exc}", file=sys.stderr)
         return INFRA if output.parent.is_dir() else BAD_INPUT
+    finally:
+        if history is not None:
+            history.close()
     print(path)
     return OK
 

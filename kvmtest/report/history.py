@@ -9,10 +9,8 @@ it ends, maybe before the job is indexed).
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from markupsafe import Markup
 
@@ -63,19 +61,6 @@ def strips(past: Callable[[str], Sequence[PastRun]], data: ResultsFile,
         return strip(runs[-last:])
 
     return one
-
-
-@contextmanager
-def open_history(path: Optional[Path]) -> Iterator[Any]:
-    """The ``kvmtest.history.HistoryStore`` at ``path``, or None when there is no such file
-    (a report never creates a history)."""
-    if path is None or not Path(path).is_file():
-        yield None
-        return
-    from kvmtest.history import HistoryStore
-
-    with HistoryStore(path) as store:
-        yield store
 
 
 def store_runs(store: Any, last: int = LAST_RUNS) -> Callable[[str], Sequence[PastRun]]:

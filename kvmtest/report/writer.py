@@ -31,13 +31,21 @@ class ReportWriter(ResultWriter):
     def close(self, data: ResultsFile) -> None:
         out = self.results_dir / REPORT_HTML
         try:
-            from kvmtest.report.history import open_history, store_runs, strips
+            from kvmtest.report.history import store_runs, strips
             from kvmtest.report.render import write_report
 
             try:
-                with open_history(self.history) as store:
+                store = None
+                if self.history is not None:
+                    from kvmtest.compare.sides import open_history  # None: no such file
+
+                    store = open_history(self.history)
+                try:
                     write_report(data, out, results_dir=self.results_dir,
                                  history=strips(store_runs(store), data) if store else None)
+                finally:
+                    if store is not None:
+                        store.close()
                 return
             except Exception as exc:  # a locked or broken history: the report without it
                 if self.history is None:

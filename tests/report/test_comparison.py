@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,10 @@ REPO = Path(__file__).resolve().parents[2]
 def test_report_with_a_baseline_lists_each_verdict(two_jobs, tmp_path):
     base, dev = two_jobs
     out = tmp_path / "r.html"
+    env = dict(os.environ, KVMTEST_HISTORY=str(tmp_path / "none.db"))  # no history: one run a side
     res = subprocess.run([sys.executable, str(REPO / "run.py"), "report", str(dev), "--baseline",
-                          str(base), "-o", str(out)], capture_output=True, text=True, timeout=60)
+                          str(base), "-o", str(out)], capture_output=True, text=True, timeout=60,
+                         env=env)
     assert res.returncode == 0, res.stderr  # the report was written; `compare` is the gate
     doc = parse(out.read_text())
     section = doc.by_id("comparison")

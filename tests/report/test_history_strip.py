@@ -78,7 +78,7 @@ def test_cli_baseline_by_job_id_or_tags_and_strips_from_the_history(two_jobs, tm
         (cell,) = doc.find_all("td", "history")  # test a: PASS on base, FAIL here
         assert [sq.attrs["class"] for sq in cell.find_all("rect")] == ["s0", "s1"]
     res = _report(dev, "--history", history, "--baseline", "role=nobody", cwd=tmp_path)
-    assert res.returncode == 2 and "no job in the history" in res.stderr, res.stderr
+    assert res.returncode == 2 and "no job of the history" in res.stderr, res.stderr
     res = _report(dev, "--history", tmp_path / "none.db", cwd=tmp_path)
     assert res.returncode == 2 and "no such file" in res.stderr, res.stderr
     assert not (tmp_path / "none.db").exists()
