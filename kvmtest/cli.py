@@ -68,9 +68,10 @@ def build_arg_parser() -> argparse.ArgumentParser:
                          " results.json (job.tags), the history selects runs by them")
     ap.add_argument("--history", metavar="FILE",
                     help="index the finished job in this history file (default $KVMTEST_HISTORY,"
-                         " else ~/.local/share/kvmtest/history.db; docs/history.md)")
+                         " else ~/.local/share/kvmtest/history.db; docs/history.md); an"
+                         " 'assign = auto' set takes its duration estimates from it")
     ap.add_argument("--no-history", action="store_true",
-                    help="do not index the job in the history")
+                    help="do not index the job in the history (nor read estimates from it)")
     ap.add_argument("--ignore-deps", action="store_true",
                     help="plan and run every test without its 'dep' entries (avocado-vt >= 88"
                          " ignores them too); see docs/hosts-and-queues.md")
@@ -150,6 +151,31 @@ def with_plan_fields(line: str, test) -> str:
     return "{" + ",".join(head) + "," + line[1:]
 
 
+class HistoryDurations:
+    """The history store as a DurationSource, opened only when an auto set asks (a
+    listing never creates the file). An unusable file is a warning: the plan is then
+    made from guesses."""
+
+    def __init__(self, path: Optional[str] = None) -> None:
+        self.path = path
+
+    def durations(self, shortnames, last: int = 5):
+        from pathlib import Path
+
+        from kvmtest.history import HistoryError, HistoryStore
+        from kvmtest.paths import history_path
+
+        path = Path(self.path) if self.path else history_path()
+        if not path.exists():
+            return {}
+        try:
+            with HistoryStore(path) as store:
+                return store.durations(shortnames, last=last)
+        except HistoryError as exc:
+            _warn([f"history {path}: {exc}; every duration estimate is a guess"])
+            return {}
+
+
 def assign_auto(args, parser, planner):
     """Place an ``assign = auto`` selection (kvmtest.plan.auto); None for a hand-placed one."""
     from kvmtest.plan import plan_auto
@@ -159,6 +185,8 @@ def assign_auto(args, parser, planner):
         from kvmtest.results.durations import ResultsDurations
 
         source, label = ResultsDurations(args.durations), "--durations"
+    elif not args.no_history:
+        source = HistoryDurations(args.history)
     auto = plan_auto(parser, planner.local_host, source, args.ignore_deps, source=label)
     if args.durations and (auto is None or not auto.bundles):
         _warn(["--durations: this selection has no 'assign = auto' test; nothing to estimate"])
@@ -359,8 +387,9 @@ def misused_options(args: argparse.Namespace) -> Optional[str]:
     if args.format != "table" and not args.dry_run:
         return "--format json formats the --dry-run listing: add --dry-run"
     if args.dry_run or args.explain:
-        given = [flag for flag, value in (("--results", args.results), ("--kcidb", args.kcidb),
-                                          ("--history", args.history)) if value]
+        # (--history is read there: an assign = auto set's estimates)
+        given = [flag for flag, value in (("--results", args.results), ("--kcidb", args.kcidb))
+                 if value]
         if given:
             mode = "--dry-run" if args.dry_run else "--explain"
             verb = "name" if len(given) > 1 else "names"

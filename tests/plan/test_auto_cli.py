@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Dict, List
 
 import kvmtest
+from kvmtest.history import HistoryStore
 from kvmtest.results import load_results
 from kvmtest.results.durations import ResultsDurations
 
@@ -20,7 +21,7 @@ SAMPLE = str(ROOT / "samples" / "auto" / "kvm_hosts.cfg")
 
 
 def kvmtest_cli(tmp: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, KVMTEST_HISTORY=str(tmp / "no-history.sqlite"))
+    env = dict(os.environ, KVMTEST_HISTORY=str(tmp / "history.db"))  # (each job indexes itself)
     return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True,
                           text=True, timeout=300, cwd=tmp, env=env)
 
@@ -91,16 +92,22 @@ def queue_times(results: Path) -> Dict[str, float]:
 
 def test_a_job_planned_again_from_its_own_results_gets_closer_to_the_lower_bound(tmp_path):
     """Run the sample's 'here' set with guesses (every estimate its timeout: a split by
-    count), import its results, plan and run it again: the second plan is closer to the
-    lower bound, estimated and measured."""
+    count); the job indexes itself in the history. Plan and run it again, with estimates
+    from the history (and the same plan from --durations DIR): the second plan is closer
+    to the lower bound, estimated and measured."""
     first = tmp_path / "first"
     p = kvmtest_cli(tmp_path, "-c", SAMPLE, "--set", "here", "--results", str(first))
     assert p.returncode == 0, p.stdout + p.stderr
     measured = ResultsDurations([first])
+    with HistoryStore(tmp_path / "history.db") as store:
+        plan2 = kvmtest.load([SAMPLE], test_set="here", durations=store)
+    assert plan2.auto.summary()[1].startswith("estimates: 10 from history, 0 guessed")
+    same = kvmtest.load([SAMPLE], test_set="here", durations=measured)
+    placed = {t.shortname: f"{t.hostname}/{t.queue}" for t in plan2.tests}
+    assert {t.shortname: f"{t.hostname}/{t.queue}" for t in same.tests} == placed
     # the lower bound of the real durations, and the second plan's estimate against it
-    plan2 = kvmtest.load([SAMPLE], test_set="here", local_host=None, durations=measured)
     lb, est2 = plan2.auto.result.lower_bound, plan2.auto.result.makespan
-    real = {s: d[-1] for s, d in measured.durations([t.shortname for t in plan2.tests]).items()}
+    real = {s: d[-1] for s, d in measured.durations(list(placed)).items()}
     first_plan: Dict[str, float] = {}
     for r in load_results(first):
         key = f"{r.hostname}/{r.queue}"
@@ -108,14 +115,29 @@ def test_a_job_planned_again_from_its_own_results_gets_closer_to_the_lower_bound
     est1 = max(first_plan.values())  # the first plan, priced with what the tests really took
     assert est2 / lb < est1 / lb
     assert est2 / lb <= 1.05
+    p = kvmtest_cli(tmp_path, "-c", SAMPLE, "--set", "here", "--dry-run")
+    assert "estimates: 10 from history, 0 guessed" in p.stdout, p.stdout + p.stderr
     second = tmp_path / "second"
-    p = kvmtest_cli(tmp_path, "-c", SAMPLE, "--set", "here", "--results", str(second),
-                    "--durations", str(first))
+    p = kvmtest_cli(tmp_path, "-c", SAMPLE, "--set", "here", "--results", str(second))
     assert p.returncode == 0, p.stdout + p.stderr
     wall1, wall2 = max(queue_times(first).values()), max(queue_times(second).values())
     assert wall2 / lb < wall1 / lb, (wall1, wall2, lb)
     # the second job ran the second plan
-    placed = {t.shortname: f"{t.hostname}/{t.queue}" for t in plan2.tests}
     assert {r.shortname: f"{r.hostname}/{r.queue}" for r in load_results(second)} == placed
     print(f"lower bound {lb:.2f} s; estimated {est1:.2f} -> {est2:.2f} s;"
           f" measured {wall1:.2f} -> {wall2:.2f} s")
+
+
+def test_no_history_means_guesses_and_a_bad_history_file_is_a_warning(tmp_path):
+    (tmp_path / "history.db").write_text("not a database")
+    p = kvmtest_cli(tmp_path, "-c", SAMPLE, "--set", "here", "--dry-run")
+    assert p.returncode == 0, p.stderr
+    assert "every duration estimate is a guess" in p.stderr
+    assert "estimates: 0 from history, 10 guessed" in p.stdout
+    p = kvmtest_cli(tmp_path, "-c", SAMPLE, "--set", "here", "--dry-run", "--no-history")
+    assert p.returncode == 0 and "every duration estimate" not in p.stderr
+    assert not (tmp_path / "other.db").exists()
+    p = kvmtest_cli(tmp_path, "-c", SAMPLE, "--set", "here", "--dry-run", "--history",
+                    str(tmp_path / "other.db"))
+    assert p.returncode == 0, p.stderr
+    assert not (tmp_path / "other.db").exists()  # a listing creates no history file
