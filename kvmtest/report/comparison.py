@@ -9,12 +9,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
-from kvmtest.compare import FIX, REGRESSION, REMOVED, UNCHANGED, VERDICTS, Comparison, TestRow
+from markupsafe import Markup
+
+from kvmtest.compare import (
+    FIX,
+    FLAKY,
+    REGRESSION,
+    REMOVED,
+    STILL_FAILING,
+    SUSPECTED,
+    UNCHANGED,
+    VERDICTS,
+    Comparison,
+    TestRow,
+)
 from kvmtest.compare.text import _num, _pct  # the numbers as `kvmtest compare` prints them
 from kvmtest.report.view import log_href
 
+#: Verdicts whose rows get the test's history strip (a person asks "since when?").
+WITH_HISTORY = (REGRESSION, SUSPECTED, FLAKY, STILL_FAILING, FIX)
 #: Rows listed per verdict; the rest are counted (a baseline of another test set makes
 #: every test "new").
 MAX_ROWS_PER_VERDICT = 500
@@ -28,6 +43,7 @@ class VerdictRow:
     p: str
     reason: str
     log_href: str  # the dev run's debug.log when it is this report's job
+    history: Optional[Markup] = None  # its history strip, for the verdicts worth a look
 
 
 @dataclass
@@ -36,6 +52,7 @@ class VerdictGroup:
     css: str
     rows: List[VerdictRow]
     left_out: int
+    with_history: bool
 
 
 @dataclass
@@ -82,7 +99,8 @@ def _row(r: TestRow, dev_job: str, results_dir: Optional[Path], out_dir: Optiona
 
 
 def comparison_view(c: Comparison, results_dir: Optional[Path] = None,
-                    out_dir: Optional[Path] = None) -> ComparisonView:
+                    out_dir: Optional[Path] = None,
+                    history: Optional[Callable[[str], Optional[Markup]]] = None) -> ComparisonView:
     dev_job = c.dev_jobs[0] if len(c.dev_jobs) == 1 else ""
     groups = []
     for verdict in VERDICTS:
@@ -90,7 +108,11 @@ def comparison_view(c: Comparison, results_dir: Optional[Path] = None,
         if not rows or verdict == UNCHANGED:
             continue
         shown = [_row(r, dev_job, results_dir, out_dir) for r in rows[:MAX_ROWS_PER_VERDICT]]
-        groups.append(VerdictGroup(verdict, _verdict_css(verdict), shown, len(rows) - len(shown)))
+        if history is not None and verdict in WITH_HISTORY:
+            for row in shown:
+                row.history = history(row.shortname)
+        groups.append(VerdictGroup(verdict, _verdict_css(verdict), shown, len(rows) - len(shown),
+                                   any(row.history for row in shown)))
     durations = [ChangeRow(d.shortname, "", f"{d.base_mean:.1f}s ({len(d.base)})",
                            f"{d.dev_mean:.1f}s ({len(d.dev)})", _pct(d.change_pct, True),
                            d.verdict, _verdict_css(d.verdict))

@@ -45,7 +45,7 @@ def render_report(data: ResultsFile, results_dir: Optional[Path] = None,
     if comparison is not None:
         from kvmtest.report.comparison import comparison_view
 
-        shown = comparison_view(comparison, results_dir, out_dir)
+        shown = comparison_view(comparison, results_dir, out_dir, history)
     return _environment().get_template("report.html.j2").render(v=view, comparison=shown)
 
 

@@ -75,8 +75,14 @@ def test_cli_baseline_by_job_id_or_tags_and_strips_from_the_history(two_jobs, tm
         verdicts = [t.attrs["data-verdict"] for t in doc.by_id("comparison").find_all("table")
                     if "data-verdict" in t.attrs]
         assert verdicts == ["regression", "new", "removed", "fix"], spec
-        (cell,) = doc.find_all("td", "history")  # test a: PASS on base, FAIL here
+        (fail,) = doc.find_all("tr", "failure")  # test a: PASS on base, FAIL here
+        (cell,) = fail.find_all("td", "history")
         assert [sq.attrs["class"] for sq in cell.find_all("rect")] == ["s0", "s1"]
+        # the verdicts worth a look get the strip too: a (regression) and b (fix)
+        strips = {t.attrs["data-verdict"]: [sq.attrs["class"] for sq in t.find_all("rect")]
+                  for t in doc.by_id("comparison").find_all("table") if "data-verdict" in t.attrs}
+        assert strips == {"regression": ["s0", "s1"], "fix": ["s1", "s0"], "new": [],
+                          "removed": []}
     res = _report(dev, "--history", history, "--baseline", "role=nobody", cwd=tmp_path)
     assert res.returncode == 2 and "no job of the history" in res.stderr, res.stderr
     res = _report(dev, "--history", tmp_path / "none.db", cwd=tmp_path)
