@@ -53,7 +53,7 @@ class Plan:
     queue_plans: Dict[Tuple[str, str], QueuePlan] = field(default_factory=dict)
     ranges: Dict[str, AddressRange] = field(default_factory=dict)
     warnings: List[str] = field(default_factory=list)
-    auto: Optional[AutoAssignment] = None  # how an ``assign = auto`` set was placed
+    auto: Optional[AutoAssignment] = None  # how an ``assign = auto`` set was placed (else None)
 
     @property
     def hosts(self) -> List[str]:
@@ -212,5 +212,5 @@ def load(
     planner = new_planner(parser, local_host, ignore_deps)
     auto = plan_auto(parser, planner.local_host, durations, ignore_deps)
     plan = collect(auto.parser if auto else parser, planner)
-    plan.auto = auto
+    plan.auto = auto if auto is not None and auto.bundles else None
     return plan

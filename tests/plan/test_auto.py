@@ -175,6 +175,12 @@ def test_a_hand_written_set_is_not_touched(tmp_path):
     Path(path).write_text(text.replace("    - two_nics:", "    - two_nics:\n        no h2\n"))
     plan = kvmtest.load([path], test_set="auto", local_host="here")
     assert plan.auto is None
+    # 'assign = manual' (the default, said out loud): the same hand-written plan
+    Path(path).write_text(Path(path).read_text().replace("        only h2\n",
+                                                         "        only h2\n        assign = manual\n"))
+    manual = kvmtest.load([path], test_set="auto", local_host="here")
+    assert manual.auto is None
+    assert placement(manual) == placement(plan) and order(manual) == order(plan)
 
 
 def results_json(path: Path, runs: Dict[str, List[float]], status: str = "PASS",
