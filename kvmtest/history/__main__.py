@@ -138,12 +138,18 @@ def cmd_flaky(store: HistoryStore, args: argparse.Namespace, tags: dict) -> int:
 
 def cmd_show(store: HistoryStore, args: argparse.Namespace, tags: dict) -> int:
     runs = store.test_history(args.test, args.last, tags or None)
-    rows = [(_when(r.start), r.job_id, _tags(r.tags), f"{r.hostname}/{r.queue}", r.status,
-             f"{r.duration:.1f}", (r.fail_reason or "").splitlines()[0][:80] if r.fail_reason else "")
-            for r in runs]
-    return _out(args, runs, rows, ("started", "job", "tags", "host/queue", "status", "seconds",
-                                   "reason"),
-                f"no run of {args.test} in the history {store.path}")
+    with_metrics = any(r.metrics for r in runs)
+    rows = []
+    for r in runs:
+        reason = (r.fail_reason or "").splitlines()[0][:80] if r.fail_reason else ""
+        row: Tuple[Any, ...] = (_when(r.start), r.job_id, _tags(r.tags), f"{r.hostname}/{r.queue}",
+                                r.status, f"{r.duration:.1f}")
+        if with_metrics:
+            row += (" ".join(f"{m.name}={m.value:g}{m.unit}" for m in r.metrics),)
+        rows.append(row + (reason,))
+    headers = ("started", "job", "tags", "host/queue", "status", "seconds") + (
+        ("metrics",) if with_metrics else ()) + ("reason",)
+    return _out(args, runs, rows, headers, f"no run of {args.test} in the history {store.path}")
 
 
 COMMANDS = {"list": cmd_list, "import": cmd_import, "rebuild": cmd_rebuild, "flaky": cmd_flaky,

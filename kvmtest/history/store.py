@@ -77,9 +77,10 @@ class Run:
     results_dir: str
     logdir: str
     accel: Optional[str]
+    metrics: List[Metric] = field(default_factory=list)
 
     def to_json(self) -> Dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "metrics": [m.to_json() for m in self.metrics]}
 
 
 @dataclass
@@ -269,8 +270,14 @@ class HistoryStore:
             sql += f" LIMIT {int(last)}"
         rows = self.conn.execute(sql, (shortname, *args)).fetchall()[::-1]
         tags_of = self._tags(sorted({r[0] for r in rows}))
+        metrics: Dict[str, List[Metric]] = {}
+        for job_id, name, value, unit, better in self.conn.execute(
+                "SELECT m.job_id, m.name, m.value, m.unit, m.better FROM result r JOIN metric m"
+                " ON m.job_id = r.job_id AND m.test_id = r.test_id AND m.attempt = r.attempt"
+                " WHERE r.shortname = ? AND r.latest = 1 ORDER BY m.seq", (shortname,)):
+            metrics.setdefault(job_id, []).append(Metric(name, value, unit, better))
         return [Run(r[0], tags_of.get(r[0], {}), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8],
-                    r[9], r[10], r[11]) for r in rows]
+                    r[9], r[10], r[11], metrics.get(r[0], [])) for r in rows]
 
     def flaky(self, last: int = FLAKY_LAST, tags: Optional[Dict[str, str]] = None,
               test_set: Optional[str] = None, min_flips: int = FLAKY_MIN_FLIPS) -> List[Flaky]:

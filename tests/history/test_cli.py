@@ -66,6 +66,18 @@ def test_import_list_show_flaky_rebuild(tmp_path):
     assert [j["job_id"] for j in json.loads(p.stdout)] == ["k1a", "k1b"]
 
 
+def test_show_has_a_metrics_column_when_the_test_measured_something(tmp_path):
+    db = str(tmp_path / "h.db")
+    for n in range(2):
+        d = write_job(tmp_path / "r", f"j{n}", T0 + 100 * n, [("bench1", "PASS")])
+        assert history("import", str(d), "--history", db).returncode == 0
+    p = history("show", "bench1", "--history", db)
+    assert p.returncode == 0
+    assert p.stdout.splitlines()[0].split() == ["started", "job", "tags", "host/queue", "status",
+                                                "seconds", "metrics", "reason"]
+    assert "bw=100MB/s lat=2.5ms" in p.stdout.splitlines()[2]
+
+
 def test_bad_input_is_exit_2_with_one_line(tmp_path):
     db = str(tmp_path / "h.db")
     good = write_job(tmp_path / "r", "ok", T0, [("a", "PASS")])

@@ -129,6 +129,13 @@ def test_test_history_per_job_latest_attempt(tmp_path, store):
     assert [x.job_id for x in store.test_history("a", last=1)] == ["j2"]
     assert [x.job_id for x in store.test_history("a", tags={"kernel": "1"})] == ["j1"]
     assert store.test_history("nope") == []
+    store.import_dir(write_job(r, "j4", T0 + 300, [("x", "PASS"), ("bench1", "PASS")],
+                               superseded=[("x", "PASS"), ("bench1", "FAIL")]))
+    [run] = store.test_history("bench1")
+    assert run.attempt == 2 and [(m.name, m.value) for m in run.metrics] == [("bw", 101.0),
+                                                                              ("lat", 2.5)]
+    assert run.to_json()["metrics"][1] == {"name": "lat", "value": 2.5, "unit": "ms",
+                                           "better": "lower"}
 
 
 FLAKY_RUNS = {  # per job (oldest first): tags, then the statuses of tests p, f, m, x, i, t
