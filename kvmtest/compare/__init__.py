@@ -9,7 +9,9 @@ the HTML report renders its ``Comparison``)::
 
 ``kvmtest.compare.sides`` turns what a user names into ``ResultsFile`` lists (results
 directories, or job ids and tag selections of the history) and asks the history which
-tests are flaky on the baseline (``flaky_on_base``) and how durations vary.
+tests are flaky on the baseline (``flaky_on_base``) and how durations vary;
+``compare_with_history(base, dev, history)`` is ``compare`` with both, asked only for the
+tests whose verdict they can change.
 
 Tests are matched by ``shortname`` (the name without host and queue), so runs on other
 hosts or queues compare. Each side may hold several jobs (several runs of a test): every
@@ -88,13 +90,19 @@ from kvmtest.compare.core import (
     compare,
     run_kind,
 )
-from kvmtest.compare.sides import SideError, flaky_on_base, load_side, open_history
+from kvmtest.compare.sides import (
+    SideError,
+    compare_with_history,
+    flaky_on_base,
+    load_side,
+    open_history,
+)
 from kvmtest.compare.stats import fisher_greater
 
 __all__ = [
     "FASTER", "FIX", "FLAKY", "HIGHER", "IMPROVEMENT", "INFRA", "INFRA_CLASSES", "LOWER", "NEW",
     "NOT_COMPARABLE", "REGRESSION", "REMOVED", "SLOWER", "STILL_FAILING", "SUSPECTED",
     "UNCHANGED", "VERDICTS", "Comparison", "DurationRow", "MetricRow", "SideError", "SideRuns",
-    "TestRow", "compare", "fisher_greater", "flaky_on_base", "load_side", "open_history",
+    "TestRow", "compare", "compare_with_history", "fisher_greater", "flaky_on_base", "load_side", "open_history",
     "run_kind",
 ]

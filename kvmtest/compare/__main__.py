@@ -14,14 +14,7 @@ import json
 import sys
 from typing import List, Optional
 
-from kvmtest.compare.core import compare
-from kvmtest.compare.sides import (
-    SideError,
-    flaky_on_base,
-    load_side,
-    open_history,
-    recent_durations,
-)
+from kvmtest.compare.sides import SideError, compare_with_history, load_side, open_history
 from kvmtest.compare.text import format_comparison
 from kvmtest.exitcodes import BAD_INPUT, OK, TESTS_FAILED
 
@@ -67,8 +60,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         lookup = not args.no_history
         base = load_side([args.base, *args.more_base], history, args.history, lookup)
         dev = load_side([args.dev, *args.more_dev], history, args.history, lookup)
-        result = compare(base, dev, alpha=args.alpha, flaky=flaky_on_base(base, history),
-                         duration_history=recent_durations(base, history))
+        result = compare_with_history(base, dev, history, alpha=args.alpha)
     except SideError as exc:
         print(f"kvmtest compare: {exc}", file=sys.stderr)
         return BAD_INPUT

@@ -70,10 +70,6 @@ def run_kind(r: TestResult) -> str:
     return "stopped"
 
 
-_COUNTER = {"pass": "passed", "fail": "failed", "infra": "infra", "skip": "skipped",
-            "stopped": "stopped"}
-
-
 @dataclass
 class SideRuns:
     """One side's runs of one test (latest attempt of each, any job, any host)."""
@@ -91,6 +87,7 @@ class SideRuns:
     last_job: str = ""  # its job id
     last_logdir: str = ""  # its logdir, relative to that job's results directory
     _last_start: float = field(default=-1.0, repr=False)
+    _reason_start: float = field(default=-1.0, repr=False)
 
     @property
     def runs(self) -> int:
@@ -103,17 +100,23 @@ class SideRuns:
 
     def add(self, r: TestResult, job_id: str) -> None:
         kind = run_kind(r)
-        counter = _COUNTER[kind]
-        setattr(self, counter, getattr(self, counter) + 1)
         if kind == "pass":
-            self.durations.append(r.time)
+            self.passed += 1
+            self.durations.append(r.end - r.start if r.end > r.start else 0.0)
+        elif kind == "fail":
+            self.failed += 1
+        elif kind == "infra":
+            self.infra += 1
+        elif kind == "skip":
+            self.skipped += 1
+        else:
+            self.stopped += 1
         if r.start >= self._last_start:
             self._last_start = r.start
             self.last_status, self.last_class = r.status, r.fail_class or ""
             self.last_id, self.last_job, self.last_logdir = r.id, job_id, r.logdir
-            if kind in ("fail", "infra"):
-                self.reason = r.reason_line
-        elif kind in ("fail", "infra") and not self.reason:
+        if kind in ("fail", "infra") and r.start >= self._reason_start:
+            self._reason_start = r.start
             self.reason = r.reason_line
 
     def describe(self) -> str:
@@ -131,6 +134,7 @@ class SideRuns:
     def to_json(self) -> Dict[str, Any]:
         d = asdict(self)
         d.pop("_last_start")
+        d.pop("_reason_start")
         d["runs"] = self.runs
         return d
 
@@ -277,7 +281,10 @@ def _collect(files: Iterable[ResultsFile]
     metrics: Dict[_MetricKey, _MetricRuns] = {}
     for f in files:
         for r in f.tests:
-            sides.setdefault(r.shortname, SideRuns()).add(r, f.job.job_id)
+            side = sides.get(r.shortname)
+            if side is None:
+                side = sides[r.shortname] = SideRuns()
+            side.add(r, f.job.job_id)
             for m in r.metrics:
                 unit, better, values = metrics.setdefault((r.shortname, m.name),
                                                           (m.unit, m.better, []))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
+from kvmtest.compare.core import FIX, REGRESSION, SUSPECTED, Comparison, compare
 from kvmtest.history import HistoryError, HistoryStore
 from kvmtest.results.store import RESULTS_JSON, ResultsFile, load_results
 
@@ -111,10 +112,26 @@ def flaky_on_base(base: Sequence[ResultsFile], history: Optional[HistoryStore]) 
     return out
 
 
-def recent_durations(files: Iterable[ResultsFile], history: Optional[HistoryStore]
+def recent_durations(shortnames: Iterable[str], history: Optional[HistoryStore]
                      ) -> Dict[str, List[float]]:
-    """The history's last DURATION_WINDOW durations of every test in ``files``."""
+    """The history's last DURATION_WINDOW durations of each test named."""
     if history is None:
         return {}
-    names = {r.shortname for f in files for r in f.tests}
-    return history.durations(sorted(names), last=DURATION_WINDOW)
+    return history.durations(sorted(set(shortnames)), last=DURATION_WINDOW)
+
+
+def compare_with_history(base: Sequence[ResultsFile], dev: Sequence[ResultsFile],
+                         history: Optional[HistoryStore], alpha: float = 0.05) -> Comparison:
+    """``compare`` with what the history knows, asked only where it can change the answer:
+    flakiness on the baseline for the tests whose verdict is regression, suspected or fix,
+    and usual durations for the one-run duration changes."""
+    result = compare(base, dev, alpha=alpha)
+    if history is None:
+        return result
+    candidates = {r.shortname for r in result.tests if r.verdict in (REGRESSION, SUSPECTED, FIX)}
+    flaky = flaky_on_base(base, history) & candidates if candidates else set()
+    changed = [d.shortname for d in result.durations if d.verdict and d.rule == "threshold"]
+    durations = recent_durations(changed, history) if changed else {}
+    if flaky or durations:
+        result = compare(base, dev, alpha=alpha, flaky=flaky, duration_history=durations)
+    return result

@@ -116,3 +116,30 @@ def test_history_mistakes_are_bad_input(lab, tmp_path):
     assert run_py("compare", ids[0], ids[3], "--history", str(h),
                   "--no-history").returncode == BAD_INPUT
     assert "Traceback" not in res.stderr
+
+
+def test_history_spread_vetoes_a_one_run_duration_change(tmp_path):
+    """One run per side, 0.1 s -> 1.6 s: slower by the one-run rule, unless the history shows
+    this test's duration swinging that much anyway (0.1, 1.8, 0.1, 1.8 s: 3 MAD = 2.55 s)."""
+    from kvmtest.history import HistoryStore
+    from kvmtest.run import RunOptions, new_job, run_job
+    from tests.run.helpers import queue, sleep
+
+    def sleeper(name, seconds):
+        run_job([queue("q1", sleep("s.nap", seconds))], tmp_path / name, new_job("naps", ["t"]),
+                progress=lambda ev: None,
+                options=RunOptions(handle_signals=False, print_summary=False, history=False))
+        return tmp_path / name
+
+    past = [sleeper(f"h{i}", s) for i, s in enumerate((0.1, 1.8, 0.1, 1.8))]
+    base, dev = sleeper("base", 0.1), sleeper("dev", 1.6)
+    h = tmp_path / "history.db"
+    with HistoryStore(h) as store:
+        for d in past:
+            store.import_dir(d)
+    res, doc = compare_json(str(base), str(dev), "--no-history")
+    assert res.returncode == OK, res.stderr  # slower is reported, not a failure
+    [nap] = doc["durations"]
+    assert nap["verdict"] == "slower" and nap["rule"] == "threshold"
+    res, doc = compare_json(str(base), str(dev), "--history", str(h))
+    assert doc["durations"][0]["verdict"] == ""

@@ -183,3 +183,14 @@ def test_json_is_complete_and_serialisable():
     assert x["base"]["passed"] == 1 and x["dev"]["failed"] == 1 and x["dev"]["runs"] == 1
     assert x["dev"]["reason"] == "x went wrong" and x["dev"]["last_logdir"].endswith("1-x")
     assert "_last_start" not in x["dev"]
+
+
+def test_reason_is_the_latest_failures_whatever_the_order_of_the_jobs():
+    old = res("t", "FAIL", reason="old reason")
+    newer_pass = res("t")
+    new = res("t", "FAIL", reason="new reason")
+    new.start, new.end = old.start + 0.5, old.start + 1.5  # after `old`, before `newer_pass`
+    c = compare([job("b", res("t"))], [job("d1", old), job("d2", newer_pass), job("d3", new)])
+    side = c.tests[0].dev
+    assert side.reason == "new reason" and side.last_status == "PASS"
+    assert (side.passed, side.failed) == (1, 2)
