@@ -54,14 +54,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"kvmtest report: --history {args.history}: no such file", file=sys.stderr)
         return BAD_INPUT
     # the history and the baseline exactly as `kvmtest compare` reads them
-    from kvmtest.compare import compare
-    from kvmtest.compare.sides import (
-        SideError,
-        flaky_on_base,
-        load_side,
-        open_history,
-        recent_durations,
-    )
+    from kvmtest.compare.sides import SideError, compare_with_history, load_side, open_history
     from kvmtest.report.history import store_runs, strips
 
     try:
@@ -73,8 +66,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         comparison = None
         if args.baseline:
             base = load_side(args.baseline, history, args.history)
-            comparison = compare(base, [data], flaky=flaky_on_base(base, history),
-                                 duration_history=recent_durations(base, history))
+            comparison = compare_with_history(base, [data], history)
         path = write_report(data, output, results_dir=rdir, comparison=comparison,
                             history=strips(store_runs(history), data) if history else None)
     except SideError as exc:
