@@ -65,15 +65,17 @@ def main() -> int:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     db = work / "history.db"
     rng = random.Random(13)
-    if not db.exists():
-        t = time.perf_counter()
-        dirs = [make_job(work / "results", n, args.tests, rng) for n in range(args.jobs)]
-        with HistoryStore(db) as store:
+    t = time.perf_counter()
+    if not (work / "results").is_dir():
+        for n in range(args.jobs):
+            make_job(work / "results", n, args.tests, rng)
+    dirs = sorted((work / "results").iterdir())
+    with HistoryStore(db) as store:
+        if len(store.jobs()) < len(dirs):  # new, or dropped by a newer history layout
             for d in dirs:
                 store.import_dir(d)
-        print(f"built {args.jobs} jobs x {args.tests} results and their history in"
-              f" {time.perf_counter() - t:.1f} s")
-    dirs = sorted((work / "results").iterdir())
+            print(f"built {len(dirs)} jobs x {args.tests} results and their history in"
+                  f" {time.perf_counter() - t:.1f} s")
     a, b = dirs[-4], dirs[-3]  # kernel 6.8 baseline, kernel 6.9 dev
     base, dev = load_results(a), load_results(b)
     c = timed("compare() of two jobs (results read already)", compare, [base], [dev])
