@@ -11,7 +11,7 @@ from .api import Parser
 from .errors import LexerError, MissingIncludeError, ParserError
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> type:
     if name in ("Assignment", "Candidate", "Statement"):  # imported on first use
         from . import records
 

@@ -15,11 +15,17 @@ import os
 import stat
 import sys
 from types import SimpleNamespace
-from typing import List, Optional
+from typing import TYPE_CHECKING, Iterable, List, Optional, TextIO, Union
 
 from .api import Parser
 from .encode import write_lines
 from .errors import ParserError
+
+if TYPE_CHECKING:
+    import argparse
+
+# the command line: a SimpleNamespace from _plain_args, else argparse's
+Args = Union[SimpleNamespace, "argparse.Namespace"]
 
 _FLAGS = {"--json": "json", "-c": "contents", "--contents": "contents", "-f": "fullname",
           "--fullname": "fullname", "-d": "defaults", "--defaults": "defaults"}
@@ -51,13 +57,13 @@ def _plain_args(argv: List[str]) -> Optional[SimpleNamespace]:
     return ns if ns.file is not None else None
 
 
-def _args(argv: Optional[List[str]]) -> object:
+def _args(argv: Optional[List[str]]) -> Args:
     argv = sys.argv[1:] if argv is None else list(argv)
     fast = _plain_args(argv)
     return fast if fast is not None else _full_args(argv)
 
 
-def _full_args(argv: List[str]) -> object:
+def _full_args(argv: List[str]) -> Args:
     import argparse
 
     ap = argparse.ArgumentParser(
@@ -77,7 +83,7 @@ def _full_args(argv: List[str]) -> object:
     return ap.parse_args(argv)
 
 
-def _print_listing(dicts, out, args: object) -> None:
+def _print_listing(dicts: Iterable[dict], out: TextIO, args: Args) -> None:
     for count, d in enumerate(dicts, 1):
         out.write("dict %4d:  %s\n" % (count, d["name"] if args.fullname else d["shortname"]))
         if args.contents:

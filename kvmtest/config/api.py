@@ -17,6 +17,7 @@ from .fast.walk import StackWalker
 from .parser import TreeBuilder
 from .reference.build import ExactBuilder, finish
 from .reference.walk import Leaf, Walker
+from .tree import Node
 
 _T = TypeVar("_T")
 
@@ -120,7 +121,7 @@ class Parser:
             self.parse_file(filename)
 
     @property
-    def node(self) -> object:
+    def node(self) -> Node:
         return self._tree.node
 
     def parse_file(self, filename: str) -> None:
@@ -198,7 +199,7 @@ class Parser:
         if not t.reserved_refs:  # (see reference.build.needs_exact)
             fast = FastBuilder(names, longs, suffixed, set(t.postfix_keys))
         for leaf in leaves:
-            if fast is not None and type(leaf) is Leaf:
+            if fast is not None and isinstance(leaf, Leaf):
                 d = fast.build(leaf, maps)
             else:  # (join results, and leaves whose values read their own name)
                 d = exact.build(leaf)
@@ -274,7 +275,8 @@ class Parser:
             if not rx.search(name):
                 continue
             item = leaf.removed_by
-            stmt = None if item is None else Statement(item.filename, item.linenum, item.line)
+            stmt = None if item is None else Statement(item.filename, item.linenum,
+                                                       item.line or "")
             yield Candidate(name, ".".join([names[i] for i in leaf.shortname]), stmt is None,
                             stmt)
 
@@ -282,7 +284,7 @@ class Parser:
 _RECORDS = ("Assignment", "Candidate", "Statement")
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> type:
     # the records live in .records, imported on first use: the command-line
     # expansion needs none of them (and dataclasses costs ~6 ms to import)
     if name in _RECORDS:

@@ -3,9 +3,17 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, overload
 
 ECHO_MAX = 200  # characters of input an error message repeats
+
+
+@overload
+def clip(text: str, limit: int = ECHO_MAX) -> str: ...
+
+
+@overload
+def clip(text: Optional[str], limit: int = ECHO_MAX) -> Optional[str]: ...
 
 
 def clip(text: Optional[str], limit: int = ECHO_MAX) -> Optional[str]:

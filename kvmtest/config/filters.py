@@ -11,7 +11,7 @@ else, which then goes the token way.
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from typing import List, Optional, Union
 
 from . import lexer as lx
 from .errors import ParserError
@@ -76,7 +76,7 @@ class WordCache:
         self.lists: dict = {}  # text -> words, or False (not a common shape)
         self.conds: dict = {}  # line -> (words, rest), or False
 
-    def list(self, text: str) -> object:
+    def list(self, text: str) -> Union[tuple, bool]:
         """(simple_list(text), tree.filter_words of it), False for None."""
         got = self.lists.get(text)
         if got is None:
@@ -84,7 +84,7 @@ class WordCache:
             got = self.lists[text] = (words, filter_words(words)) if words else False
         return got
 
-    def condition(self, line: str) -> object:
+    def condition(self, line: str) -> Union[tuple, bool]:
         """simple_condition(line) + (tree.filter_words of its words,), False for None."""
         got = self.conds.get(line)
         if got is None:
@@ -93,12 +93,12 @@ class WordCache:
         return got
 
 
-def parse_filter(lexer: lx.Lexer, tokens: List[object], table: LabelTable) -> list:
+def parse_filter(lexer: lx.Lexer, tokens: List[lx.Tok], table: LabelTable) -> list:
     """Filter tokens -> words (OR) of blocks (AND) of elements (adjacent)."""
     it = iter(tokens + [lx.EndL()])
     check = lexer.check
 
-    def next_nw() -> object:
+    def next_nw() -> lx.Tok:
         tok = next(it)
         while type(tok) is lx.White:
             tok = next(it)

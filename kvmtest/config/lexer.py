@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from itertools import chain
-from typing import Iterator, List, Optional, Tuple
+from typing import Generator, Iterator, List, Optional, Tuple, Type, Union
 
-from .errors import LexerError
+from .errors import LexerError, ParserError
 
 # ---------------------------------------------------------------- tokens
 
@@ -178,6 +178,10 @@ def _chunks(text: str) -> Iterator[str]:
         start = cut + 1
 
 
+# A token: punctuation and keywords are Token instances, names Ident (a str)
+Tok = Union[Token, Ident]
+
+
 class Reader:
     """Pre-split lines: (stripped text, indent, line number), no blanks/comments.
 
@@ -256,24 +260,24 @@ class Lexer:
         self.is_file = is_file
         self.fid = 0  # the file's index in the parser's assignment log
         self.filename = reader.filename
-        self.line = ""
+        self.line: Optional[str] = ""
         self.linenum = 0
         self.rest_as_string = False
         self.prev_indent = 0
         self.fast = False
         self.skip_line = False
-        self.gen = self._tokens()
+        self.gen: Generator[Tok, None, None] = self._tokens()
 
     def close(self) -> None:
         """Drop the token generator (it refers back to the lexer: with the
         collector off, as in the CLI, the pair and its reader would stay)."""
         self.gen.close()
-        self.gen = None
+        del self.gen
 
     def error(self, msg: str) -> LexerError:
         return LexerError(msg, self.line, self.filename, self.linenum)
 
-    def _tokens(self) -> Iterator[object]:
+    def _tokens(self) -> Generator[Tok, None, None]:
         reader = self.reader
         while True:
             line, indent, num = reader.next_line(self.prev_indent)
@@ -287,7 +291,7 @@ class Lexer:
                 continue
             yield from self._match(line)
 
-    def _match(self, line: str) -> Iterator[object]:
+    def _match(self, line: str) -> Iterator[Tok]:
         pos = 0
         c = line[0]
         if c == "v":
@@ -324,7 +328,7 @@ class Lexer:
             return
         yield EndL()
 
-    def _chars(self, line: str, pos: int) -> Iterator[object]:
+    def _chars(self, line: str, pos: int) -> Iterator[Tok]:
         """avocado-vt's per-character tokenizer, with runs of identifier
         characters and of whitespace taken whole (one regex match each)."""
         header = pos != 0 and line[0] == "v"  # a variants line: "|" is no OR (avocado-vt)
@@ -336,6 +340,7 @@ class Lexer:
             char = line[pos]
             if char.isalnum() or char in _IDENT_EXTRA:
                 m = ident_run(line, pos)
+                assert m is not None  # (char matches [\w-])
                 chars += m.group()
                 pos = m.end()
                 continue
@@ -351,7 +356,9 @@ class Lexer:
                 yield Ident(chars)
                 chars = ""
             if char.isspace():
-                end = _WHITE_RUN(line, pos).end()
+                white = _WHITE_RUN(line, pos)
+                assert white is not None  # (char is a space)
+                end = white.end()
                 if end < n:
                     yield White()
                     pos = end
@@ -401,10 +408,10 @@ class Lexer:
 
     # -- helpers used by the parser (names follow what they return)
 
-    def next(self) -> object:
+    def next(self) -> Tok:
         return next(self.gen)
 
-    def until(self, end_types: Tuple[type, ...]) -> List[object]:
+    def until(self, end_types: Tuple[Type[Tok], ...]) -> List[Tok]:
         """Tokens up to and including the first of ``end_types``."""
         out = []
         gen = self.gen
@@ -414,10 +421,10 @@ class Lexer:
             if type(tok) in end_types:
                 return out
 
-    def until_no_white(self, end_types: Tuple[type, ...]) -> List[object]:
+    def until_no_white(self, end_types: Tuple[Type[Tok], ...]) -> List[Tok]:
         return [t for t in self.until(end_types) if type(t) is not White]
 
-    def until_check(self, allowed: Tuple[type, ...], end_types: Tuple[type, ...]) -> List[object]:
+    def until_check(self, allowed: Tuple[Type[Tok], ...], end_types: Tuple[Type[Tok], ...]) -> List[Tok]:
         """Like ``until``, but fails at the first token of another type (as
         avocado-vt does: at the end of the text no end token ever comes)."""
         out = []
@@ -431,7 +438,7 @@ class Lexer:
             if typ not in allowed:
                 raise self.expected(allowed + end_types, tok)
 
-    def rest_line(self) -> List[object]:
+    def rest_line(self) -> List[Tok]:
         out = []
         gen = self.gen
         tok = next(gen)
@@ -440,28 +447,26 @@ class Lexer:
             tok = next(gen)
         return out
 
-    def rest_as_str(self) -> object:
+    def rest_as_str(self) -> Tok:
         self.rest_as_string = True
         tok = next(self.gen)
         next(self.gen)
         return tok
 
-    def expected(self, types: Tuple[type, ...], tok: object) -> LexerError:
-        from .errors import ParserError
-
+    def expected(self, types: Tuple[Type[Tok], ...], tok: Tok) -> ParserError:
         names = ", ".join(repr(t.text) for t in types)
         return ParserError(
             "Expected one of [%s], got %r" % (names, str(tok) or tok.text),
             self.line, self.filename, self.linenum,
         )
 
-    def check_next(self, types: Tuple[type, ...]) -> object:
+    def check_next(self, types: Tuple[Type[Tok], ...]) -> Tok:
         tok = next(self.gen)
         if type(tok) not in types:
             raise self.expected(types, tok)
         return tok
 
-    def check_next_nw(self, types: Tuple[type, ...]) -> object:
+    def check_next_nw(self, types: Tuple[Type[Tok], ...]) -> Tok:
         tok = next(self.gen)
         while type(tok) is White:
             tok = next(self.gen)
@@ -469,7 +474,7 @@ class Lexer:
             raise self.expected(types, tok)
         return tok
 
-    def check(self, tok: object, types: Tuple[type, ...]) -> object:
+    def check(self, tok: Tok, types: Tuple[Type[Tok], ...]) -> Tok:
         if type(tok) not in types:
             raise self.expected(types, tok)
         return tok

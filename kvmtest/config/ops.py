@@ -11,7 +11,7 @@ import re
 from typing import Dict, Optional
 
 from .errors import ParserError
-from .tree import RESERVED, SUBST_RE, FileMap, Op, PreDict, SuffixOp
+from .tree import RESERVED, SUBST_RE, ContentOp, FileMap, Op, PreDict, SuffixOp
 
 _REGEX_CACHE: Dict[str, re.Pattern[str]] = {}
 
@@ -68,24 +68,10 @@ def substitute(value: str, d: dict, suffixed: bool = True) -> str:
     return "".join(out)
 
 
-def apply_op(op: object, d: dict, suffixed: bool = True) -> None:
+def apply_op(op: ContentOp, d: dict, suffixed: bool = True) -> None:
     """Apply one content op to ``d`` in place."""
-    cls = type(op)
-    if cls is PreDict:
-        d.update(op.values)
-        return
-    if cls is FileMap:
-        files = d.get(op.dest)
-        if files is None or op.dest not in d:
-            files = d[op.dest] = {}
-        old = files.get(op.short)
-        files[op.short] = op.name if old is None else "%s.%s" % (op.name, old)
-        return
-    if cls is SuffixOp:
-        for key in list(d):
-            if key not in RESERVED:
-                new_key = (key if type(key) is tuple else (key,)) + (op.value,)
-                d[new_key] = d.pop(key)
+    if type(op) is not Op:
+        _apply_other(op, d)
         return
     kind = op.op
     name = op.name
@@ -121,6 +107,23 @@ def apply_op(op: object, d: dict, suffixed: bool = True) -> None:
                 d[key] += val
             else:
                 d[key] = val + d[key]
+
+
+def _apply_other(op: ContentOp, d: dict) -> None:
+    """apply_op for what is not an Op: a run of plain sets, a map-file entry, ``suffix``."""
+    if isinstance(op, PreDict):
+        d.update(op.values)
+    elif isinstance(op, FileMap):
+        files = d.get(op.dest)
+        if files is None or op.dest not in d:
+            files = d[op.dest] = {}
+        old = files.get(op.short)
+        files[op.short] = op.name if old is None else "%s.%s" % (op.name, old)
+    elif isinstance(op, SuffixOp):
+        for key in list(d):
+            if key not in RESERVED:
+                new_key = (key if type(key) is tuple else (key,)) + (op.value,)
+                d[new_key] = d.pop(key)
 
 
 _ORDERS = {"B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import mmap
 import os
 import re
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Set, Tuple, Type
 
 from . import lexer as lx
 from .errors import MissingIncludeError, ParserError
@@ -26,6 +26,7 @@ from .tree import (
     ONLY,
     RESERVED,
     SUBST_RE,
+    Container,
     Filter,
     LabelTable,
     Node,
@@ -49,6 +50,12 @@ _VARIANTS_LINE = re.compile(r"variants(?::| +([\w-]+) *:)\Z").match
 # a value with none of these substitutes no reserved key (the exact test is SUBST_RE's)
 _RESERVED_REF = re.compile(r"\$\{(?:%s)\}" % "|".join(map(re.escape, sorted(RESERVED)))).search
 _OPS = {op: op for op in ("=", "+=", "<=", "~=", "?=", "?+=", "?<=")}  # one string each
+
+
+def _noted(keys: Set[str], key: str) -> bool:
+    """Add ``key`` to ``keys``; True (for use inside a condition)."""
+    keys.add(key)
+    return True
 
 
 def read_text(path: str) -> str:
@@ -89,7 +96,6 @@ def _not_utf8(exc: UnicodeDecodeError, data: bytes, path: str) -> ParserError:
 _STATEMENT = re.compile(r"^[ \t\f\v]*(?:[^\s#/]|/(?!/))", re.M).search
 
 
-Container = Union[Node, Filter]  # what statements are parsed into
 
 
 class TreeBuilder(VariantBlocks):
@@ -116,7 +122,9 @@ class TreeBuilder(VariantBlocks):
         lexer.fid = self.log.fid(reader.filename, text if filename is not None else None)
         self.log.enter(lexer.fid)
         try:
-            self.node = self._parse(lexer, self.node, -1)
+            node = self._parse(lexer, self.node, -1)
+            assert isinstance(node, Node)  # (_parse returns the node it was given)
+            self.node = node
         except ParserError:
             raise
         except (StopIteration, IndexError, ValueError, TypeError, AttributeError,
@@ -187,8 +195,165 @@ class TreeBuilder(VariantBlocks):
 
     # ------------------------------------------------------------ the parser
 
+    def _statement(self, lexer: lx.Lexer, node: Container, pre: Dict[str, str], tok: lx.Tok,
+                   indent: int) -> Dict[str, str]:
+        """One statement the token way (not variants, ``-``, ``suffix`` or
+        ``include``, which change the block's state): an assignment or a
+        condition (``tok`` an identifier), only/no/join, del, ``!cond:``.
+        Returns the pre-dict."""
+        typ = type(tok)
+        if typ is lx.Ident:
+            ident = lexer.until_no_white(_IDENT_ENDS)
+            last = ident[-1]
+            if type(last) is lx.Oper:
+                if len(ident) == 1:
+                    name = str(tok)
+                else:
+                    name = "".join(str(x) for x in [tok] + ident[:-1])
+                value = lexer.check_next((lx.String,))
+                pre = self._assign(lexer, node, pre, name, last.op, str(value))
+                lexer.check_next((lx.EndL,))
+            elif type(last) is lx.Colon:
+                cfilter = parse_filter(lexer, [tok] + ident[:-1] + [lx.EndL()], self.table)
+                pre = self._condition(lexer, node, pre, COND, cfilter, indent)
+            else:
+                raise self._err(lexer, 'Syntax ERROR expected ":" or operand')
+
+        elif typ in (lx.Only, lx.No, lx.Join):
+            words = parse_filter(lexer, lexer.rest_line(), self.table)
+            if isinstance(node, Filter) and typ is lx.Join:
+                raise self._err(lexer, "'join' is not allowed inside a conditional block")
+            pre = self._flush(lexer, node, pre)
+            kind = ONLY if typ is lx.Only else NO if typ is lx.No else JOIN
+            if kind == JOIN:
+                self.has_join = True
+            node.content.append(Filter(kind, words, lexer.line, lexer.filename,
+                                       lexer.linenum))
+
+        elif typ is lx.Del:
+            to_del = lexer.check_next_nw((lx.Ident,))
+            lexer.check_next_nw((lx.EndL,))
+            pre = self._flush(lexer, node, pre)
+            node.content.append(Op("del", str(to_del), "None", lexer.filename,
+                                   lexer.linenum))
+
+        elif typ is lx.Not:
+            toks = lexer.until_no_white((lx.Colon, lx.EndL))
+            if type(toks[-1]) is not lx.Colon:
+                raise self._err(lexer, 'Syntax ERROR expected ":"')
+            words = parse_filter(lexer, toks[:-1], self.table)
+            pre = self._condition(lexer, node, pre, NOTCOND, words, indent)
+        else:  # pragma: no cover - check_next enforces allowed types
+            raise self._err(lexer, "Syntax ERROR expected")
+        return pre
+
+    def _variants_header(self, lexer: lx.Lexer) -> Tuple[str, bool, Dict[str, list]]:
+        """The rest of a ``variants [meta] name:`` line the token way:
+        (block name, whether expand_defaults can name it, meta)."""
+        toks: Optional[List[lx.Tok]] = lexer.until_no_white(_VARIANTS_IN)
+        assert toks is not None
+        vtok = toks[-1]
+        var_name = ""
+        var_comparable = True
+        meta: Dict[str, list] = {}
+        while type(vtok) not in (lx.Colon, lx.EndL):
+            if type(vtok) is lx.Ident:
+                if var_name != "":
+                    raise self._err(lexer, 'Syntax ERROR expected "[" or ":"')
+                var_name, var_comparable = block_name(toks)
+            elif type(vtok) is lx.LBracket:
+                ident = lexer.check_next_nw((lx.Ident,))
+                t2 = lexer.check_next_nw((lx.Oper, lx.RBracket))
+                if type(t2) is lx.RBracket:
+                    meta.setdefault(str(ident), []).append(True)
+                else:
+                    assert isinstance(t2, lx.Oper)  # (check_next_nw)
+                    if t2.op != "=":
+                        raise self._err(lexer, 'Syntax ERROR expected "="')
+                    words = lexer.until_no_white((lx.RBracket, lx.EndL))
+                    if type(words[-1]) is not lx.RBracket:
+                        raise self._err(lexer, 'Syntax ERROR expected "]"')
+                    meta.setdefault(str(ident), []).append(
+                        tuple(DOT if type(t) is lx.Dot else t for t in words[:-1]))
+            vtok = lexer.check_next_nw(_VARIANTS_IN)
+            toks = None  # (see block_name)
+        for wd in meta.get("default", ()):
+            if not isinstance(wd, tuple):
+                raise self._err(lexer, "Syntax ERROR expected [default=xxx]")
+        if type(vtok) is lx.EndL:
+            raise self._err(lexer, 'Syntax ERROR expected ":"')
+        lexer.check_next_nw((lx.EndL,))
+        return var_name, var_comparable, meta
+
+    def _plain_lines(self, lexer: lx.Lexer, node: Container, pre: Dict[str, str],
+                     indented: str) -> Dict[str, str]:
+        """The fast lane's run of plain ``name = value`` lines, straight into the
+        pre-dict as _assign would store them (scan.plain_set is the reference
+        for what is taken; inline here, the common case, for speed); then the
+        first other line is peeked as Reader._peek would.  Returns the pre-dict
+        (a ``name += value`` or ``$`` value in the run flushes it: _op_line)."""
+        reader = lexer.reader
+        lines = reader.lines
+        has_tab = reader.has_tab
+        not_plain, postfix, plain_name = NOT_PLAIN, POSTFIX, PLAIN_NAME
+        plain_keys = self.plain_keys
+        log_entries = self.log.entries
+        first = pos = reader.pos
+        last = 0
+        kind = None
+        for s in lines:
+            pos += 1
+            k, eq, v = s.partition("=")
+            if eq and not (has_tab and "\t" in s):
+                key = k.strip()
+                if ((key in plain_keys  # (else checked, and noted if plain)
+                        or (key.isidentifier() or plain_name(key) is not None)
+                        and key not in not_plain and not key.endswith(postfix)
+                        and _noted(plain_keys, key))
+                        and k.startswith(indented)):  # (other blanks: exact way)
+                    v = v.strip()
+                    if not v or "$" not in v and v[0] not in "\"':":
+                        pre[key] = v
+                        last = pos
+                        continue
+                    c = v[0]
+                    if c != ":":
+                        if "$" not in v:  # quoted
+                            pre[key] = v[1:-1] if v[-1] == c else v
+                            last = pos
+                            continue
+                        kind = "="  # a value with "$": an Op
+                elif k[-1:] == "+" and k.startswith(indented):  # "name += value"
+                    key = key[:-1].rstrip()
+                    if ((key.isidentifier() or plain_name(key) is not None)
+                            and key not in not_plain and not key.endswith(postfix)):
+                        v = v.strip()
+                        if not v or v[0] != ":":
+                            kind = "+="
+                if kind is not None:  # as _assign (after the run so far)
+                    if last:
+                        log_entries += (first, last,
+                                        None if lexer.is_file or reader.raw is None else reader.raw[first:last])
+                        last = 0
+                    first = pos
+                    pre = self._op_line(lexer, node, pre, key, kind, v, pos, s)
+                    kind = None
+                    continue
+            s = s.rstrip()
+            if "\t" in s:
+                s = s.expandtabs()
+            t = s.lstrip()
+            if t and t[0] != "#" and (t[0] != "/" or t[:2] != "//"):
+                reader.peeked = (t, len(s) - len(t), pos)
+                break
+        reader.pos = pos
+        if last:  # a run: see AssignmentLog
+            log_entries += (first, last,
+                            None if lexer.is_file or reader.raw is None else reader.raw[first:last])
+        return pre
+
     def _parse(self, lexer: lx.Lexer, node: Container, prev_indent: int) -> Container:
-        allowed = _BLOCK_ALLOWED
+        allowed: Tuple[Type[lx.Tok], ...] = _BLOCK_ALLOWED
         var_indent = 0
         var_name = ""
         var_comparable = True  # see variants.block_name
@@ -198,11 +363,6 @@ class TreeBuilder(VariantBlocks):
         lexer.fast = True
         wcache = self.words
         reader = lexer.reader
-        log_entries = self.log.entries
-        lines = reader.lines
-        has_tab = reader.has_tab
-        not_plain, postfix, plain_name = NOT_PLAIN, POSTFIX, PLAIN_NAME
-        plain_keys = self.plain_keys
         # a line of this block starts so
         indented = _INDENTED[prev_indent + 1] if prev_indent < 63 else " " * (prev_indent + 1)
         while True:
@@ -212,62 +372,7 @@ class TreeBuilder(VariantBlocks):
                 # token stream (which is between lines here, so it simply goes on
                 # after them); anything unusual is left to the token way below
                 if allowed is _BLOCK_ALLOWED and reader.peeked is None:
-                    # plain ``name = value`` lines into the pre-dict, as _assign would
-                    # store them (scan.plain_set is the reference for what is taken;
-                    # inline here, the common case, for speed), then the first other
-                    # line is peeked as Reader._peek would
-                    first = pos = reader.pos
-                    last = 0
-                    kind = None
-                    for s in lines:
-                        pos += 1
-                        k, eq, v = s.partition("=")
-                        if eq and not (has_tab and "\t" in s):
-                            key = k.strip()
-                            if ((key in plain_keys  # (else checked, and noted if plain)
-                                    or (key.isidentifier() or plain_name(key) is not None)
-                                    and key not in not_plain and not key.endswith(postfix)
-                                    and plain_keys.add(key) is None)
-                                    and k.startswith(indented)):  # (other blanks: exact way)
-                                v = v.strip()
-                                if not v or "$" not in v and v[0] not in "\"':":
-                                    pre[key] = v
-                                    last = pos
-                                    continue
-                                c = v[0]
-                                if c != ":":
-                                    if "$" not in v:  # quoted
-                                        pre[key] = v[1:-1] if v[-1] == c else v
-                                        last = pos
-                                        continue
-                                    kind = "="  # a value with "$": an Op
-                            elif k[-1:] == "+" and k.startswith(indented):  # "name += value"
-                                key = key[:-1].rstrip()
-                                if ((key.isidentifier() or plain_name(key) is not None)
-                                        and key not in not_plain and not key.endswith(postfix)):
-                                    v = v.strip()
-                                    if not v or v[0] != ":":
-                                        kind = "+="
-                            if kind is not None:  # as _assign (after the run so far)
-                                if last:
-                                    log_entries += (first, last,
-                                                    None if lexer.is_file else reader.raw[first:last])
-                                    last = 0
-                                first = pos
-                                pre = self._op_line(lexer, node, pre, key, kind, v, pos, s)
-                                kind = None
-                                continue
-                        s = s.rstrip()
-                        if "\t" in s:
-                            s = s.expandtabs()
-                        t = s.lstrip()
-                        if t and t[0] != "#" and (t[0] != "/" or t[:2] != "//"):
-                            reader.peeked = (t, len(s) - len(t), pos)
-                            break
-                    reader.pos = pos
-                    if last:  # a run: see AssignmentLog
-                        log_entries += (first, last,
-                                        None if lexer.is_file else reader.raw[first:last])
+                    pre = self._plain_lines(lexer, node, pre, indented)
                 nxt = reader.peeked or reader._peek()
                 if nxt is None or nxt[1] <= prev_indent:  # what the token way ends a block on
                     lexer.line, lexer.linenum = None, -1 if nxt is None else nxt[2]
@@ -291,7 +396,7 @@ class TreeBuilder(VariantBlocks):
                 elif (line.startswith("only ") if c == "o"
                       else c == "n" and line.startswith("no ")):
                     got = wcache.list(line[5 if c == "o" else 3:].lstrip())
-                    if got:
+                    if isinstance(got, tuple):
                         reader.peeked = None
                         lexer.line, lexer.linenum = line, num
                         content = node.content
@@ -312,7 +417,7 @@ class TreeBuilder(VariantBlocks):
                             pre = self._assign(lexer, node, pre, fast[0], fast[1], fast[2])
                             continue
                         cond = simple_condition(line, self.table)
-                    if cond:  # (as _condition does)
+                    if isinstance(cond, tuple):  # (as _condition does)
                         reader.peeked = None
                         lexer.line, lexer.linenum = line, num
                         if cond[1]:  # the text after the colon, read as the block's first line
@@ -346,9 +451,10 @@ class TreeBuilder(VariantBlocks):
                 if suffix:
                     node.content.append(suffix)
                 return node
+            assert isinstance(tok, lx.Indent)  # (check_next)
             indent = tok.length
 
-            line = lexer.line
+            line = lexer.line or ""  # (None only at the end: an EndBlock)
             if (allowed is _BLOCK_ALLOWED and lexer.fast and not lexer.rest_as_string
                     and not lx.starts_with_keyword(line)):
                 fast = fast_assignment(line)
@@ -360,24 +466,7 @@ class TreeBuilder(VariantBlocks):
             tok = lexer.check_next(allowed)
             typ = type(tok)
 
-            if typ is lx.Ident:
-                ident = lexer.until_no_white(_IDENT_ENDS)
-                last = ident[-1]
-                if type(last) is lx.Oper:
-                    if len(ident) == 1:
-                        name = str(tok)
-                    else:
-                        name = "".join(str(x) for x in [tok] + ident[:-1])
-                    value = lexer.check_next((lx.String,))
-                    pre = self._assign(lexer, node, pre, name, last.op, str(value))
-                    lexer.check_next((lx.EndL,))
-                elif type(last) is lx.Colon:
-                    cfilter = parse_filter(lexer, [tok] + ident[:-1] + [lx.EndL()], self.table)
-                    pre = self._condition(lexer, node, pre, COND, cfilter, indent)
-                else:
-                    raise self._err(lexer, 'Syntax ERROR expected ":" or operand')
-
-            elif typ is lx.Dash:
+            if typ is lx.Dash:
                 node = self._variant_block(lexer, node, pre, indent, var_indent, var_name, meta,
                                            None, var_comparable)
                 pre = {}
@@ -388,50 +477,9 @@ class TreeBuilder(VariantBlocks):
                     raise ParserError("'variants' is not allowed inside a conditional block",
                                       lexer.line, reader.filename, lexer.linenum)
                 lexer.fast = False
-                toks = lexer.until_no_white(_VARIANTS_IN)
-                vtok = toks[-1]
-                var_name = ""
-                var_comparable = True
-                meta = {}
-                while type(vtok) not in (lx.Colon, lx.EndL):
-                    if type(vtok) is lx.Ident:
-                        if var_name != "":
-                            raise self._err(lexer, 'Syntax ERROR expected "[" or ":"')
-                        var_name, var_comparable = block_name(toks)
-                    elif type(vtok) is lx.LBracket:
-                        ident = lexer.check_next_nw((lx.Ident,))
-                        t2 = lexer.check_next_nw((lx.Oper, lx.RBracket))
-                        if type(t2) is lx.RBracket:
-                            meta.setdefault(str(ident), []).append(True)
-                        else:
-                            if t2.op != "=":
-                                raise self._err(lexer, 'Syntax ERROR expected "="')
-                            toks = lexer.until_no_white((lx.RBracket, lx.EndL))
-                            if type(toks[-1]) is not lx.RBracket:
-                                raise self._err(lexer, 'Syntax ERROR expected "]"')
-                            meta.setdefault(str(ident), []).append(
-                                tuple(DOT if type(t) is lx.Dot else t for t in toks[:-1]))
-                    vtok = lexer.check_next_nw(_VARIANTS_IN)
-                    toks = None  # (see block_name)
-                for wd in meta.get("default", ()):
-                    if not isinstance(wd, tuple):
-                        raise self._err(lexer, "Syntax ERROR expected [default=xxx]")
-                if type(vtok) is lx.EndL:
-                    raise self._err(lexer, 'Syntax ERROR expected ":"')
-                lexer.check_next_nw((lx.EndL,))
+                var_name, var_comparable, meta = self._variants_header(lexer)
                 allowed = _VARIANTS_ALLOWED
                 var_indent = indent
-
-            elif typ in (lx.Only, lx.No, lx.Join):
-                words = parse_filter(lexer, lexer.rest_line(), self.table)
-                if isinstance(node, Filter) and typ is lx.Join:
-                    raise self._err(lexer, "'join' is not allowed inside a conditional block")
-                pre = self._flush(lexer, node, pre)
-                kind = ONLY if typ is lx.Only else NO if typ is lx.No else JOIN
-                if kind == JOIN:
-                    self.has_join = True
-                node.content.append(Filter(kind, words, lexer.line, lexer.filename,
-                                           lexer.linenum))
 
             elif typ is lx.Suffix:
                 if pre:
@@ -444,21 +492,8 @@ class TreeBuilder(VariantBlocks):
             elif typ is lx.Include:
                 node, pre = self._include(lexer, node, pre, prev_indent)
 
-            elif typ is lx.Del:
-                to_del = lexer.check_next_nw((lx.Ident,))
-                lexer.check_next_nw((lx.EndL,))
-                pre = self._flush(lexer, node, pre)
-                node.content.append(Op("del", str(to_del), "None", lexer.filename,
-                                       lexer.linenum))
-
-            elif typ is lx.Not:
-                toks = lexer.until_no_white((lx.Colon, lx.EndL))
-                if type(toks[-1]) is not lx.Colon:
-                    raise self._err(lexer, 'Syntax ERROR expected ":"')
-                words = parse_filter(lexer, toks[:-1], self.table)
-                pre = self._condition(lexer, node, pre, NOTCOND, words, indent)
-            else:  # pragma: no cover - check_next enforces allowed types
-                raise self._err(lexer, "Syntax ERROR expected")
+            else:
+                pre = self._statement(lexer, node, pre, tok, indent)
 
     def _assign(self, lexer: lx.Lexer, node: Container, pre: Dict[str, str], name: str,
                 kind: str, value: str) -> Dict[str, str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Dict, List, Optional, Set, Tuple
+from typing import AbstractSet, Dict, List, Literal, Optional, Set, Tuple, Union
 
 ONLY, NO, COND, NOTCOND, JOIN = range(5)
 KIND_NAMES = {ONLY: "only", NO: "no", COND: "condition", NOTCOND: "!condition", JOIN: "join"}
@@ -76,7 +76,7 @@ class Op:
     """``name OP value`` (also ``del name``: op ``del``)."""
 
     __slots__ = ("op", "name", "value", "filename", "linenum", "dollar", "regex")
-    is_filter = False
+    is_filter: Literal[False] = False
 
     def __init__(self, op: str, name: str, value: str, filename: str, linenum: int) -> None:
         self.op = op
@@ -95,7 +95,7 @@ class PreDict:
     """A run of plain ``key = value`` sets, applied as one dict update."""
 
     __slots__ = ("values", "filename", "linenum")
-    is_filter = False
+    is_filter: Literal[False] = False
     op = "predict"
 
     def __init__(self, values: Dict[str, str], filename: str, linenum: int) -> None:
@@ -111,7 +111,7 @@ class FileMap:
     """Records which file a variant name came from (``_name_map_file``)."""
 
     __slots__ = ("short", "name", "dest", "filename", "linenum")
-    is_filter = False
+    is_filter: Literal[False] = False
     op = "filemap"
 
     def __init__(self, filename: str, name: str, dest: str, linenum: int) -> None:
@@ -128,7 +128,7 @@ class FileMap:
 
 class SuffixOp:
     __slots__ = ("value", "filename", "linenum")
-    is_filter = False
+    is_filter: Literal[False] = False
     op = "suffix"
 
     def __init__(self, value: str, filename: str, linenum: int) -> None:
@@ -140,7 +140,7 @@ class SuffixOp:
 def filter_words(words: List[List[List[Elem]]]) -> tuple:
     """(Filter.words, Filter.texts, whether every word is one label) of parsed
     words; shared by the filters of one text (all three are only read)."""
-    ws = []
+    ws: List[tuple] = []
     texts = []
     simple = True
     for w in words:  # (plain loops: built per distinct filter text)
@@ -164,9 +164,9 @@ class Filter:
 
     __slots__ = ("kind", "words", "texts", "line", "filename", "linenum", "content", "uid",
                  "universe", "deep", "failcap", "simple")
-    is_filter = True
+    is_filter: Literal[True] = True
 
-    def __init__(self, kind: int, words: List[List[List[Elem]]], line: str,
+    def __init__(self, kind: int, words: List[List[List[Elem]]], line: Optional[str],
                  filename: str, linenum: int, prepared: Optional[tuple] = None) -> None:
         self.kind = kind
         # ``prepared``: filter_words(words), kept by the parser per filter text
@@ -174,7 +174,7 @@ class Filter:
         self.line = line
         self.filename = filename
         self.linenum = linenum
-        self.content: List[object] = []
+        self.content: List[Item] = []
         self.uid = next(_uids)
         self.universe: frozenset = _EMPTY
         self.deep: frozenset = _EMPTY
@@ -215,13 +215,14 @@ class Node:
                  "append_to_shortname", "default", "uid", "filename", "linenum", "hoist", "su",
                  "filters")
 
-    def __init__(self, children: Optional[List[Node]] = None, labels: object = None) -> None:
-        self.var_name: object = None
+    def __init__(self, children: Optional[List[Node]] = None,
+                 labels: Optional[Labels] = None) -> None:
+        self.var_name: Optional[str] = None
         self.name: Tuple[int, ...] = ()  # (the parser sets tuples too)
         self.dep: List[List[List[Elem]]] = []
-        self.content: List[object] = []
+        self.content: List[Item] = []
         self.children: List[Node] = [] if children is None else children
-        self.labels: Set[int] = set() if labels is None else labels
+        self.labels: Labels = set() if labels is None else labels
         self.append_to_shortname = False
         self.default = False
         self.uid = next(_uids)
@@ -242,14 +243,14 @@ class SharedLabels:
 
     __slots__ = ("own", "base")
 
-    def __init__(self, own: Set[int], base: object) -> None:
+    def __init__(self, own: Set[int], base: AbstractSet[int]) -> None:
         self.own = own
         self.base = base
 
     def __contains__(self, x: int) -> bool:
         return x in self.own or x in self.base
 
-    def isdisjoint(self, other: Set[int]) -> bool:
+    def isdisjoint(self, other: AbstractSet[int]) -> bool:
         return self.own.isdisjoint(other) and self.base.isdisjoint(other)
 
     def __len__(self) -> int:
@@ -258,13 +259,19 @@ class SharedLabels:
 
 _SHARE_MIN = 256
 
+# What a content list holds (Node.content, Filter.content), and the labels below a node
+ContentOp = Union[Op, PreDict, FileMap, SuffixOp]
+Item = Union[ContentOp, Filter]
+Container = Union[Node, Filter]  # what statements are parsed into
+Labels = Union[Set[int], AbstractSet[int], SharedLabels]
 
-def block_labels(children: List[Node]) -> object:
+
+def block_labels(children: List[Node]) -> Labels:
     """Labels below a variants block with these variant nodes as children."""
-    base = None
+    base: Optional[AbstractSet[int]] = None
     for child in children:
         lab = child.labels
-        cand = lab.base if type(lab) is SharedLabels else lab
+        cand = lab.base if isinstance(lab, SharedLabels) else lab
         if len(cand) >= _SHARE_MIN and (base is None or len(cand) > len(base)):
             base = cand
     own: Set[int] = set()
@@ -275,7 +282,7 @@ def block_labels(children: List[Node]) -> object:
         if lab is done:
             continue
         done = lab
-        if type(lab) is SharedLabels:
+        if isinstance(lab, SharedLabels):
             if lab.base is not base:
                 own.update(lab.base)
             own.update(lab.own)
@@ -289,7 +296,8 @@ def block_labels(children: List[Node]) -> object:
 # ---------------------------------------------------------------- matching
 
 
-def project(ctx: Tuple[int, ...], ctx_set: frozenset, rel: frozenset, extra: frozenset) -> tuple:
+def project(ctx: Tuple[int, ...], ctx_set: AbstractSet[int], rel: frozenset,
+            extra: frozenset) -> tuple:
     """``ctx`` reduced to the labels in ``rel | extra``, each run of other labels
     collapsed to one -1 (adjacency matching cannot tell such runs apart)."""
     hits = ctx_set & rel
@@ -322,7 +330,8 @@ def project(ctx: Tuple[int, ...], ctx_set: frozenset, rel: frozenset, extra: fro
     return tuple(proj)
 
 
-def match_adjacent(block: Tuple[Set[int], ...], ctx: Tuple[int, ...], ctx_set: Set[int]) -> int:
+def match_adjacent(block: Tuple[Set[int], ...], ctx: Tuple[int, ...],
+                   ctx_set: AbstractSet[int]) -> int:
     """How many elements of ``block`` match adjacently in ``ctx`` (avocado-vt's rule)."""
     first = block[0]
     if first.isdisjoint(ctx_set):
@@ -351,7 +360,7 @@ def match_adjacent(block: Tuple[Set[int], ...], ctx: Tuple[int, ...], ctx_set: S
     return k
 
 
-def matches(words: tuple, ctx: Tuple[int, ...], ctx_set: Set[int]) -> bool:
+def matches(words: tuple, ctx: Tuple[int, ...], ctx_set: AbstractSet[int]) -> bool:
     for word in words:
         for block in word:
             if match_adjacent(block, ctx, ctx_set) != len(block):
@@ -361,7 +370,8 @@ def matches(words: tuple, ctx: Tuple[int, ...], ctx_set: Set[int]) -> bool:
     return False
 
 
-def might_match(words: tuple, ctx: Tuple[int, ...], ctx_set: Set[int], below: Set[int]) -> bool:
+def might_match(words: tuple, ctx: Tuple[int, ...], ctx_set: AbstractSet[int],
+                below: Labels) -> bool:
     for word in words:
         for block in word:
             m = match_adjacent(block, ctx, ctx_set)
@@ -379,7 +389,7 @@ def might_match(words: tuple, ctx: Tuple[int, ...], ctx_set: Set[int], below: Se
 FAIL, DROP, KEEP, UNPACK = range(4)
 
 
-def decide(item: Filter, ctx: Tuple[int, ...], ctx_set: Set[int], below: Set[int]) -> int:
+def decide(item: Filter, ctx: Tuple[int, ...], ctx_set: AbstractSet[int], below: Labels) -> int:
     """What avocado-vt's process_content does with a filter at a node."""
     kind = item.kind
     if item.simple:  # one label per word: set tests say it all
@@ -408,7 +418,7 @@ def decide(item: Filter, ctx: Tuple[int, ...], ctx_set: Set[int], below: Set[int
     return DROP if matches(words, ctx, ctx_set) else KEEP
 
 
-def impossible(item: Filter, ctx_set: Set[int], below: Set[int]) -> bool:
+def impossible(item: Filter, ctx_set: AbstractSet[int], below: Labels) -> bool:
     """True if an `only` can match neither what is above nor what is below."""
     for word in item.words:
         for block in word:
@@ -486,6 +496,7 @@ def prepare(root: Node) -> List[Node]:
         # filters.  One child: that child and its chain.  Several: where
         # their chains meet (they share everything after that).
         children = node.children
+        first: Optional[Node]
         if len(children) == 1:  # the common case
             first = children[0]
         elif children:
@@ -510,16 +521,18 @@ def _meet(a: Node, b: Node, idom: Dict[int, Optional[Node]],
           dlen: Dict[int, int]) -> Optional[Node]:
     """The first node on both dominator chains (from a and from b), or None."""
     la, lb = dlen[a.uid], dlen[b.uid]
-    while la > lb:
-        a = idom[a.uid]
+    x: Optional[Node] = a
+    y: Optional[Node] = b
+    while la > lb and x is not None:
+        x = idom[x.uid]
         la -= 1
-    while lb > la:
-        b = idom[b.uid]
+    while lb > la and y is not None:
+        y = idom[y.uid]
         lb -= 1
-    while a is not b:
-        a = idom[a.uid]
-        b = idom[b.uid]
-        if a is None:
+    while x is not y:
+        if x is None or y is None:
             return None
-    return a
+        x = idom[x.uid]
+        y = idom[y.uid]
+    return x
 

@@ -10,12 +10,13 @@ so the common ``- name:`` line is read inline.
 from __future__ import annotations
 
 import re
-from typing import Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
 
 from . import lexer as lx
 from .errors import ParserError
 from .filters import WordCache, parse_filter
-from .tree import FileMap, Filter, Node, Op, block_labels
+from .scan import AssignmentLog
+from .tree import Container, FileMap, Filter, LabelTable, Node, Op, block_labels
 
 DOT = object()  # stands for a '.' token inside [default=...] comparisons
 _DASH_LINE = re.compile(r"- *(@?)([\w-]+(?:\.[\w-]+)*):(.*)").match
@@ -52,7 +53,7 @@ def dash_entry(line: str, words: WordCache) -> Optional[tuple]:
     deps: Optional[list] = []
     if rest:
         got = words.list(rest)
-        if not got:
+        if not isinstance(got, tuple):
             return None
         deps = got[0]
     names = m.group(2).split(".")
@@ -85,7 +86,23 @@ def block_name(toks: Optional[list]) -> Tuple[str, bool]:
 class VariantBlocks:
     """TreeBuilder's ``variants:`` block parsing (uses its table, log, _parse...)."""
 
-    def _variant_block(self, lexer: lx.Lexer, node: object, pre: Dict[str, str], indent: int,
+    # provided by TreeBuilder (parser.py), which mixes this class in
+    table: LabelTable
+    words: WordCache
+    log: AssignmentLog
+    defaults: bool
+    expand_defaults: List[str]
+    postfix_keys: Set[str]
+
+    if TYPE_CHECKING:
+        def _flush(self, lexer: lx.Lexer, node: Container,
+                   pre: Dict[str, str]) -> Dict[str, str]: ...
+
+        def _err(self, lexer: lx.Lexer, msg: str) -> ParserError: ...
+
+        def _parse(self, lexer: lx.Lexer, node: Container, prev_indent: int) -> Container: ...
+
+    def _variant_block(self, lexer: lx.Lexer, node: Container, pre: Dict[str, str], indent: int,
                        var_indent: int, var_name: str, meta: Dict[str, list],
                        entry: Optional[tuple] = None, comparable: bool = True) -> Node:
         """Parse ``- name: deps`` entries of one ``variants:`` block.
@@ -161,6 +178,7 @@ class VariantBlocks:
                 log_entries += (var_name, linenum, "=", short,  # (log.add)
                                 None if lexer.is_file else lexer.line)
             variant = self._parse(lexer, inner, indent)
+            assert isinstance(variant, Node)  # (_parse returns the node it was given)
             if var_name and comparable:  # (the walker's defaults test; see block_name)
                 variant.var_name = var_name
             if names is None or len(names) == 1:

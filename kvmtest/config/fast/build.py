@@ -8,12 +8,13 @@ emitters do not support (``suffix``: ``api.Parser``).  Checked against
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import AbstractSet, List, Optional, Sequence, Tuple
 
 from ..ops import apply_op, postfix_parse
 from ..reference.walk import Leaf
 from ..tree import FileMap, Node
 from .steps import compile_steps, concat, node_conds
+from .walk import Frame, StackLeaf
 
 _PREFIX_DEPTH = 3  # application-order prefixes whose states are kept
 _MAX_STATES = 64
@@ -22,7 +23,7 @@ _NO_STEPS: list = []
 _NO_CONDS: frozenset = frozenset()
 
 
-def f_index(frames: list, f: object) -> int:
+def f_index(frames: List[Frame], f: Frame) -> int:
     for i, g in enumerate(frames):
         if g is f:
             return i
@@ -57,10 +58,11 @@ class FastBuilder:
             conds = self.conds[node.uid] = node_conds(node)
         return conds
 
-    def state(self, path: list, unpacked: set) -> dict:
+    def state(self, path: Sequence[Node], unpacked: AbstractSet[int]) -> dict:
         """The op results of a leaf path, without name/shortname/dep."""
         blocks = self.blocks
         keys = []
+        key: object
         for node in reversed(path):
             conds = self._conds(node)
             if conds:
@@ -87,7 +89,7 @@ class FastBuilder:
         self._apply(d, keys[depth:])
         return d
 
-    def _apply(self, d: dict, keys: list) -> None:
+    def _apply(self, d: dict, keys: Sequence[Tuple[object, list]]) -> None:
         suffixed = self.suffixed
         for _, steps in keys:
             for step in steps:
@@ -96,7 +98,7 @@ class FastBuilder:
                 else:
                     apply_op(step, d, suffixed)
 
-    def _up(self, frames: list, i: int) -> Optional[list]:
+    def _up(self, frames: List[Frame], i: int) -> Optional[list]:
         """Steps of frames i, i-1, ..., 0 (application order), cached on each
         frame and shared by the leaves below it; None if a node among them has
         conditions (then its steps depend on the leaf: see state())."""
@@ -104,7 +106,7 @@ class FastBuilder:
         while j >= 0 and frames[j].up is None:
             j -= 1
         rest = frames[j].up if j >= 0 else _NO_STEPS
-        if rest is False:
+        if rest is None or rest is False:  # (None: j < 0 gave _NO_STEPS)
             return None
         blocks = self.blocks
         for f in frames[j + 1:i + 1]:
@@ -121,7 +123,7 @@ class FastBuilder:
             f.up = rest
         return rest
 
-    def state_frames(self, leaf: Leaf) -> dict:
+    def state_frames(self, leaf: StackLeaf) -> dict:
         """state() for a leaf of the stack walker (``leaf.frames``): the steps
         above its deepest blocks come cached per frame (_up)."""
         frames = leaf.frames
@@ -161,12 +163,13 @@ class FastBuilder:
             raise TypeError("joined leaves need the exact builder")
         longs = self.longs
         names = self.names
-        d = {
+        d: dict = {
             "name": ".".join([longs[i] for i in leaf.ctx]),
             "dep": leaf.dep,
             "shortname": ".".join([names[i] for i in leaf.shortname]),
         }
-        d.update(self.state_frames(leaf) if leaf.frames else self.state(leaf.path, leaf.unpacked))
+        d.update(self.state_frames(leaf) if isinstance(leaf, StackLeaf)
+                 else self.state(leaf.path, leaf.unpacked))
         if "_name_map_file" in d:
             if maps:
                 d["_name_map_file"] = {}

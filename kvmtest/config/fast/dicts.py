@@ -26,12 +26,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterator, List
 
 from ..ops import apply_op, postfix_parse, regex_for, substitute
-from ..reference.walk import Leaf
 from ..tree import RESERVED, FileMap, Node
 from .build import FastBuilder
 from .emit import ANCHOR_MIN, JsonEmitter, _Overlay
 from .steps import REGEX_OPS, Comp, compile_steps, node_conds
-from .walk import ANCHOR_FANOUT, Frame, StackWalker
+from .walk import ANCHOR_FANOUT, Frame, StackLeaf, StackWalker
 
 if TYPE_CHECKING:
     from ..parser import TreeBuilder
@@ -75,7 +74,8 @@ class DictEmitter(JsonEmitter):
         j = i
         while j >= 0 and frames[j].names is None:
             j -= 1
-        got = frames[j].names if j >= 0 else _NO_NAMES
+        names = frames[j].names if j >= 0 else None
+        got = names if names is not None else _NO_NAMES
         memo = self.name_memo
         for f in frames[j + 1:i + 1]:
             node = f.node
@@ -109,7 +109,8 @@ class DictEmitter(JsonEmitter):
         j = i
         while j >= 0 and frames[j].maps is None:
             j -= 1
-        maps = frames[j].maps if j >= 0 else _NO_MAPS
+        found = frames[j].maps if j >= 0 else None
+        maps = found if found is not None else _NO_MAPS
         file_maps = self.file_maps
         memo = self.map_memo
         for f in frames[j + 1:i + 1]:
@@ -130,7 +131,7 @@ class DictEmitter(JsonEmitter):
             f.maps = maps
         return maps
 
-    def build(self, leaf: Leaf, maps: bool = True) -> dict:
+    def build(self, leaf: StackLeaf, maps: bool = True) -> dict:
         frames = leaf.frames
         unpacked = leaf.unpacked
         last = len(frames) - 1
@@ -148,6 +149,7 @@ class DictEmitter(JsonEmitter):
         # JsonEmitter.line does); a regex op (?=, del...) sends it the long way
         over = _Overlay()
         over.base = state
+        regex = False
         for step in chain:
             if type(step) is dict:
                 over.update(step)
@@ -155,7 +157,7 @@ class DictEmitter(JsonEmitter):
             kind = step.op
             key = step.name
             if kind in REGEX_OPS:
-                over = None
+                regex = True
                 break
             if key in RESERVED:
                 continue  # (apply_op ignores them too)
@@ -170,7 +172,7 @@ class DictEmitter(JsonEmitter):
                 over[key] = value
         top = self._top(frames, anchor, unpacked)
         name, short = frames[last].names or self._raw_names(frames, last)
-        if over is not None and (not top.has_ops or (
+        if not regex and (not top.has_ops or (
                 over.keys().isdisjoint(top.compute_reads())
                 and not (top.exps and top.any_match(over)))):
             # Fast case: the anchor's steps read nothing the leaf's own steps
@@ -238,7 +240,7 @@ class DictEmitter(JsonEmitter):
                     exp = regex_for(step)
                     deleted.update([k for k in e if k not in RESERVED and exp.match(k)])
                 apply_op(step, e, False)
-            head = {}
+            head: dict = {}
             for key in _NAME_KEYS_ORDER + tuple(state):
                 if key not in deleted and key in e:
                     head[key] = e[key]

@@ -31,11 +31,10 @@ from ..ops import apply_op, postfix_parse, regex_for, substitute
 from ..tree import RESERVED, Node, Op
 from .steps import REGEX_OPS as _REGEX_OPS
 from .steps import Base, Comp, compile_steps, concat, node_conds, pending_conds, supports
-from .walk import ANCHOR_FANOUT, Frame, StackWalker
+from .walk import ANCHOR_FANOUT, Frame, StackLeaf, StackWalker
 
 if TYPE_CHECKING:
     from ..parser import TreeBuilder
-    from ..reference.walk import Leaf
 
 ANCHOR_MIN = 1 << 16  # an anchor has at least this many leaf paths below (before filters)
 _MAX_STATES = 64
@@ -52,6 +51,7 @@ class _Overlay(dict):
     so ``${key}`` substitution sees both."""
 
     __slots__ = ("base",)
+    base: dict
 
     def __missing__(self, key: str) -> object:
         return self.base[key]
@@ -234,7 +234,8 @@ class JsonEmitter:
         j = i
         while j >= 0 and frames[j].names is None:
             j -= 1
-        name, short = frames[j].names if j >= 0 else ("", "")
+        found = frames[j].names if j >= 0 else None
+        name, short = found if found is not None else ("", "")
         if self.enc_longs is None:
             self.enc_longs = [encode_basestring(x)[1:-1] for x in self.longs]
             self.enc_names = [encode_basestring(x)[1:-1] for x in self.names]
@@ -254,6 +255,7 @@ class JsonEmitter:
     def _own_names(self, node: Node) -> tuple:
         """A node's own (name, shortname) parts, JSON-escaped (shortname None if
         the node does not append to it)."""
+        assert self.enc_longs is not None and self.enc_names is not None  # (see _names)
         own = ".".join([self.enc_longs[x] for x in node.name])
         short = (".".join([self.enc_names[x] for x in node.name])
                  if node.append_to_shortname else None)
@@ -378,7 +380,7 @@ class JsonEmitter:
             parts = [parts[i] for i in keep]
         return Base(keys, parts)
 
-    def line(self, leaf: Leaf) -> str:
+    def line(self, leaf: StackLeaf) -> str:
         frames = leaf.frames
         unpacked = leaf.unpacked
         last = len(frames) - 1
@@ -442,7 +444,7 @@ class JsonEmitter:
                 d.update(over)
             self._run(top.steps, d, touched, False)
             base = self._base(skey, state, top)
-            fixed = top.fixed
+            fixed = top.compute_fixed()
             if self.postfix_keys:
                 tmp = postfix_parse(d, None, self.postfix_keys)
                 if tmp:

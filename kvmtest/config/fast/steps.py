@@ -7,11 +7,15 @@ A node's content (for a given set of unpacked conditions) compiles to
 
 from __future__ import annotations
 
+import re
 from itertools import count
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, AbstractSet, Dict, Iterable, List, Optional, Sequence, Set
 
 from ..ops import regex_for
-from ..tree import COND, NOTCOND, RESERVED, SUBST_RE, FileMap, Op, PreDict
+from ..tree import COND, NOTCOND, RESERVED, SUBST_RE, FileMap, Item, Node, Op, PreDict
+
+if TYPE_CHECKING:
+    from ..parser import TreeBuilder
 
 REGEX_OPS = ("?=", "?+=", "?<=", "del")
 _serial = count(1)
@@ -25,7 +29,7 @@ class Comp:
 
     def __init__(self, steps: list) -> None:
         self.steps = steps
-        keys = set()
+        keys: Set[str] = set()
         has_ops = False
         for step in self.steps:
             if type(step) is dict:
@@ -43,7 +47,7 @@ class Comp:
         self.matched: Dict[str, bool] = {}
         self.source: Optional[list] = None  # the unmerged steps it was made from
 
-    def any_match(self, keys: set) -> bool:
+    def any_match(self, keys: Iterable[str]) -> bool:
         """Does a regex op of these steps match one of ``keys``? (cached per key)"""
         matched = self.matched
         for k in keys:
@@ -57,7 +61,7 @@ class Comp:
     def compute_reads(self) -> frozenset:
         """Keys the ops read (own key, ``${refs}``); regex ops go to ``exps``."""
         if self.reads is None:
-            reads = set()
+            reads: Set[str] = set()
             for step in self.steps:
                 if type(step) is dict:
                     continue
@@ -75,7 +79,7 @@ class Comp:
         if self.fixed is None:
             fixed: dict = {}
             blocked = set()
-            exps = []
+            exps: List[re.Pattern[str]] = []
             for step in reversed(self.steps):
                 if type(step) is dict:
                     for k, v in step.items():
@@ -96,6 +100,7 @@ class Base:
     """An encoded dict: sorted keys, fragments, key -> index."""
 
     __slots__ = ("keys", "parts", "pos", "postfix", "values")
+    values: dict  # (the emitter's full bases: the dict they encode)
 
     def __init__(self, keys: list, parts: list, pos: Optional[dict] = None) -> None:
         self.keys = keys
@@ -115,7 +120,7 @@ def pending_conds(keep: tuple) -> frozenset:
     return frozenset(out)
 
 
-def node_conds(node: object) -> tuple:
+def node_conds(node: Node) -> tuple:
     """Uids of the conditions in a node's content that have a body (nested ones
     too), in order: which of them a leaf unpacked decides the node's steps."""
     found = []
@@ -128,7 +133,8 @@ def node_conds(node: object) -> tuple:
     return tuple(found)
 
 
-def compile_steps(content: list, unpacked: set, maps: bool = False) -> list:
+def compile_steps(content: Sequence[Item], unpacked: AbstractSet[int],
+                  maps: bool = False) -> list:
     """A node's content as steps: dicts of plain sets and single ops.
 
     ``maps``: keep a ``None`` placeholder for each ``_*_map_file`` key at its
@@ -144,15 +150,14 @@ def compile_steps(content: list, unpacked: set, maps: bool = False) -> list:
                     stack.append(iter(op.content))
                     break
                 continue
-            cls = type(op)
-            if cls is PreDict:
+            if isinstance(op, PreDict):
                 run.update(op.values)
                 continue
-            if cls is FileMap:
+            if isinstance(op, FileMap):
                 if maps:
                     run[op.dest] = None
                 continue
-            if cls is Op and op.op == "=" and not op.dollar:
+            if isinstance(op, Op) and op.op == "=" and not op.dollar:
                 if op.name not in RESERVED:
                     run[op.name] = op.value
                 continue
@@ -178,7 +183,7 @@ def concat(own: list, rest: list) -> list:
     return own + rest
 
 
-def supports(tree: object) -> bool:
+def supports(tree: TreeBuilder) -> bool:
     """Can the emitter handle this tree? (else: get_dicts() and json.dumps)
 
     Not with ``join`` or ``suffix``, values substituting ``${name}`` and

@@ -10,11 +10,10 @@ import json
 from typing import TYPE_CHECKING, Iterator, List, Optional
 
 from .emit import _MISSING, ANCHOR_MIN, JsonEmitter
-from .walk import StackWalker
+from .walk import StackLeaf, StackWalker
 
 if TYPE_CHECKING:
     from ..parser import TreeBuilder
-    from ..reference.walk import Leaf
 
 
 def json_lines_with_params(tree: TreeBuilder, defaults: bool, expand_defaults: List[str]
@@ -36,7 +35,7 @@ class LeafParams:
 
     __slots__ = ("_emitter", "_leaf", "_names")
 
-    def __init__(self, emitter: JsonEmitter, leaf: Leaf) -> None:
+    def __init__(self, emitter: JsonEmitter, leaf: StackLeaf) -> None:
         self._emitter = emitter
         self._leaf = leaf
         self._names: Optional[tuple] = None

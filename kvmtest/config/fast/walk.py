@@ -26,14 +26,15 @@ it saved.
 
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Optional
+from typing import AbstractSet, Dict, Iterator, List, Literal, Optional, Sequence, Union
 
 from ..reference.walk import Leaf, Walker, hoisted_fail
-from ..tree import ONLY, Node, impossible, prepare, project
+from ..tree import ONLY, Filter, Labels, Node, impossible, prepare, project
 
 _MAX_RECORDS = 300000  # bounds the replay memo's memory (one small tuple per frame)
 _DOOM_MIN = 256  # nodes with at least this many leaf paths below get the doom check
 ANCHOR_FANOUT = 32  # an anchor also has this many children (the top of a test list)
+_REPLAYED: frozenset = frozenset()  # a replayed frame's ctx_set (never read: no filters decided)
 
 
 class Frame:
@@ -44,7 +45,7 @@ class Frame:
                  "replay_key", "spliced", "names", "maps", "up")
 
     def __init__(self, node: Node, ctx: tuple, ctx_set: frozenset, keep: tuple,
-                 shortname: tuple, dep: list, below: object, entry: int,
+                 shortname: tuple, dep: list, below: Optional[Labels], entry: int,
                  multi: bool, unpacked: list, stop_at_default: bool) -> None:
         self.node = node
         self.ctx = ctx
@@ -58,7 +59,7 @@ class Frame:
         self.multi = multi  # more than one child: its subtree may be recorded/replayed
         self.unpacked = unpacked
         self.stop_at_default = stop_at_default
-        self.data: object = None  # the builder's per-frame cache
+        self.data: Optional[tuple] = None  # the builder's per-frame cache
         self.anchor = 0  # index of the deepest frame above with >= anchor_min leaf paths
         self.recs: Optional[list] = None  # replaying: the recorded children
         self.rec: Optional[list] = None  # recording: where children's records go
@@ -66,7 +67,15 @@ class Frame:
         self.spliced = False  # recording: children recorded in the parent's place
         self.names: Optional[tuple] = None  # the emitter's (name, shortname) strings
         self.maps: Optional[tuple] = None  # the dict builder's map-file dicts
-        self.up: Optional[list] = None  # FastBuilder: steps of this frame up to the root
+        # FastBuilder: steps of this frame up to the root (False: they depend on the leaf)
+        self.up: Union[list, Literal[False], None] = None
+
+
+class StackLeaf(Leaf):
+    """A Leaf of the stack walker: ``frames`` is the live stack (valid until the next)."""
+
+    __slots__ = ()
+    frames: List[Frame]
 
 
 class StackWalker(Walker):
@@ -93,12 +102,12 @@ class StackWalker(Walker):
         self._carriers_of: dict = {}
         self._hard: dict = {}
 
-    def leaves(self) -> Iterator[Leaf]:
+    def leaves(self) -> Iterator[StackLeaf]:
         order = prepare(self.root)
         self.potential = potentials(order, self._carriers)
         return self._walk()
 
-    def _doomed(self, keep: tuple, ctx_set: frozenset, below: object) -> bool:
+    def _doomed(self, keep: Sequence[Filter], ctx_set: AbstractSet[int], below: Labels) -> bool:
         """True if a pending ``only a, b`` can pass on no path below.
 
         Such a filter passes only on a path through a node named a or b
@@ -135,7 +144,7 @@ class StackWalker(Walker):
         return False
 
     def _enter(self, node: Node, ctx: tuple, ctx_set: frozenset, pending: tuple,
-               shortname: tuple, dep: list, parent_below: object) -> Optional[Frame]:
+               shortname: tuple, dep: list, parent_below: Optional[Labels]) -> Optional[Frame]:
         """Decide the filters at ``node``; a Frame if the walk goes on below it."""
         if node.dep:
             dep = self._with_deps(node, ctx, dep)
@@ -190,12 +199,12 @@ class StackWalker(Walker):
             ctx = ctx + node.name
             if node.append_to_shortname:
                 shortname = shortname + node.name
-        fr = Frame(node, ctx, None, keep, shortname, dep, None, self.count, False, unp, False)
+        fr = Frame(node, ctx, _REPLAYED, keep, shortname, dep, None, self.count, False, unp, False)
         fr.recs = sub
         fr.anchor = f.anchor  # (replays are below the anchors: never one themselves)
         return fr
 
-    def _walk(self) -> Iterator[Leaf]:
+    def _walk(self) -> Iterator[StackLeaf]:
         frames = self.frames
         path = self.path
         unpacked = self.unpacked
@@ -212,7 +221,7 @@ class StackWalker(Walker):
         unpacked.update(top.unpacked)
         if not top.node.children:
             self.count += 1
-            yield Leaf(path, unpacked, top.ctx, top.shortname, top.dep, None, frames)
+            yield StackLeaf(path, unpacked, top.ctx, top.shortname, top.dep, None, frames)
         while frames:
             f = frames[-1]
             child = None
@@ -282,7 +291,7 @@ class StackWalker(Walker):
                 if child.node.children:
                     continue
                 self.count += 1
-                yield Leaf(path, unpacked, child.ctx, child.shortname, child.dep, None, frames)
+                yield StackLeaf(path, unpacked, child.ctx, child.shortname, child.dep, None, frames)
                 f = child
             # done with f
             frames.pop()
@@ -293,7 +302,7 @@ class StackWalker(Walker):
                 if (f.rec is not None and not f.spliced and frames
                         and frames[-1].rec is not None):
                     frames[-1].rec.pop()  # nothing below: no need to replay it
-            if f.replay_key is not None:
+            if f.replay_key is not None and memo is not None:
                 memo[f.replay_key] = f.rec
 
 
@@ -325,4 +334,4 @@ def potentials(order: List[Node], carriers: Optional[Dict[int, List[Node]]] = No
     return pot
 
 
-__all__ = ["StackWalker", "Frame", "potentials", "ANCHOR_FANOUT"]
+__all__ = ["StackWalker", "StackLeaf", "Frame", "potentials", "ANCHOR_FANOUT"]

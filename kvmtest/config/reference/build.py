@@ -5,21 +5,21 @@ on a fresh dict (the reference the fast path is checked against)."""
 from __future__ import annotations
 
 import re
-from typing import Iterator, List, Union
+from typing import AbstractSet, Iterator, List, Sequence, Union
 
 from ..errors import ParserError
 from ..ops import apply_op, drop_suffixes, postfix_parse
-from ..tree import RESERVED, SUBST_RE, Node, Op
+from ..tree import RESERVED, SUBST_RE, ContentOp, Item, Node, Op
 from .walk import JoinedLeaf, JoinPart, Leaf
 
 
-def leaf_ops(path: List[object], unpacked: set) -> Iterator[object]:
+def leaf_ops(path: Sequence[Node], unpacked: AbstractSet[int]) -> Iterator[ContentOp]:
     """The leaf's op sequence: deepest node first, unpacked conditions in place."""
     for node in reversed(path):
         yield from _items(node.content, unpacked)
 
 
-def _items(items: list, unpacked: set) -> Iterator[object]:
+def _items(items: Sequence[Item], unpacked: AbstractSet[int]) -> Iterator[ContentOp]:
     for it in items:
         if it.is_filter:
             if it.uid in unpacked and it.content:
@@ -57,8 +57,9 @@ class ExactBuilder:
             d["name"] = mk_name(d1["name"], d2["name"])
             d["shortname"] = mk_name(d1["shortname"], d2["shortname"])
             return d
-        if isinstance(leaf, JoinPart) and isinstance(leaf.path, JoinedLeaf):
-            return self.build(leaf.path)
+        path = leaf.path
+        if isinstance(path, JoinedLeaf):  # (a JoinPart of a joined leaf)
+            return self.build(path)
         longs = self.longs
         names = self.names
         d = {
@@ -67,7 +68,7 @@ class ExactBuilder:
             "shortname": ".".join([names[i] for i in leaf.shortname]),
         }
         suffixed = self.suffixed
-        for op in leaf_ops(leaf.path, leaf.unpacked):
+        for op in leaf_ops(path, leaf.unpacked):
             apply_op(op, d, suffixed)
         postfix_parse(d)
         return d

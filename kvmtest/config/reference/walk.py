@@ -12,7 +12,7 @@ Dicts are then built by ``build.LeafBuilder`` which memoizes shared work.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, List, Optional, Set, Tuple
+from typing import AbstractSet, Callable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from ..tree import (
     COND,
@@ -25,6 +25,8 @@ from ..tree import (
     ONLY,
     UNPACK,
     Filter,
+    Item,
+    Labels,
     Node,
     decide,
     impossible,
@@ -34,7 +36,7 @@ from ..tree import (
 )
 
 
-def _lost_any(uni: frozenset, parent_below: set, below: set) -> bool:
+def _lost_any(uni: AbstractSet[int], parent_below: Labels, below: Labels) -> bool:
     """Did going down lose any label of ``uni`` from the labels below?"""
     for x in uni:
         if x in parent_below and x not in below:
@@ -59,7 +61,7 @@ class Leaf:
         self.frames = frames  # walk.StackWalker: the live stack of walk.Frame records
 
 
-def hoisted_fail(node: Node, ctx: tuple, ctx_set: frozenset, below: object) -> bool:
+def hoisted_fail(node: Node, ctx: tuple, ctx_set: AbstractSet[int], below: Labels) -> bool:
     """Does a filter of a node that every path below must cross fail already?
     (see ``tree.prepare``)"""
     for item in node.hoist:
@@ -94,13 +96,14 @@ class Walker:
         self._relevant: dict = {}
         self._sink: List[Filter] = []
 
-    def leaves(self) -> Iterator[Leaf]:
+    def leaves(self) -> Iterator[AnyLeaf]:
         prepare(self.root)
         return self._visit(self.root, (), frozenset(), (), (), [], None)
 
     # -- the filter pass at one node -------------------------------------
 
-    def _process(self, items: list, ctx: tuple, ctx_set: frozenset, below: set,
+    def _process(self, items: Sequence[Item], ctx: tuple, ctx_set: AbstractSet[int],
+                 below: Labels,
                  keep: list, unpacked: list, node: Node) -> bool:
         ignore = self.ignore_filters
         for item in items:
@@ -122,7 +125,7 @@ class Walker:
         return True
 
     def _visit(self, node: Node, ctx: tuple, ctx_set: frozenset, pending: tuple,
-               shortname: tuple, dep: list, parent_below: object) -> Iterator[Leaf]:
+               shortname: tuple, dep: list, parent_below: Optional[Labels]) -> Iterator[AnyLeaf]:
         joins = [it for it in node.content if it.is_filter and it.kind == JOIN]
         if joins:
             yield from self._visit_joins(node, joins, ctx, ctx_set, pending, shortname, dep,
@@ -131,8 +134,8 @@ class Walker:
         yield from self._visit_plain(node, node.content, ctx, ctx_set, pending, shortname, dep,
                                      parent_below)
 
-    def _pending(self, pending: tuple, node: Node, ctx: tuple, new_ctx: tuple,
-                 ctx_set: frozenset, below: set, parent_below: object, keep: list,
+    def _pending(self, pending: Sequence[Filter], node: Node, ctx: tuple, new_ctx: tuple,
+                 ctx_set: AbstractSet[int], below: Labels, parent_below: Optional[Labels], keep: list,
                  unpacked: list) -> bool:
         """Re-decide inherited filters, skipping those whose inputs did not change."""
         if parent_below is None or self.ignore_filters:
@@ -207,7 +210,7 @@ class Walker:
 
     def _visit_plain(self, node: Node, content: list, ctx: tuple, ctx_set: frozenset,
                      pending: tuple, shortname: tuple, dep: list,
-                     parent_below: object) -> Iterator[Leaf]:
+                     parent_below: Optional[Labels]) -> Iterator[AnyLeaf]:
         if node.dep:
             dep = self._with_deps(node, ctx, dep)
         parent_ctx = ctx
@@ -268,7 +271,7 @@ class Walker:
 
     def _visit_joins(self, node: Node, joins: list, ctx: tuple, ctx_set: frozenset,
                      pending: tuple, shortname: tuple, dep: list,
-                     parent_below: object) -> Iterator[Leaf]:
+                     parent_below: Optional[Labels]) -> Iterator[AnyLeaf]:
         content = [it for it in node.content if not (it.is_filter and it.kind == JOIN)]
         onlys = []
         for j in joins:
@@ -289,7 +292,7 @@ class Walker:
 
     def _multiply(self, node: Node, content: list, onlys: list, ctx: tuple, ctx_set: frozenset,
                   pending: tuple, shortname: tuple, dep: list, base: tuple,
-                  parent_below: object) -> Iterator[object]:
+                  parent_below: Optional[Labels]) -> Iterator[AnyLeaf]:
         first, rest = onlys[0], onlys[1:]
         first.compute_universe()
         gen = self._visit_plain(node, content + [first], ctx, ctx_set, pending, shortname, dep,
@@ -313,10 +316,15 @@ class JoinPart:
 
     __slots__ = ("path", "unpacked", "ctx", "shortname", "dep")
 
-    def __init__(self, leaf: object) -> None:
+    path: Union[List[Node], JoinedLeaf]  # (a JoinedLeaf: the rest is empty)
+
+    def __init__(self, leaf: AnyLeaf) -> None:
         if isinstance(leaf, JoinedLeaf):
             self.path = leaf
-            self.unpacked = self.ctx = self.shortname = self.dep = None
+            self.unpacked: Set[int] = set()
+            self.ctx: Tuple[int, ...] = ()
+            self.shortname: Tuple[int, ...] = ()
+            self.dep: list = []
             return
         self.path = list(leaf.path)
         self.unpacked = set(leaf.unpacked)
@@ -330,9 +338,13 @@ class JoinedLeaf:
 
     __slots__ = ("left", "right")
 
-    def __init__(self, left: JoinPart, right: object) -> None:
+    def __init__(self, left: JoinPart, right: AnyLeaf) -> None:
         self.left = left
-        self.right = right if isinstance(right, JoinedLeaf) else JoinPart(right)
+        self.right: Union[JoinedLeaf, JoinPart] = (right if isinstance(right, JoinedLeaf)
+                                                   else JoinPart(right))
+
+
+AnyLeaf = Union[Leaf, JoinedLeaf]  # what Walker.leaves() yields
 
 
 __all__ = ["Walker", "Leaf", "hoisted_fail", "JoinedLeaf", "JoinPart", "COND", "NOTCOND", "DROP", "FAIL"]
