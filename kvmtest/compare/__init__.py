@@ -57,7 +57,7 @@ or a metric ``regression``. ``suspected``, ``flaky`` and slower durations do not
 Stable field names (add, never rename): ``Comparison``: base_jobs, dev_jobs, tests,
 durations, metrics, alpha, rows(verdict), counts(), regressed, to_json().
 ``TestRow``: shortname, verdict, evidence, base, dev (``SideRuns``), p_value,
-reason_changed, flaky_on_base. ``SideRuns``: passed, failed, infra, skipped, stopped,
+reason_changed, flaky_on_base, why (the reason line the table shows). ``SideRuns``: passed, failed, infra, skipped, stopped,
 runs, comparable, reason, durations, last_status, last_class, last_id, last_job,
 last_logdir, describe(). ``DurationRow``: shortname, base, dev, base_mean, dev_mean,
 change_pct, verdict, rule. ``MetricRow``: shortname, name, unit, better, base, dev,

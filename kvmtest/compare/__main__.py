@@ -22,7 +22,8 @@ __all__ = ["SideError", "build_parser", "load_side", "main"]  # load_side: kvmte
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="kvmtest compare", description=__doc__.split("\n")[2])
+    ap = argparse.ArgumentParser(prog="kvmtest compare",
+                                 description=" ".join(__doc__.split("\n\n")[1].split()))
     ap.add_argument("base", metavar="BASE",
                     help="baseline: a results directory, a job id or a tag selection")
     ap.add_argument("dev", metavar="DEV", help="the side under test (the same kinds of SPEC)")

@@ -154,10 +154,22 @@ class TestRow:
     reason_changed: bool = False  # still failing, but for another reason
     flaky_on_base: bool = False  # the history says so (mixed base runs show in base counts)
 
+    @property
+    def why(self) -> str:
+        """The reason a person reads: dev's failure (base's for a fix or a removed test),
+        what it was when it changed, and whether the history calls the test flaky."""
+        side = self.base if self.verdict in (FIX, REMOVED) else self.dev
+        reason = side.reason or self.base.reason
+        if self.reason_changed:
+            reason = f"{self.dev.reason} (was: {self.base.reason})"
+        if self.flaky_on_base:
+            reason = ("flaky on base (history); " + reason).rstrip("; ")
+        return reason
+
     def to_json(self) -> Dict[str, Any]:
         return {"shortname": self.shortname, "verdict": self.verdict, "evidence": self.evidence,
                 "p_value": self.p_value, "reason_changed": self.reason_changed,
-                "flaky_on_base": self.flaky_on_base, "base": self.base.to_json(),
+                "flaky_on_base": self.flaky_on_base, "why": self.why, "base": self.base.to_json(),
                 "dev": self.dev.to_json()}
 
 

@@ -10,7 +10,7 @@ from typing import List, Optional
 
 from tabulate import tabulate
 
-from kvmtest.compare.core import FIX, REMOVED, UNCHANGED, VERDICTS, Comparison, MetricRow, TestRow
+from kvmtest.compare.core import UNCHANGED, VERDICTS, Comparison, MetricRow, TestRow
 
 
 def format_comparison(c: Comparison, show_unchanged: bool = False) -> str:
@@ -48,14 +48,8 @@ def format_comparison(c: Comparison, show_unchanged: bool = False) -> str:
 
 
 def _test_cells(r: TestRow) -> List[str]:
-    side = r.base if r.verdict in (FIX, REMOVED) else r.dev
-    reason = side.reason or r.base.reason
-    if r.reason_changed:
-        reason = f"{r.dev.reason}  (was: {r.base.reason})"
-    if r.flaky_on_base:
-        reason = ("flaky on base (history); " + reason).rstrip("; ")
     p = "" if r.p_value is None else f"{r.p_value:.2g}"
-    return [r.shortname, r.base.describe(), r.dev.describe(), p, reason]
+    return [r.shortname, r.base.describe(), r.dev.describe(), p, r.why]
 
 
 def _pct(value: Optional[float], significant: bool) -> str:

@@ -53,6 +53,9 @@ def test_one_run_per_side_every_verdict():
     rows = {r.shortname: r for r in c.tests}
     assert not rows["bad"].reason_changed
     assert rows["worse"].reason_changed and "was: old reason" in rows["worse"].evidence
+    assert rows["worse"].why == "new reason (was: old reason)"
+    assert rows["fixed"].why == "fixed went wrong"  # a fix shows what the baseline had
+    assert rows["broken"].why == "broken went wrong" and rows["ok"].why == ""
     assert rows["broken"].evidence == "PASS -> FAIL" and rows["broken"].p_value is None
     assert rows["env"].evidence == "PASS -> ERROR (EnvError)"
     assert rows["env"].dev.reason == "cannot load env file" and rows["env"].dev.infra == 1
@@ -102,6 +105,7 @@ def test_flaky_per_history_demotes_a_one_run_regression():
     c = compare([job("b", res("t"))], [job("d", res("t", "FAIL"))], flaky={"t"})
     row = c.tests[0]
     assert row.verdict == FLAKY and row.flaky_on_base and "flaky on base (history)" in row.evidence
+    assert row.why == "flaky on base (history); t went wrong"
     assert not c.regressed
     # a one-run fix of a history-flaky test is no fix either
     assert verdicts(compare([job("b", res("t", "FAIL"))], [job("d", res("t"))],
@@ -182,7 +186,7 @@ def test_json_is_complete_and_serialisable():
     x = next(t for t in doc["tests"] if t["shortname"] == "x")
     assert x["base"]["passed"] == 1 and x["dev"]["failed"] == 1 and x["dev"]["runs"] == 1
     assert x["dev"]["reason"] == "x went wrong" and x["dev"]["last_logdir"].endswith("1-x")
-    assert "_last_start" not in x["dev"]
+    assert "_last_start" not in x["dev"] and x["why"] == "x went wrong"
 
 
 def test_reason_is_the_latest_failures_whatever_the_order_of_the_jobs():
