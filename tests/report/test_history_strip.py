@@ -106,3 +106,15 @@ def test_a_job_draws_strips_from_its_history_at_its_end(two_jobs, tmp_path):
     run_job([queue("q1", cmd("s.a", "false"))], results2, new_job("again2", ["test"]),
             progress=lambda ev: None, options=replace(OPTIONS, history=False))
     assert parse((results2 / "report.html").read_text()).find_all("td", "history") == []
+
+
+def test_a_broken_history_costs_the_strips_not_the_report(tmp_path, caplog):
+    broken = tmp_path / "history.db"
+    broken.write_text("not an SQLite file\n")
+    results = tmp_path / "r"
+    summary = run_job([queue("q1", cmd("s.a", "false"))], results, new_job("b", ["test"]),
+                      progress=lambda ev: None, options=replace(OPTIONS, history_path=broken))
+    assert summary.exit_code == 1
+    doc = parse((results / "report.html").read_text())
+    assert len(doc.find_all("tr", "failure")) == 1 and doc.find_all("td", "history") == []
+    assert f"with the history {broken} it failed" in caplog.text
