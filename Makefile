@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Bytecode caches on: without them every test's ./run.py process and every pytest worker
+# compiles the package (and rewrites the test asserts) from source again (docs/hacking.md).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: venv sysdeps guest test check lint demo demo-libvirt demo-cluster dry-demo bench bench-cluster clean
 
@@ -32,13 +35,16 @@ lint: venv
 	$(PY) -m ruff check kvmtest tests bench run.py
 	$(PY) -m mypy
 
-# Before every commit: lint, types and every test that boots no guest and needs no root
-# network namespaces or libvirt daemon (docs/hacking.md has the measured time).
+# Before every commit: lint, types and every test that boots no guest, needs no root network
+# namespaces or libvirt daemon and is not slow by nature (docs/hacking.md has the measured
+# time). One test file per worker at a time (--dist loadfile): a module's shared fixture (a
+# real job, a copy of the checkout) is built once. --slow-report names the tests over the budget.
+CHECK_MARKS := not guest and not libvirt and not netns and not slow
 check: venv
 	$(PY) -m ruff check kvmtest tests bench run.py
 	$(PY) -m mypy
-	$(PY) -m pytest -q -p no:cacheprovider -n 4 -m "not guest and not libvirt and not netns and not serial" tests
-	$(PY) -m pytest -q -p no:cacheprovider -m "serial and not guest and not libvirt and not netns" tests
+	$(PY) -m pytest -q -p no:cacheprovider -n auto --dist loadfile --slow-report 5 -m "$(CHECK_MARKS) and not serial" tests
+	$(PY) -m pytest -q -p no:cacheprovider --slow-report 5 -m "$(CHECK_MARKS) and serial" tests
 
 demo: venv guest
 	$(PY) ./run.py -c samples/demo/kvm_hosts.cfg --set smoke

@@ -29,14 +29,51 @@ from tests.vm.guestkit import have_guest_tools, leftover_guests, remove_stale_na
 _HISTORY_DIR = tempfile.mkdtemp(prefix="kvmtest-test-history-")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow-report", type=float, default=None, metavar="SECONDS",
+                     help="after the run, list the tests that took longer than SECONDS"
+                          " (setup + call + teardown) and the sum of all test durations"
+                          " (make check passes it: its budget is docs/hacking.md's)")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     route_stop_signals()
     # the suite's jobs index themselves here, never in the user's ~/.local/share/kvmtest
     os.environ["KVMTEST_HISTORY"] = os.path.join(_HISTORY_DIR, "history.db")
+    if config.getoption("--slow-report", None) is not None:
+        config.pluginmanager.register(SlowReport(config.getoption("--slow-report")), "kvmtest-slow-report")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_HISTORY_DIR, ignore_errors=True)
+
+
+class SlowReport:
+    """``--slow-report N``: name the tests over N seconds, so that make check stays under a minute.
+
+    It reports, it does not fail: a test's time depends on the machine's load. Under
+    pytest-xdist the reports reach the controller, so one list covers every worker.
+    """
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.durations: Dict[str, float] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        slow = sorted(((d, n) for n, d in self.durations.items() if d > self.limit), reverse=True)
+        total = sum(self.durations.values())
+        write = terminalreporter.write_line
+        write(f"sum of test durations: {total:.1f} s over {len(self.durations)} tests"
+              f" (load average {os.getloadavg()[0]:.1f})")
+        if slow:
+            terminalreporter.section(f"tests over {self.limit:g} s (make check's budget:"
+                                     " make them faster, or mark them slow; docs/hacking.md)",
+                                     yellow=True)
+            for d, n in slow:
+                write(f"{d:6.1f} s  {n}")
 
 
 @pytest.fixture(scope="session")

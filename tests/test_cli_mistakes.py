@@ -1,13 +1,12 @@
 """Command-line mistakes are caught before anything runs: one `error:` line, exit 2, nothing
-started (no results directory). Each would otherwise be silently ignored or run the wrong thing."""
-
-import subprocess
-import sys
+started (no results directory). Each would otherwise be silently ignored or run the wrong thing.
+The CLI runs in this process (tests/clirun.py)."""
 
 import pytest
 
 from kvmtest.exitcodes import BAD_INPUT
-from tests.plan.test_cli_errors import ROOT, assert_one_line_error, run
+from tests.clirun import run_cli
+from tests.plan.test_cli_errors import assert_one_line_error, run
 
 
 def started_nothing(tmp_path):
@@ -85,8 +84,7 @@ def test_format_json_without_dry_run_is_refused(tmp_path):
     (["--results", "elsewhere"], "--results"),
 ])
 def test_planning_options_with_resume_are_refused(tmp_path, extra, named):
-    proc = subprocess.run([sys.executable, str(ROOT / "run.py"), "--resume", str(tmp_path), *extra],
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    proc = run_cli("--resume", tmp_path, *extra, cwd=tmp_path)
     assert proc.returncode == BAD_INPUT
     assert_one_line_error(proc, f"--resume {tmp_path} finishes the job saved there",
                           f"{named} cannot change it")

@@ -20,6 +20,9 @@ from kvmtest.cluster.lab import REPO, coordinator_argv, env, free_port
 pytestmark = [
     pytest.mark.skipif(not have_distributed(), reason="Dask distributed not installed"),
     pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed"),
+    # a scheduler and three Dask worker processes, and a wait for a worker that must not get
+    # in: make test runs it, make check does not
+    pytest.mark.slow,
 ]
 
 CFG = """

@@ -1,10 +1,16 @@
-"""Bad input to ./run.py: exit 2, one line on stderr, never a traceback."""
+"""Bad input to ./run.py: exit 2, one line on stderr, never a traceback.
+
+The CLI runs in this process (tests/clirun.py) but for test_missing_config_file, a real
+``run.py`` process: the same checks through the interpreter's exit status and stderr.
+"""
 
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.clirun import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,10 +59,7 @@ def run(tmp_path, *args, **fmt):
     values.update(fmt)
     (tmp_path / "kvm_tests.cfg").write_text(TESTS)
     (tmp_path / "kvm_hosts.cfg").write_text(HOSTS.format(**values))
-    return subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), "-c", str(tmp_path / "kvm_hosts.cfg"), *args],
-        capture_output=True, text=True, timeout=60,
-    )
+    return run_cli("-c", tmp_path / "kvm_hosts.cfg", *args, cwd=tmp_path)
 
 
 def assert_one_line_error(proc, *fragments):
@@ -91,8 +94,7 @@ def test_plan_errors(tmp_path, fmt, fragments):
 def test_config_syntax_error_names_file_and_line(tmp_path):
     (tmp_path / "extra.cfg").write_text("x = 1\nvariants:\n    - a:\n  bogus indentation here\n")
     (tmp_path / "kvm_tests.cfg").write_text(TESTS)
-    proc = subprocess.run([sys.executable, str(ROOT / "run.py"), "-c", str(tmp_path / "extra.cfg"), "--dry-run"],
-                          capture_output=True, text=True)
+    proc = run_cli("-c", tmp_path / "extra.cfg", "--dry-run", cwd=tmp_path)
     assert_one_line_error(proc, "extra.cfg:")
 
 
@@ -108,15 +110,15 @@ def test_bad_arguments(tmp_path, args, fragment):
 
 
 def test_missing_config_file(tmp_path):
+    """A real process: exit status 2 and the one line, as a shell sees them."""
     proc = subprocess.run([sys.executable, str(ROOT / "run.py"), "-c", str(tmp_path / "nope.cfg"), "--dry-run"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, cwd=tmp_path)
     assert_one_line_error(proc, "nope.cfg")
 
 
 def test_missing_include(tmp_path):
     (tmp_path / "kvm_hosts.cfg").write_text("include not_there.cfg\n")
-    proc = subprocess.run([sys.executable, str(ROOT / "run.py"), "-c", str(tmp_path / "kvm_hosts.cfg"), "--dry-run"],
-                          capture_output=True, text=True)
+    proc = run_cli("-c", tmp_path / "kvm_hosts.cfg", "--dry-run", cwd=tmp_path)
     assert_one_line_error(proc, "kvm_hosts.cfg:1")
 
 

@@ -1,4 +1,8 @@
-"""``dep`` through the real CLI: dry run, --explain and the run apply the same checks."""
+"""``dep`` through the real CLI: dry run, --explain and the run apply the same checks.
+
+Dry runs, --explain and refused runs call the CLI in this process (tests/clirun.py,
+``in_process``); runs that run tests are real ./run.py processes (``kvmtest``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.clirun import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_SMALL = Path("/work/shared/bench/small.cfg")
@@ -58,6 +64,10 @@ def kvmtest(tmp: Path, *args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120, cwd=tmp)
 
 
+def in_process(tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    return run_cli(*args, cwd=tmp)
+
+
 def write(tmp: Path, text: str) -> str:
     cfg = tmp / "t.cfg"
     cfg.write_text(text.format(tmp=tmp))
@@ -77,21 +87,21 @@ def host() -> str:
 def test_dep_on_another_queue_fails_the_dry_run_explain_and_run_alike(tmp_path):
     cfg = write(tmp_path, CROSS)
     expected = CROSS_ERROR.format(h=host())
-    dry = kvmtest(tmp_path, "-c", cfg, "--dry-run")
+    dry = in_process(tmp_path, "-c", cfg, "--dry-run")
     assert dry.returncode == 2 and expected in dry.stderr, dry.stderr
     assert "2 test(s) on host" in dry.stdout  # the listing is still shown
-    why = kvmtest(tmp_path, "-c", cfg, "--explain", "migrate")
+    why = in_process(tmp_path, "-c", cfg, "--explain", "migrate")
     assert why.returncode == 2 and expected in why.stderr, why.stderr
     assert ("    depends on 'boot', which is test boot.q1 on another queue"
             f" ({host()}/q1)") in why.stdout
-    run = kvmtest(tmp_path, "-c", cfg, "--results", str(tmp_path / "r"))
+    run = in_process(tmp_path, "-c", cfg, "--results", str(tmp_path / "r"))
     assert run.returncode == 2 and expected in run.stderr, run.stderr
     assert not (tmp_path / "r").exists() and not (tmp_path / "boot.ran").exists()
 
 
 def test_ignore_deps_runs_them_all(tmp_path):
     cfg = write(tmp_path, CROSS)
-    dry = kvmtest(tmp_path, "-c", cfg, "--dry-run", "--ignore-deps")
+    dry = in_process(tmp_path, "-c", cfg, "--dry-run", "--ignore-deps")
     assert dry.returncode == 0, dry.stderr
     assert "warning: --ignore-deps: 1 test(s) run without their 1 dep entries" in dry.stderr
     run = kvmtest(tmp_path, "-c", cfg, "--ignore-deps", "--results", str(tmp_path / "r"))
@@ -106,7 +116,7 @@ def test_dep_matching_no_planned_test_is_a_warning_and_the_test_runs(tmp_path):
     warning = (f"warning: test q1.migrate ({host()}/q1) depends on 'q1.boot', which matches no planned"
                " test; 1 dep entry (1 distinct) match no planned test: their tests run without"
                " them")
-    dry = kvmtest(tmp_path, "-c", cfg, "--dry-run")
+    dry = in_process(tmp_path, "-c", cfg, "--dry-run")
     assert dry.returncode == 0 and warning in dry.stderr, dry.stderr
     run = kvmtest(tmp_path, "-c", cfg, "--results", str(tmp_path / "r"))
     assert run.returncode == 0, run.stdout + run.stderr
@@ -121,7 +131,7 @@ def test_tp_qemu_config_on_one_queue_has_no_dep_error(tmp_path):
     cfg.write_text(f"include {BENCH_SMALL}\nbase_mac_r0 = 02:00:00:00:00:00\nrange_size_r0 = 256\n"
                    "variants:\n    - @q1:\n        queue = 1\n        env = env1\n"
                    "        mac_ranges = r0\n        hostname = localhost\n")
-    dry = kvmtest(tmp_path, "-c", str(cfg), "--dry-run", "--format", "json")
+    dry = in_process(tmp_path, "-c", str(cfg), "--dry-run", "--format", "json")
     dep_errors = [ln for ln in dry.stderr.splitlines()
                   if ln.startswith("error:") and "depends on" in ln]
     assert not dep_errors, dep_errors

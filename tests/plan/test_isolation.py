@@ -1,7 +1,8 @@
 """Config values that would make paths: env names, guest/image/NIC names, queue names, --results.
 
-Each is a real ./run.py process; the bad ones must exit 2 at plan time, naming the value,
-the test and the statement, before anything is written.
+The bad ones must exit 2 at plan time, naming the value, the test and the statement, before
+anything is written (the CLI in this process, tests/clirun.py: ``refused``); the good ones run
+a real ./run.py process (``run``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 
 from kvmtest.plan.names import env_file_name, safe_name
 from kvmtest.vm.netns import ns_name
+from tests.clirun import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,17 +35,27 @@ variants:
 """
 
 
-def run(tmp_path: Path, *args: str, extra: str = "", qa: str = "a", qb: str = "b",
-        ea: str = "env-a", eb: str = "env-b") -> subprocess.CompletedProcess:
+def _cfg(tmp_path: Path, extra: str = "", qa: str = "a", qb: str = "b", ea: str = "env-a",
+         eb: str = "env-b") -> Path:
     cfg = tmp_path / "hosts.cfg"
     cfg.write_text(CFG.format(extra=extra, qa=qa, qb=qb, ea=ea, eb=eb))
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), "-c", str(cfg), *args],
+    return cfg
+
+
+def run(tmp_path: Path, *args: str, **fmt: str) -> subprocess.CompletedProcess:
+    """A real ./run.py process (the job runs)."""
+    return subprocess.run([sys.executable, str(ROOT / "run.py"), "-c", str(_cfg(tmp_path, **fmt)), *args],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
+
+
+def refused(tmp_path: Path, *args: str, **fmt: str) -> subprocess.CompletedProcess:
+    """The CLI in this process, for what must stop at plan time."""
+    return run_cli("-c", _cfg(tmp_path, **fmt), *args, cwd=tmp_path)
 
 
 def test_env_path_is_refused(tmp_path):
     shared = tmp_path / "shared-env"
-    res = run(tmp_path, "--results", str(tmp_path / "r"), ea=str(shared))
+    res = refused(tmp_path, "--results", str(tmp_path / "r"), ea=str(shared))
     assert res.returncode == 2, res.stdout + res.stderr
     assert f"env {str(shared)!r} is a path" in res.stderr
     assert "hosts.cfg:" in res.stderr and "Traceback" not in res.stderr
@@ -58,7 +70,7 @@ def test_envs_that_clean_alike_get_their_own_files(tmp_path):
 
 
 def test_one_env_twice_is_still_refused(tmp_path):
-    res = run(tmp_path, "--dry-run", ea="same", eb="same")
+    res = refused(tmp_path, "--dry-run", ea="same", eb="same")
     assert res.returncode == 2 and "share env file env/same.json" in res.stderr
 
 
@@ -81,7 +93,7 @@ def test_queue_names_that_clean_alike_get_their_own_dirs(tmp_path):
 def test_names_that_would_escape_are_refused(tmp_path, key, value):
     (tmp_path / "evil-dir").mkdir()
     extra = f"{key} = {value}\nstart_vm = yes"
-    res = run(tmp_path, "--results", str(tmp_path / "w" / "x" / "r"), extra=extra)
+    res = refused(tmp_path, "--results", str(tmp_path / "w" / "x" / "r"), extra=extra)
     assert res.returncode == 2, res.stdout + res.stderr
     assert f"{key}: " in res.stderr and repr(value) in res.stderr and "not a plain name" in res.stderr
     assert "test " in res.stderr and "hosts.cfg:" in res.stderr
@@ -91,11 +103,11 @@ def test_names_that_would_escape_are_refused(tmp_path, key, value):
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", "-inf"])
 def test_timeout_that_disables_the_watchdog_is_refused(tmp_path, value):
-    res = run(tmp_path, "--results", str(tmp_path / "r"), "-p", f"timeout={value}")
+    res = refused(tmp_path, "--results", str(tmp_path / "r"), "-p", f"timeout={value}")
     assert res.returncode == 2, res.stdout + res.stderr
     assert f"timeout {value!r} must be a finite number" in res.stderr
     assert not (tmp_path / "r").exists()
-    res = run(tmp_path, "--dry-run", extra=f"timeout = {value}")
+    res = refused(tmp_path, "--dry-run", extra=f"timeout = {value}")
     assert res.returncode == 2 and "hosts.cfg:" in res.stderr, res.stderr
 
 
@@ -104,7 +116,7 @@ def test_results_dir_must_be_new_or_empty(tmp_path):
     (other / "env").mkdir(parents=True)
     (other / "env" / "env-a.json").write_text("precious")
     (other / ".keep.tmp").write_text("precious")
-    res = run(tmp_path, "--results", str(other))
+    res = refused(tmp_path, "--results", str(other))
     assert res.returncode == 2, res.stdout + res.stderr
     assert "is not empty and is not a kvmtest results directory" in res.stderr
     assert (other / "env" / "env-a.json").read_text() == "precious"

@@ -1,19 +1,20 @@
 """Preflight: plan-time mistakes stop the run (and fail the dry run) before anything starts.
 
-Through the real CLI: one error line per distinct problem (with a count and an example
-test), exit 2, no results directory, no test started.
+Through the real CLI (``cli.main`` in this process, tests/clirun.py): one error line per
+distinct problem (with a count and an example test), exit 2, no results directory, no test
+started.
 """
 
 from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from kvmtest.exitcodes import BAD_INPUT
+from tests.clirun import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,8 +35,7 @@ TINY = ROOT / "images" / "tiny"
 
 
 def kvmtest(tmp: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True,
-                          text=True, timeout=120, cwd=tmp)
+    return run_cli(*args, cwd=tmp)
 
 
 def refused(tmp: Path, body: str, expected: str) -> None:

@@ -1,7 +1,8 @@
 """--resume on a results directory whose plan.json or results.json is corrupt or foreign.
 
 Each case is a real job's directory with one file damaged, resumed by the real
-runner process: one error line naming the file and what is wrong, exit 2,
+runner (``python -m kvmtest.run``'s main in this process, tests/clirun.py; the CLI's own
+report of it is a real process): one error line naming the file and what is wrong, exit 2,
 nothing run, nothing rewritten; never a traceback, never a silently empty plan.
 """
 
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from kvmtest.exitcodes import BAD_INPUT
+from kvmtest.run.__main__ import main as runner_main
+from tests.clirun import run_cli
 from tests.run.helpers import cmd, queue, run_runner, write_plan
 
 
@@ -87,7 +90,7 @@ def test_corrupt_resume_input_is_one_clear_error(finished, tmp_path, case):
     shutil.copytree(finished, r)
     damage(r)
     before = {p.name: p.read_bytes() for p in r.iterdir() if p.is_file()}
-    res = run_runner("--results", str(r), "--resume")
+    res = run_cli("--results", r, "--resume", main=runner_main)
     assert res.returncode == BAD_INPUT, res.stdout + res.stderr
     assert "Traceback" not in res.stderr
     lines = res.stderr.strip().splitlines()
