@@ -16,7 +16,7 @@ import sys
 from typing import List, Optional, Sequence
 
 # Import names of setup.cfg's install_requires (tests/test_cli_bootstrap.py keeps them in step).
-REQUIRED = ("netaddr", "pexpect", "psutil", "tabulate")
+REQUIRED = ("jinja2", "netaddr", "pexpect", "psutil", "tabulate")
 # Set across the one re-exec: a .venv whose python still lacks the dependencies must not loop.
 REEXEC_ENV = "KVMTEST_REEXEC"
 EXIT_NO_DEPS = 3  # kvmtest.exitcodes.INFRA: the machine lacks software (kept literal: no imports)
