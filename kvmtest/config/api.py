@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import _thread
 import gc
 import re
 import weakref
@@ -43,6 +44,7 @@ def _no_cyclic_gc(parser: Parser) -> Iterator[None]:
 
 
 _HOLDERS = [0]  # live Parsers holding the freeze (see _hold_freeze)
+_HOLD_LOCK = _thread.RLock()  # (parsers in several threads; reentrant: a finalizer may run inside)
 
 
 def _hold_freeze(parser: Parser) -> None:
@@ -53,22 +55,24 @@ def _hold_freeze(parser: Parser) -> None:
     (together a fifth to a quarter of a library run on tp-qemu's subtests.cfg).
     When the last such Parser is gone, ``gc.unfreeze()`` puts every frozen
     object back.  Left alone if someone else froze objects first."""
-    if parser._holds_freeze:
-        gc.freeze()  # what this parse added joins the frozen tree
-        return
-    if _HOLDERS[0] == 0 and gc.get_freeze_count():
-        return  # not ours: the caller manages the freeze
-    gc.freeze()
-    _HOLDERS[0] += 1
-    parser._holds_freeze = True
+    with _HOLD_LOCK:
+        if parser._holds_freeze:
+            gc.freeze()  # what this parse added joins the frozen tree
+            return
+        if _HOLDERS[0] == 0 and gc.get_freeze_count():
+            return  # not ours: the caller manages the freeze
+        gc.freeze()
+        _HOLDERS[0] += 1
+        parser._holds_freeze = True
     # (not at exit: the collection at interpreter exit would rescan the tree)
     weakref.finalize(parser, _release_freeze).atexit = False
 
 
 def _release_freeze() -> None:
-    _HOLDERS[0] -= 1
-    if _HOLDERS[0] == 0:
-        gc.unfreeze()
+    with _HOLD_LOCK:
+        _HOLDERS[0] -= 1
+        if _HOLDERS[0] == 0:
+            gc.unfreeze()
 
 
 def _frozen(items: Iterator[_T]) -> Iterator[_T]:
