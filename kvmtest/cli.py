@@ -14,13 +14,24 @@ import json
 import re
 import signal
 import sys
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
 
 from kvmtest import exitcodes
 from kvmtest.exitcodes import BAD_INPUT as EXIT_BAD_INPUT
 from kvmtest.exitcodes import INFRA as EXIT_INFRA
 from kvmtest.exitcodes import OK as EXIT_OK
 from kvmtest.fsutil import detach_stdout
+
+if TYPE_CHECKING:  # the stages below are imported when a command needs them
+    from pathlib import Path
+
+    from kvmtest.config import Parser
+    from kvmtest.plan import AutoAssignment, DurationSource, PlanError, Planner
+    from kvmtest.plan.model import Address, PlannedTest
+    from kvmtest.run import RunOptions
+    from kvmtest.run.job import JobSummary
+
+    Planned = Tuple[Parser, Planner]
 
 # Subcommands: "run.py NAME ..." (or "kvmtest NAME ...") hands the rest of the command line to
 # main(argv) of the module named here. The flag form "run.py -c FILE --set NAME" stays the default.
@@ -108,7 +119,7 @@ def _params(pairs: Iterable[str]) -> List[Tuple[str, str]]:
     return out
 
 
-def format_addresses(addresses) -> str:
+def format_addresses(addresses: Iterable[Address]) -> str:
     parts = []
     for a in addresses:
         text = f"{a.vm}/{a.nic} {a.mac}"
@@ -121,7 +132,7 @@ def format_addresses(addresses) -> str:
 _ADDRESSES_JSON: dict = {}
 
 
-def with_plan_fields(line: str, test) -> str:
+def with_plan_fields(line: str, test: PlannedTest) -> str:
     """A canonical config JSON line with the planning fields set: addresses, and the
     resolved hostname, queue and env (replacing the params' own values when they differ).
 
@@ -159,7 +170,7 @@ class HistoryDurations:
     def __init__(self, path: Optional[str] = None) -> None:
         self.path = path
 
-    def durations(self, shortnames, last: int = 5):
+    def durations(self, shortnames: Iterable[str], last: int = 5) -> Dict[str, List[float]]:
         from pathlib import Path
 
         from kvmtest.history import HistoryError, HistoryStore
@@ -176,11 +187,12 @@ class HistoryDurations:
             return {}
 
 
-def assign_auto(args, parser, planner):
+def assign_auto(args: argparse.Namespace, parser: Parser, planner: Planner) -> Optional[AutoAssignment]:
     """Place an ``assign = auto`` selection (kvmtest.plan.auto); None for a hand-placed one."""
     from kvmtest.plan import plan_auto
 
-    source, label = None, "history"
+    source: Optional[DurationSource] = None
+    label = "history"
     if args.durations:
         from kvmtest.results.durations import ResultsDurations
 
@@ -193,7 +205,8 @@ def assign_auto(args, parser, planner):
     return auto
 
 
-def dry_run(args, parser, planner, out=None, auto=None) -> int:
+def dry_run(args: argparse.Namespace, parser: Parser, planner: Planner, out: Optional[TextIO] = None,
+            auto: Optional[AutoAssignment] = None) -> int:
     """List the plan without building whole dicts: the config's fast JSON lines plus a
     params view per test, so a 100,000-test plan costs little more than its expansion."""
     import gc
@@ -268,7 +281,7 @@ def _preflight_verdict(preflight, host: str) -> List[str]:
     return []
 
 
-def _finish_listing(parser, planner):
+def _finish_listing(parser: Parser, planner: Planner) -> Optional[PlanError]:
     """The run's whole-plan checks for a listing: warnings printed, a PlanError returned
     (to raise once the listing is out) instead of raised."""
     from kvmtest.plan import PlanError, finish
@@ -280,19 +293,19 @@ def _finish_listing(parser, planner):
     return None
 
 
-def hosts_with_tests(planner) -> List[str]:
+def hosts_with_tests(planner: Planner) -> List[str]:
     """Hosts that got at least one test (after the whole selection was planned)."""
     return sorted({host for host, _ in planner.queues})
 
 
-def no_test_on(planner, host: str) -> str:
+def no_test_on(planner: Planner, host: str) -> str:
     hosts = hosts_with_tests(planner)
     listed = f"hosts with tests: {', '.join(hosts)}" if hosts else "no host has a test"
     return (f"no test of this selection runs on host {host} ({listed}; act as one of them"
             " with --host NAME, see them all with --dry-run --all-hosts)")
 
 
-def write_table(out, rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> None:
+def write_table(out: TextIO, rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> None:
     """format_table, written out a thousand rows at a time (a 150,000-row table as one
     string would be tens of megabytes on top of the rows)."""
     if len(rows) <= 2000:
@@ -318,7 +331,8 @@ def format_table(rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> s
     return "\n".join(lines) + "\n"
 
 
-def explain(args, parser, planner, out=None, auto=None) -> int:
+def explain(args: argparse.Namespace, parser: Parser, planner: Planner, out: Optional[TextIO] = None,
+            auto: Optional[AutoAssignment] = None) -> int:
     out = out or sys.stdout
     from kvmtest.plan import iter_tests
 
@@ -484,7 +498,7 @@ def _echo_notices() -> None:
         notices.setLevel(logging.INFO)
 
 
-def _run(args, planned) -> int:
+def _run(args: argparse.Namespace, planned: Optional[Planned]) -> int:
     from pathlib import Path
 
     from kvmtest.plan import collect
@@ -497,6 +511,7 @@ def _run(args, planned) -> int:
     if args.resume:
         _echo_notices()
         return _job(lambda: resume_job(Path(args.resume), kcidb=kcidb, options=opts))
+    assert planned is not None  # None only with --resume
     parser, planner = planned
     host = planner.local_host
     plan = collect(parser, planner, keep=lambda t: t.hostname == host)
@@ -511,7 +526,7 @@ def _run(args, planned) -> int:
     return _job(lambda: run_job(queues, results, job, kcidb=kcidb, tags=args.tags, options=opts))
 
 
-def _run_options(args):
+def _run_options(args: argparse.Namespace) -> RunOptions:
     """RunOptions from the command line: where (and whether) the job is indexed in the history."""
     from pathlib import Path
 
@@ -521,7 +536,7 @@ def _run_options(args):
                       history_path=Path(args.history) if args.history else None)
 
 
-def _job(start: Callable[[], object]) -> int:
+def _job(start: Callable[[], JobSummary]) -> int:
     """Run a job, print its summary table, return its exit code.
 
     A refused start (``JobSetupError``: bad results dir, KCIDB path, plan) propagates as
@@ -540,7 +555,7 @@ def _job(start: Callable[[], object]) -> int:
     return summary.exit_code
 
 
-def _run_cluster(args, planned, kcidb) -> int:
+def _run_cluster(args: argparse.Namespace, planned: Optional[Planned], kcidb: Optional[Path]) -> int:
     """``--cluster``: every host's queues through the coordinator, one results directory."""
     from pathlib import Path
 
@@ -562,6 +577,7 @@ def _run_cluster(args, planned, kcidb) -> int:
             _echo_notices()
             return _job(lambda: resume_cluster(Path(args.resume), opts, kcidb=kcidb,
                                                run_options=_run_options(args)))
+        assert planned is not None  # None only with --resume
         parser, planner = planned
         plan = collect(parser, planner)
         _warn(plan.warnings)
