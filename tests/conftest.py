@@ -82,11 +82,11 @@ def tiny_guest() -> Dict[str, str]:
     why = have_guest_tools()
     if why is not None:
         pytest.skip(f"tiny guest: {why} (scripts/sysdeps.sh guest)")
-    from kvmtest.vm.tinyguest import ensure_built
+    from kvmtest.vm.tinyguest import TinyGuestError, ensure_built
 
     try:
         return ensure_built()
-    except SystemExit as exc:  # find_kernel/find_busybox say what to install
+    except TinyGuestError as exc:  # find_kernel/find_busybox say what to install
         pytest.skip(f"tiny guest cannot be built here: {exc}")
 
 

@@ -96,11 +96,11 @@ def _read_cache(cache: Path) -> Dict[str, Dict[str, Any]]:
 
 def probe_kvm(qemu: str, timeout: float) -> Tuple[bool, str]:
     """Boot the tiny guest under KVM; True if it reaches its ready marker in time."""
-    from kvmtest.vm.tinyguest import ensure_built
+    from kvmtest.vm.tinyguest import TinyGuestError, ensure_built
 
     try:
         arts = ensure_built()
-    except (OSError, SystemExit, subprocess.CalledProcessError) as exc:
+    except (OSError, TinyGuestError) as exc:
         return False, f"cannot build the tiny guest for the probe: {exc}"
     argv = [qemu, "-nodefaults", "-no-user-config", "-display", "none", "-accel", "kvm",
             "-m", "256", "-kernel", arts["kernel"], "-initrd", arts["initrd"],

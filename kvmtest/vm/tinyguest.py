@@ -36,6 +36,10 @@ from kvmtest.fsutil import atomic_write
 from kvmtest.paths import tiny_guest_dir
 
 BUILDER_VERSION = 3
+# Where the host's kernel, its modules and a static busybox are looked up.
+BOOT = Path("/boot")
+MODULES_ROOT = Path("/lib/modules")
+BUSYBOX_PATHS = ("/bin/busybox", "/usr/bin/busybox")
 MODULES = ["virtio_pci", "virtio_net", "virtio_blk", "e1000", "8139cp", "af_packet"]
 DATA_MARKER = b"KVMTEST-DATA-DISK v1"
 
@@ -134,9 +138,17 @@ class Cpio:
         return self.buf.getvalue()
 
 
+class TinyGuestError(Exception):
+    """The tiny guest cannot be built on this host: a package or tool is missing, or a build
+    step failed (the message says which and what to install). The host's fault, not the
+    config's: ``python -m kvmtest.vm.tinyguest build`` exits 3 (INFRA) with that one line."""
+
+
 # -- inputs -----------------------------------------------------------------------
-def find_kernel(boot: Path = Path("/boot"), modroot: Path = Path("/lib/modules")) -> Tuple[Path, str]:
+def find_kernel(boot: Optional[Path] = None, modroot: Optional[Path] = None) -> Tuple[Path, str]:
     """The newest /boot/vmlinuz-* whose modules are installed."""
+    boot = BOOT if boot is None else boot
+    modroot = MODULES_ROOT if modroot is None else modroot
 
     def key(p: Path) -> List[object]:
         return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", p.name)]
@@ -145,11 +157,11 @@ def find_kernel(boot: Path = Path("/boot"), modroot: Path = Path("/lib/modules")
         release = k.name[len("vmlinuz-"):]
         if (modroot / release / "modules.dep").is_file():
             return k, release
-    raise SystemExit("no /boot/vmlinuz-* with matching /lib/modules/<release>: install linux-image-amd64")
+    raise TinyGuestError(f"no {boot}/vmlinuz-* with matching {modroot}/<release>: install linux-image-amd64")
 
 
 def find_busybox() -> Path:
-    for cand in ("/bin/busybox", "/usr/bin/busybox"):
+    for cand in BUSYBOX_PATHS:
         p = Path(cand)
         if p.is_file():
             with open(p, "rb") as fh:
@@ -157,7 +169,7 @@ def find_busybox() -> Path:
             if b"ld-linux" in head:  # has a program interpreter: dynamically linked
                 continue
             return p
-    raise SystemExit("no static busybox found: install busybox-static")
+    raise TinyGuestError(f"no static busybox in {', '.join(BUSYBOX_PATHS)}: install busybox-static")
 
 
 def module_closure(release: str, names: List[str], modroot: Path = Path("/lib/modules")) -> List[Path]:
@@ -246,7 +258,10 @@ def build_data_disk(out: Path) -> None:
             fh.write(DATA_MARKER + b"\n")
             fh.truncate(8 * 1024 * 1024)
         tmp = out.with_suffix(".tmp")
-        subprocess.run(["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", str(raw), str(tmp)], check=True)
+        res = subprocess.run(["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", str(raw), str(tmp)],
+                             capture_output=True, text=True)
+        if res.returncode != 0:
+            raise TinyGuestError(f"qemu-img convert failed (exit {res.returncode}): {res.stderr.strip()}")
         os.replace(tmp, out)
 
 
@@ -290,9 +305,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     b.add_argument("--force", action="store_true")
     args = ap.parse_args(argv)
     if not shutil.which("qemu-img"):
-        print("qemu-img not found: install qemu-utils", file=sys.stderr)
+        print("error: cannot build the tiny guest: qemu-img not found: install qemu-utils", file=sys.stderr)
         return INFRA
-    arts = build(args.out, args.force)
+    try:
+        arts = build(args.out, args.force)
+    except (TinyGuestError, OSError) as exc:
+        print(f"error: cannot build the tiny guest: {exc}", file=sys.stderr)
+        return INFRA
     for k, v in arts.items():
         print(f"{k}: {v}")
     return OK
