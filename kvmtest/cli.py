@@ -355,9 +355,9 @@ def explain(args: argparse.Namespace, parser: Parser, planner: Planner, out: Opt
             out.write(f"ELSEWHERE {cand.name}\n    automatic assignment runs {cand.shortname}"
                       f" on {auto.queue_of(cand.shortname)} instead (see its SELECTED entry)\n")
         elif cand.removed_by is not None:
-            st = cand.removed_by
-            where = f"{st.filename}:{st.linenum}" if st.filename != "<string>" else "the command line"
-            out.write(f"REMOVED  {cand.name}\n    by {where}: {st.line.strip()}\n")
+            stmt = cand.removed_by
+            where = f"{stmt.filename}:{stmt.linenum}" if stmt.filename != "<string>" else "the command line"
+            out.write(f"REMOVED  {cand.name}\n    by {where}: {stmt.line.strip()}\n")
         else:
             out.write(f"REMOVED  {cand.name}\n    (no single statement: removed by the selection as a whole)\n")
     if not count:

@@ -95,7 +95,7 @@ class ClusterSummary(JobSummary):
 
 @dataclass
 class _Queue:
-    qs: QueueSchedule
+    schedule: QueueSchedule
     future: Any = None
     running: Optional[Tuple[str, str, float, int]] = None  # test id, name, start, attempt
     done: bool = False
@@ -106,11 +106,11 @@ class _Queue:
 
     @property
     def key(self) -> str:
-        return self.qs.key
+        return self.schedule.key
 
     @property
     def host(self) -> str:
-        return self.qs.plan.hostname
+        return self.schedule.plan.hostname
 
 
 def run_cluster(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
@@ -145,10 +145,10 @@ def run_cluster(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     kcidb = _remembered_export(job, "kcidb", kcidb)
     data.planned = len(all_test_ids(queues))
     plan_hosts = {q.hostname for q in queues}
-    needed = sorted({qs.plan.hostname for qs in schedules})
+    needed = sorted({queue_schedule.plan.hostname for queue_schedule in schedules})
     per_host: Dict[str, int] = {}
-    for qs in schedules:
-        per_host[qs.plan.hostname] = per_host.get(qs.plan.hostname, 0) + 1
+    for queue_schedule in schedules:
+        per_host[queue_schedule.plan.hostname] = per_host.get(queue_schedule.plan.hostname, 0) + 1
     stop = threading.Event()
     hurry = threading.Event()
     sigs = StopOnSignals(stop, hurry)
@@ -165,8 +165,8 @@ def run_cluster(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
             for host, info in infos.items():  # each host's own kernel, qemu, CPU
                 record_host_facts(job, [host], facts_of(info))
             by_host: Dict[str, list] = {}
-            for qs in schedules:
-                by_host.setdefault(qs.plan.hostname, []).extend(st.test for st in qs.tests)
+            for queue_schedule in schedules:
+                by_host.setdefault(queue_schedule.plan.hostname, []).extend(scheduled.test for scheduled in queue_schedule.tests)
             preflight_hosts(cluster, hosts, by_host)
             results_dir.mkdir(parents=True, exist_ok=True)
             lock = _lock_results_dir(results_dir)
@@ -256,8 +256,8 @@ class _Run:
         self.say = say
         self.joins = joins
         self.inbox: queue.Queue = queue.Queue()
-        self.queues = {qs.key: _Queue(qs) for qs in schedules}
-        self.total = sum(len(qs.tests) for qs in schedules)
+        self.queues = {queue_schedule.key: _Queue(queue_schedule) for queue_schedule in schedules}
+        self.total = sum(len(queue_schedule.tests) for queue_schedule in schedules)
         self.ended = 0
         self.t0 = time.monotonic()
         self.lost_hosts: List[str] = []
@@ -333,8 +333,8 @@ class _Run:
         for q in self.queues.values():
             prior = [r.to_json() for r in self.store.data.tests
                      if f"{r.hostname}/{r.queue}" == q.key]
-            task = QueueTask(self.job.job_id, q.qs, prior, self.options, run_no)
-            key = f"kvmtest-{self.job.job_id}-{safe_name(q.host)}-{safe_name(q.qs.plan.queue)}" \
+            task = QueueTask(self.job.job_id, q.schedule, prior, self.options, run_no)
+            key = f"kvmtest-{self.job.job_id}-{safe_name(q.host)}-{safe_name(q.schedule.plan.queue)}" \
                   f"-run{run_no}"
             q.future = self.client.submit(run_queue_task, task, key=key, pure=False, retries=0,
                                           resources={resource_name(q.host): 1})
@@ -501,7 +501,7 @@ class _Run:
             for f in self.fetch_futures.pop(q.host, []):
                 f.cancel()
         ran = {tid for tid, _ in q.recorded} | ({q.running[0]} if q.running else set())
-        pending = [st.id for st in q.qs.tests if st.id not in ran]
+        pending = [scheduled.id for scheduled in q.schedule.tests if scheduled.id not in ran]
         self._interrupt_running(q, why, HOST_LOST_CLASS)
         if pending:
             self.say(f"[cluster] {len(pending)} test(s) of {q.key} not run: finish with"
@@ -511,12 +511,12 @@ class _Run:
         if q.running is None:
             return
         test_id, name, start, attempt = q.running
-        st = next(s for s in q.qs.tests if s.id == test_id)
-        rel = logdir_for(self.dir, st, attempt).relative_to(self.dir)
+        scheduled = next(s for s in q.schedule.tests if s.id == test_id)
+        rel = logdir_for(self.dir, scheduled, attempt).relative_to(self.dir)
         (self.dir / rel).mkdir(parents=True, exist_ok=True)
         reason = f"{why} while this test ran; the rest of queue {q.key} was not run"
         (self.dir / rel / "host_lost.log").write_text(reason + "\n")
-        t = st.test
+        t = scheduled.test
         self._record(q, TestResult(
             id=test_id, name=name, shortname=t.shortname, status=INTERRUPTED,
             hostname=t.hostname, queue=t.queue, start=start, end=time.time(),

@@ -85,8 +85,8 @@ class _HostJob:
     def set_reason(self, reason: str) -> None:
         """The INTERRUPTED reason the watchdogs write (read when they stop a test)."""
         self.reason = reason
-        for rt in list(self.runtimes.values()):
-            rt.stop_reason = reason
+        for runtime in list(self.runtimes.values()):
+            runtime.stop_reason = reason
 
     @property
     def marker(self) -> str:
@@ -189,9 +189,9 @@ def run_queue_task(task: QueueTask) -> Dict[str, Any]:
     worker = get_worker()
     plugin = _plugin(worker)
     hj = plugin.job(task.job_id)
-    qs = task.schedule
-    key = qs.key
-    if qs.plan.hostname != plugin.host:
+    schedule = task.schedule
+    key = schedule.key
+    if schedule.plan.hostname != plugin.host:
         raise RuntimeError(f"queue {key} sent to worker {plugin.host}")
     name = topic(task.job_id)
 
@@ -199,7 +199,7 @@ def run_queue_task(task: QueueTask) -> Dict[str, Any]:
         msg["key"] = key
         worker.log_event(name, msg)
 
-    by_id = {st.id: st for st in qs.tests}
+    by_id = {scheduled.id: scheduled for scheduled in schedule.tests}
 
     def progress(ev: ProgressEvent) -> None:
         if ev.kind == "start":  # its log directory exists already: that is its attempt
@@ -213,29 +213,29 @@ def run_queue_task(task: QueueTask) -> Dict[str, Any]:
     store = ResultsStore(data, [publisher])
     options = task.options
     workdir = Path(options.workdir_base or tempfile.gettempdir()) / f"kvmtest-{hj.marker}"
-    rt = JobRuntime(job_id=hj.marker, results_dir=hj.dir, workdir=workdir, store=store,
-                    backend=default_backend(), options=options, progress=progress,
-                    total=len(qs.tests), stop=hj.stop, hurry=hj.hurry)
-    rt.stop_reason = hj.reason
+    runtime = JobRuntime(job_id=hj.marker, results_dir=hj.dir, workdir=workdir, store=store,
+                         backend=default_backend(), options=options, progress=progress,
+                         total=len(schedule.tests), stop=hj.stop, hurry=hj.hurry)
+    runtime.stop_reason = hj.reason
     with plugin.lock:
         if key in hj.running:
             raise RuntimeError(f"queue {key} of job {task.job_id} is already running here")
         hj.running[key] = threading.get_ident()
-        hj.runtimes[key] = rt
+        hj.runtimes[key] = runtime
     plugin.mark(hj.marker, True)
     publish({"kind": "queue-start", "pid": os.getpid(), "run": task.run})
     try:
         if hj.stop.is_set():
             return {"key": key, "stopped": True, "abandoned": [], "results": []}
-        run_queue(rt, qs)
-        return {"key": key, "stopped": hj.stop.is_set(), "abandoned": list(rt.abandoned),
+        run_queue(runtime, schedule)
+        return {"key": key, "stopped": hj.stop.is_set(), "abandoned": list(runtime.abandoned),
                 "results": [r.to_json() for r in publisher.sent]}
     finally:
         plugin.mark(hj.marker, False)
         with plugin.lock:
             hj.running.pop(key, None)
             hj.runtimes.pop(key, None)
-        shutil.rmtree(workdir / safe_name(f"{qs.plan.hostname}-{qs.plan.queue}"),
+        shutil.rmtree(workdir / safe_name(f"{schedule.plan.hostname}-{schedule.plan.queue}"),
                       ignore_errors=True)
 
 

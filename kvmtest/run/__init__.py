@@ -11,6 +11,7 @@ Library API (what ``kvmtest.cli`` calls)::
 same thing from a JSON plan.
 """
 
+from kvmtest.plan.errors import PlanError
 from kvmtest.results.store import load_results
 from kvmtest.run.job import (
     JobSetupError,
@@ -21,7 +22,6 @@ from kvmtest.run.job import (
     run_job,
 )
 from kvmtest.run.pipeline import Backend, ProgressEvent, RunOptions, format_event
-from kvmtest.run.schedule import PlanError
 
 __all__ = [
     "Backend",

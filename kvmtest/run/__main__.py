@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import List, Optional
 
 from kvmtest.exitcodes import BAD_INPUT, INFRA
+from kvmtest.plan.errors import PlanError
 from kvmtest.results.records import parse_tags
 from kvmtest.results.writers import SNAPSHOT_INTERVAL
 from kvmtest.run.faults import InfraError
 from kvmtest.run.job import JobSetupError, default_results_dir, new_job, resume_job, run_job
 from kvmtest.run.pipeline import DEFAULT_TIMEOUT, RunOptions
 from kvmtest.run.planfile import load_plan
-from kvmtest.run.schedule import PlanError
 
 
 def main(argv: Optional[List[str]] = None) -> int:

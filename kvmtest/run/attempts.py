@@ -41,8 +41,8 @@ def logdir_for(results_dir: Path, scheduled: ScheduledTest, attempt: int) -> Pat
     return d / (leaf if attempt == 1 else f"{leaf}.{attempt}")
 
 
-def attempts_on_disk(results_dir: Path, st: ScheduledTest) -> Dict[int, Path]:
-    """Attempt number -> log directory, for the attempts of ``st`` that left one.
+def attempts_on_disk(results_dir: Path, scheduled: ScheduledTest) -> Dict[int, Path]:
+    """Attempt number -> log directory, for the attempts of ``scheduled`` that left one.
 
     Attempts are numbered without gaps, so probing 1, 2, 3... up to the first missing
     directory costs O(attempts), not a listing of the queue's (possibly huge) log directory.
@@ -50,7 +50,7 @@ def attempts_on_disk(results_dir: Path, st: ScheduledTest) -> Dict[int, Path]:
     found: Dict[int, Path] = {}
     attempt = 1
     while True:
-        d = logdir_for(results_dir, st, attempt)
+        d = logdir_for(results_dir, scheduled, attempt)
         if not d.is_dir():
             return found
         found[attempt] = d

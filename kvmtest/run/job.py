@@ -202,7 +202,7 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     dep_warnings: List[str] = []
     schedules = schedule(queues, data.final_ids(), dep_warnings)  # PlanError before any side effect
     if backend is None:  # kvmtest's own test types and guests: refuse what would ERROR anyway
-        check_tests(st.test for qs in schedules for st in qs.tests).raise_errors()
+        check_tests(scheduled.test for queue_schedule in schedules for scheduled in queue_schedule.tests).raise_errors()
     data.planned = len(all_test_ids(queues))
     kcidb = _remembered_export(job, "kcidb", kcidb)
     check_outputs(results_dir, kcidb)  # found now, not when the last test has run
@@ -236,7 +236,7 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
         stop.set()
         log.error("infrastructure failure, stopping the job: %s", message)
 
-    record_host_facts(job, {qs.plan.hostname for qs in schedules})
+    record_host_facts(job, {queue_schedule.plan.hostname for queue_schedule in schedules})
     runtime = JobRuntime(job_id=job.job_id, results_dir=results_dir, workdir=workdir, store=store,
                     backend=backend, options=options, progress=progress or print_progress,
                     total=sum(len(s.tests) for s in schedules), stop=stop,

@@ -23,7 +23,7 @@ from kvmtest.plan.errors import PlanError
 from kvmtest.plan.model import PlannedTest, QueuePlan
 from kvmtest.plan.names import safe_name, test_name_part
 
-__all__ = ["PlanError", "QueueSchedule", "ScheduledTest", "all_test_ids", "safe_name", "schedule"]
+__all__ = ["QueueSchedule", "ScheduledTest", "all_test_ids", "safe_name", "schedule"]
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.+-]+")  # as kvmtest.plan.names (for legacy ids only)
