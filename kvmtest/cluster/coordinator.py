@@ -36,22 +36,18 @@ from kvmtest.results.summary import format_summary
 from kvmtest.results.writers import ResultsStore
 from kvmtest.run.attempts import FINISHED, INTERRUPTED_RUN, account_for_killed_run, logdir_for
 from kvmtest.run.faults import Fault
-from kvmtest.run.job import (  # the single-host job's own rules for results directories
+from kvmtest.run.job import (
+    JobLogging,
     JobSummary,
-    _check_new_results_dir,
-    _JobLogging,
-    _load_for_resume,
-    _lock_results_dir,
-    _remembered_export,
     history_file,
     index_history,
-    new_job,
     print_progress,
     record_host_facts,
 )
+from kvmtest.run.jobdir import lock_results_dir, open_job  # the single-host job's rules too
 from kvmtest.run.pipeline import ProgressEvent, RunOptions, format_event
 from kvmtest.run.planfile import save_plan
-from kvmtest.run.schedule import QueueSchedule, all_test_ids, safe_name, schedule
+from kvmtest.run.schedule import QueueSchedule, safe_name
 from kvmtest.run.signals import StopOnSignals
 from kvmtest.vm.hostfacts import facts_of
 
@@ -128,27 +124,16 @@ def run_cluster(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     ``PlanError`` before any test starts when the job cannot run.
     """
     results_dir = Path(results_dir).absolute()
-    if resume:
-        queues, job, data = _load_for_resume(results_dir)
-    else:
-        if queues is None:
-            raise ValueError("run_cluster needs queues unless resume=True")
-        _check_new_results_dir(results_dir)
-        job = job or new_job()
-        if tags:
-            job.tags = dict(tags)
-        data = ResultsFile(job=job)
-    assert job is not None
-    queues = list(queues)
     notes: List[str] = []
-    schedules = schedule(queues, data.final_ids(), notes)  # PlanError before any side effect
-    kcidb = _remembered_export(job, "kcidb", kcidb)
-    data.planned = len(all_test_ids(queues))
+    opened = open_job(queues, results_dir, job, resume, tags, kcidb, notes)  # nothing written yet
+    queues, job, data, schedules, kcidb = (opened.queues, opened.job, opened.data, opened.schedules,
+                                           opened.kcidb)
     plan_hosts = {q.hostname for q in queues}
     needed = sorted({queue_schedule.plan.hostname for queue_schedule in schedules})
     per_host: Dict[str, int] = {}
     for queue_schedule in schedules:
-        per_host[queue_schedule.plan.hostname] = per_host.get(queue_schedule.plan.hostname, 0) + 1
+        host = queue_schedule.plan.hostname
+        per_host[host] = per_host.get(host, 0) + 1
     stop = threading.Event()
     hurry = threading.Event()
     sigs = StopOnSignals(stop, hurry)
@@ -166,10 +151,11 @@ def run_cluster(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
                 record_host_facts(job, [host], facts_of(info))
             by_host: Dict[str, list] = {}
             for queue_schedule in schedules:
-                by_host.setdefault(queue_schedule.plan.hostname, []).extend(scheduled.test for scheduled in queue_schedule.tests)
+                by_host.setdefault(queue_schedule.plan.hostname, []).extend(
+                    scheduled.test for scheduled in queue_schedule.tests)
             preflight_hosts(cluster, hosts, by_host)
             results_dir.mkdir(parents=True, exist_ok=True)
-            lock = _lock_results_dir(results_dir)
+            lock = lock_results_dir(results_dir)
             try:
                 if not resume:
                     job.start = time.time()
@@ -280,7 +266,7 @@ class _Run:
         job.end = None
         job.interrupted = None
         run_no = len(job.runs)
-        with _JobLogging(self.dir / JOB_LOG, Fault()):
+        with JobLogging(self.dir / JOB_LOG, Fault()):
             log.info("job %s %s on the cluster %s: %d queue(s) on %s, %d test(s) to run",
                      job.job_id, "resumed" if resume else "started", self.cluster.address,
                      len(self.queues), ", ".join(sorted({q.host for q in self.queues.values()})),

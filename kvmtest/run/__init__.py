@@ -13,14 +13,8 @@ same thing from a JSON plan.
 
 from kvmtest.plan.errors import PlanError
 from kvmtest.results.store import load_results
-from kvmtest.run.job import (
-    JobSetupError,
-    JobSummary,
-    default_results_dir,
-    new_job,
-    resume_job,
-    run_job,
-)
+from kvmtest.run.job import JobSummary, resume_job, run_job
+from kvmtest.run.jobdir import JobSetupError, default_results_dir, new_job
 from kvmtest.run.pipeline import Backend, ProgressEvent, RunOptions, format_event
 
 __all__ = [

@@ -17,7 +17,8 @@ from kvmtest.plan.errors import PlanError
 from kvmtest.results.records import parse_tags
 from kvmtest.results.writers import SNAPSHOT_INTERVAL
 from kvmtest.run.faults import InfraError
-from kvmtest.run.job import JobSetupError, default_results_dir, new_job, resume_job, run_job
+from kvmtest.run.job import resume_job, run_job
+from kvmtest.run.jobdir import JobSetupError, default_results_dir, new_job
 from kvmtest.run.pipeline import DEFAULT_TIMEOUT, RunOptions
 from kvmtest.run.planfile import load_plan
 

@@ -12,29 +12,24 @@ Results directory layout (see docs/results.md)::
 
 from __future__ import annotations
 
-import datetime
-import fcntl
 import logging
 import math
 import os
 import signal
-import socket
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 from kvmtest import exitcodes
 from kvmtest.fsutil import detach_stdout
-from kvmtest.jsonfile import BadFileError
 from kvmtest.plan.model import QueuePlan
 from kvmtest.report.writer import job_writers
 from kvmtest.results.records import JobInfo
-from kvmtest.results.store import JOB_LOG, PLAN_JSON, RESULTS_JSON, ResultsFile, load_results
+from kvmtest.results.store import JOB_LOG, PLAN_JSON, ResultsFile
 from kvmtest.results.summary import all_passed, format_summary
 from kvmtest.results.writers import ResultsStore, ResultWriter
 from kvmtest.run.attempts import (
@@ -44,6 +39,7 @@ from kvmtest.run.attempts import (
     account_for_killed_run,
 )
 from kvmtest.run.faults import Fault, InfraError, QuietFileHandler, is_machine_fault
+from kvmtest.run.jobdir import check_outputs, lock_results_dir, open_job
 from kvmtest.run.pipeline import (
     Backend,
     JobRuntime,
@@ -53,9 +49,8 @@ from kvmtest.run.pipeline import (
     format_event,
     run_queue,
 )
-from kvmtest.run.planfile import load_plan, save_plan
+from kvmtest.run.planfile import save_plan
 from kvmtest.run.preflight import check_tests
-from kvmtest.run.schedule import all_test_ids, legacy_test_ids, make_test_id, safe_name, schedule
 from kvmtest.run.signals import StopOnSignals
 from kvmtest.vm.hostfacts import host_facts
 from kvmtest.vm.orphans import reap_orphans, register_runner, unregister_runner
@@ -63,30 +58,6 @@ from kvmtest.vm.reaper import ENV_JOB, ENV_RUNNER, runner_mark
 from kvmtest.vm.sockdir import remove_workdir
 
 log = logging.getLogger("kvmtest.run")
-
-LOCK_FILE = ".lock"
-
-
-class JobSetupError(Exception):
-    """``run_job`` refused to start: nothing ran (bad results directory, plan or output path).
-
-    Bad input, not a failure of the machine: the CLI exits ``BAD_INPUT`` for it, while an
-    ``OSError`` that escapes a job that started is ``INFRA``. Subclasses keep the builtin
-    type callers may already catch (``FileExistsError``...).
-    """
-
-
-class JobExistsError(JobSetupError, FileExistsError):
-    """The results directory holds a job already, or another run is using it."""
-
-
-class NotAJobError(JobSetupError, FileNotFoundError):
-    """``--resume`` of a directory without plan.json."""
-
-
-class OutputPathError(JobSetupError, ValueError):
-    """The results directory or the KCIDB file cannot be written."""
-
 
 @dataclass
 class JobSummary:
@@ -123,25 +94,6 @@ class JobSummary:
         if self.crashed or self.infra_error:
             return exitcodes.INFRA
         return exitcodes.OK if self.passed else exitcodes.TESTS_FAILED
-
-
-def new_job(set_name: str = "", cmdline: Optional[List[str]] = None,
-            job_id: Optional[str] = None) -> JobInfo:
-    return JobInfo(job_id=job_id or uuid.uuid4().hex[:12], set=set_name,
-                   hostname=socket.gethostname(),
-                   cmdline=list(sys.argv if cmdline is None else cmdline))
-
-
-def default_results_dir(set_name: str = "", base: Path = Path("results")) -> Path:
-    """results/<YYYYmmdd-HHMMSS>-<set>, with -2, -3... if that exists already."""
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    name = f"{stamp}-{safe_name(set_name)}" if set_name else stamp
-    path = Path(base) / name
-    n = 2
-    while path.exists():
-        path = Path(base) / f"{name}-{n}"
-        n += 1
-    return path
 
 
 _PRINT_LOCK = threading.Lock()
@@ -188,25 +140,15 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     if not math.isfinite(options.default_timeout) or options.default_timeout <= 0:
         raise ValueError(f"default timeout {options.default_timeout!r} must be a finite number > 0")
     results_dir = Path(results_dir).absolute()  # tests get absolute logdirs whatever their cwd
-    if resume:
-        queues, job, data = _load_for_resume(results_dir)
-    else:
-        if queues is None:
-            raise ValueError("run_job needs queues unless resume=True")
-        _check_new_results_dir(results_dir)
-        job = job or new_job()
-        if tags:
-            job.tags = dict(tags)
-        data = ResultsFile(job=job)
-    queues = list(queues)
     dep_warnings: List[str] = []
-    schedules = schedule(queues, data.final_ids(), dep_warnings)  # PlanError before any side effect
+    opened = open_job(queues, results_dir, job, resume, tags, kcidb, dep_warnings)  # nothing written yet
+    queues, job, data, schedules, kcidb = (opened.queues, opened.job, opened.data, opened.schedules,
+                                           opened.kcidb)
     if backend is None:  # kvmtest's own test types and guests: refuse what would ERROR anyway
-        check_tests(scheduled.test for queue_schedule in schedules for scheduled in queue_schedule.tests).raise_errors()
-    data.planned = len(all_test_ids(queues))
-    kcidb = _remembered_export(job, "kcidb", kcidb)
+        check_tests(scheduled.test for queue_schedule in schedules
+                    for scheduled in queue_schedule.tests).raise_errors()
     check_outputs(results_dir, kcidb)  # found now, not when the last test has run
-    lock = _lock_results_dir(results_dir)
+    lock = lock_results_dir(results_dir)
     try:
         if not resume:
             job.start = time.time()
@@ -249,7 +191,7 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
     job.end = None
     job.interrupted = None
 
-    with _JobLogging(results_dir / JOB_LOG, runtime.fault), _MarkedChildren(job.job_id):
+    with JobLogging(results_dir / JOB_LOG, runtime.fault), _MarkedChildren(job.job_id):
         for note in notes:
             log.info("%s", note)
         log.info("job %s %s: %d queue(s), %d test(s) to run, results in %s",
@@ -349,28 +291,6 @@ def _reap_orphans() -> None:
         log.error("reaping leftovers of killed runners failed: %s", exc)
 
 
-def _check_new_results_dir(results_dir: Path) -> None:
-    """A new job gets a new or empty directory: never one it would clobber (env/, .*.tmp...)."""
-    if (results_dir / RESULTS_JSON).exists() or (results_dir / PLAN_JSON).exists():
-        raise JobExistsError(f"{results_dir} already holds a job: use --resume")
-    if results_dir.exists() and not results_dir.is_dir():
-        raise JobExistsError(f"{results_dir} exists and is not a directory")
-    if results_dir.is_dir() and any(p.name != LOCK_FILE for p in results_dir.iterdir()):
-        raise JobExistsError(f"{results_dir} is not empty and is not a kvmtest results directory:"
-                             " give a new or empty directory")
-
-
-def _remembered_export(job: JobInfo, kind: str, path: Optional[Path]) -> Optional[Path]:
-    """The export file of ``kind`` for this run: the one given (remembered, absolute, in the
-    job's ``exports`` for later --resume runs), else the one an earlier run of the job gave."""
-    if path is not None:
-        path = Path(path).absolute()
-        job.exports[kind] = str(path)
-        return path
-    remembered = job.exports.get(kind)
-    return Path(remembered) if remembered else None
-
-
 def _write_failed(runtime: JobRuntime, exc: BaseException) -> None:
     if isinstance(exc, OSError):
         runtime.fault.report(f"cannot write the results in {runtime.results_dir}: {exc}")
@@ -384,82 +304,6 @@ def _write(runtime: JobRuntime, write: Callable[[], None]) -> None:
         write()
     except OSError as exc:
         runtime.fault.report(f"cannot write the results in {runtime.results_dir}: {exc}")
-
-
-def check_outputs(results_dir: Path, kcidb: Optional[Path] = None) -> None:
-    """Make sure the KCIDB file's directory takes files, then create ``results_dir`` (and check it).
-
-    Raises ``OutputPathError`` (bad input, one line naming the path) before the first test:
-    a typo in ``--kcidb`` must not cost a whole run. A full or read-only disk is the
-    machine's fault: ``InfraError``.
-    """
-    if kcidb is not None:
-        kcidb = Path(kcidb).absolute()
-        if kcidb.is_dir():
-            raise OutputPathError(f"KCIDB file {kcidb}: is a directory (give a file name)")
-        if not kcidb.parent.is_dir():
-            raise OutputPathError(f"KCIDB file {kcidb}: directory {kcidb.parent} does not exist")
-        _probe_write(kcidb.parent, f"KCIDB file {kcidb}: cannot write in {kcidb.parent}")
-    _probe_write(results_dir, f"results directory {results_dir}: cannot write there", mkdir=True)
-
-
-def _probe_write(directory: Path, what: str, mkdir: bool = False) -> None:
-    """Create (and remove) a file in ``directory``: os.access says yes to root on a read-only fs."""
-    try:
-        if mkdir:
-            directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".kvmtest-probe-"):
-            pass
-    except OSError as exc:
-        if is_machine_fault(exc):
-            raise InfraError(f"{what}: {exc.strerror}") from None
-        raise OutputPathError(f"{what}: {exc.strerror or exc}") from None
-
-
-def _lock_results_dir(results_dir: Path):
-    """One run per results directory at a time; the kernel drops the lock if we are killed."""
-    f = open(results_dir / LOCK_FILE, "a")
-    try:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        f.close()
-        raise JobExistsError(f"another kvmtest run is using {results_dir}") from None
-    return f
-
-
-def _load_for_resume(results_dir: Path):
-    plan_file = results_dir / PLAN_JSON
-    if not plan_file.exists():
-        raise NotAJobError(f"{plan_file} not found: not a kvmtest results directory")
-    planned_job, queues = load_plan(plan_file)
-    if (results_dir / RESULTS_JSON).exists():
-        data = load_results(results_dir)
-        _upgrade_ids(queues, data)
-        unplanned = sorted({r.id for r in data.tests} - set(all_test_ids(queues)))
-        if unplanned:
-            raise BadFileError(results_dir / RESULTS_JSON,
-                               f"{len(unplanned)} result(s) for tests {plan_file.name} does not"
-                               f" list (first: {unplanned[0]}): the two files are not of one job")
-    else:  # killed before the first write
-        if planned_job is None:
-            raise ValueError(f"{plan_file} has no job information")
-        data = ResultsFile(job=planned_job)
-    return queues, data.job, data
-
-
-def _upgrade_ids(queues, data: ResultsFile) -> None:
-    """Results written before long names got a tail and a hash carry the old ids: give them
-    today's, so --resume does not run their tests again (their log dirs keep their names)."""
-    renames = {}
-    for q in queues:
-        for i, t in enumerate(q.tests, 1):
-            new = make_test_id(q, i, t)
-            for old in legacy_test_ids(q, i, t):
-                if old != new:
-                    renames[old] = new
-    if renames:
-        for r in (*data.tests, *data.superseded):
-            r.id = renames.get(r.id, r.id)
 
 
 def _run_pipelines(runtime: JobRuntime, schedules) -> None:
@@ -521,7 +365,7 @@ class _MarkedChildren:
                 os.environ[key] = value
 
 
-class _JobLogging:
+class JobLogging:
     """job.log gets every kvmtest record (DEBUG and up) while the job runs."""
 
     def __init__(self, path: Path, fault: Fault) -> None:
@@ -531,7 +375,7 @@ class _JobLogging:
         self.handler: Optional[logging.Handler] = None
         self.level = logging.NOTSET
 
-    def __enter__(self) -> _JobLogging:
+    def __enter__(self) -> JobLogging:
         self.handler = QuietFileHandler(str(self.path), self.fault)
         self.handler.setFormatter(logging.Formatter(
             "%(asctime)s %(levelname)-5s [%(threadName)s] %(name)s: %(message)s"))
