@@ -13,6 +13,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Tuple
 
 import psutil
 import pytest
@@ -109,6 +110,33 @@ def finish(proc: subprocess.Popen, timeout: float = 600) -> int:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def hold_command(tmp: Path) -> Tuple[Path, Path, str]:
+    """(counter, release, command): the command counts its start in ``counter`` and holds
+    until ``release`` exists."""
+    counter, release = tmp / "counter", tmp / "release"
+    return counter, release, f"sh -c 'echo run >> {counter}; while [ ! -e {release} ]; do sleep 0.1; done'"
+
+
+def start_holding(tmp: Path, hosts: Hosts, cfg: Path, cluster: str, counter: Path
+                  ) -> Tuple[subprocess.Popen, Path, Path, str]:
+    """Both hosts' workers and a coordinator running the set 'holding' of ``cfg`` through
+    ``cluster``, returned once a test holds on each host: (coordinator, results dir, its
+    output file, job id)."""
+    hosts.start("hostA")
+    hosts.start("hostB")
+    res = tmp / "res"
+    out = tmp / "coord.out"
+    proc = coordinator("-c", str(cfg), "--set", "holding", "--cluster", cluster,
+                       "--results", str(res), "--wait-hosts", "120", out=out)
+    try:
+        wait_for(lambda: lines(counter) == 2, "both hosts to be holding", timeout=180)
+        return proc, res, out, results_of(res)["job_id"]
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
 
 
 @pytest.mark.guest
@@ -318,9 +346,7 @@ def test_host_partitioned_or_its_worker_stopped_mid_test(tmp_path, hosts, fault)
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_coordinator_stopped_stops_every_host_and_resume_completes(tmp_path, hosts, sig):
-    counter = tmp_path / "counter"
-    release = tmp_path / "release"
-    hold = f"sh -c 'echo run >> {counter}; while [ ! -e {release} ]; do sleep 0.1; done'"
+    counter, release, hold = hold_command(tmp_path)
     cfg = config(tmp_path, f"""
 variants:
     - hold_a:
@@ -344,15 +370,8 @@ variants:
         hostB:
             only first_b hold_b
 """)
-    hosts.start("hostA")
-    hosts.start("hostB")
-    res = tmp_path / "res"
-    out = tmp_path / "coord.out"
-    proc = coordinator("-c", str(cfg), "--set", "holding", "--cluster", hosts.local,
-                       "--results", str(res), "--wait-hosts", "120", out=out)
+    proc, res, out, job_id = start_holding(tmp_path, hosts, cfg, hosts.local, counter)
     try:
-        wait_for(lambda: lines(counter) == 2, "both hosts to be holding", timeout=180)
-        job_id = results_of(res)["job_id"]
         assert marked(job_id)
         proc.send_signal(sig)
         rc = finish(proc, 120)
@@ -470,9 +489,7 @@ def test_external_scheduler_a_killed_coordinators_tests_are_stopped_by_resume(tm
     that is SIGKILLed run on; --resume stops them first, then runs the rest once."""
     import sys
 
-    counter = tmp_path / "counter"
-    release = tmp_path / "release"
-    hold = f"sh -c 'echo run >> {counter}; while [ ! -e {release} ]; do sleep 0.1; done'"
+    counter, release, hold = hold_command(tmp_path)
     cfg = config(tmp_path, f"""
 variants:
     - hold_a:
@@ -496,15 +513,8 @@ variants:
          "--port", str(hosts.port), "--no-dashboard"], env=env(), stdout=sched_log,
         stderr=subprocess.STDOUT)
     try:
-        hosts.start("hostA")
-        hosts.start("hostB")
-        res = tmp_path / "res"
-        out = tmp_path / "coord.out"
-        proc = coordinator("-c", str(cfg), "--set", "holding", "--cluster", hosts.scheduler,
-                           "--results", str(res), "--wait-hosts", "120", out=out)
+        proc, res, _out, job_id = start_holding(tmp_path, hosts, cfg, hosts.scheduler, counter)
         try:
-            wait_for(lambda: lines(counter) == 2, "both hosts to be holding", timeout=180)
-            job_id = results_of(res)["job_id"]
             proc.kill()
             proc.wait()
         finally:
