@@ -57,7 +57,10 @@ def results_dirs(paths: Sequence[Union[str, Path]]) -> List[Path]:
             out.extend(found)
         else:
             raise FileNotFoundError(f"{given}: no such results directory")
-    return out
+    unique: Dict[Path, Path] = {}  # a directory named twice (or through a symlink) is one job
+    for d in out:
+        unique.setdefault(d.resolve(), d)
+    return list(unique.values())
 
 
 def read_dir(results_dir: Union[str, Path]) -> JobFiles:

@@ -31,8 +31,11 @@ def test_import_list_show_flaky_rebuild(tmp_path):
     p = history("import", str(r), "--history", db)
     assert p.returncode == 0, p.stderr
     assert p.stdout.count(" imported: ") == len(FLAKY_RUNS)
-    p = history("import", str(r / "k1a"), "--history", db, via_run_py=False)
+    (tmp_path / "alias").symlink_to(r / "k1a")
+    p = history("import", str(r / "k1a"), str(tmp_path / "alias"), "--history", db,
+                via_run_py=False)
     assert p.returncode == 0 and p.stdout.startswith("k1a unchanged: "), p.stdout + p.stderr
+    assert len(p.stdout.splitlines()) == 1  # the same directory twice is one import
 
     p = history("list", "--history", db)
     assert p.returncode == 0
