@@ -261,9 +261,12 @@ def _extend(files: dict, own: tuple, dest: str) -> dict:
         if op.dest == dest:
             old = files.get(op.short)
             out[op.short] = op.name if old is None else "%s.%s" % (old, op.name)
-    for key, value in files.items():
-        if key not in out:
-            out[key] = value
+    if not out:
+        return files  # (only read: copied into each dict)
+    rest = files.copy()  # then the others, in their order (C loops: ~5 keys a call)
+    for key in out:
+        rest.pop(key, None)
+    out.update(rest)
     return out
 
 
