@@ -12,11 +12,21 @@ RSS stays under 200 MiB (planning memory grows with what is kept per test, not
 with a copy of every dict).
 
     python3 bench/plan_bench.py [--file large.cfg] [--repeat 3]
+    python3 bench/plan_bench.py --digests-only --files medium.cfg,large.cfg --digests FILE
+
+Every output's sha256 is printed too. ``--digests FILE`` compares them with FILE (written
+when it does not exist yet): a change that must not alter the output (a memory or speed
+fix) runs it once before and once after. ``--digests-only`` skips the bare expansions and
+adds plan.json (``save_plan`` of the collected plan) for the files in ``--plan-json``
+(small and medium ones: that planning keeps every test's dict, and large.cfg's plan.json
+would be gigabytes).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import statistics
 import subprocess
@@ -74,56 +84,130 @@ variants:
 """
 
 
-def measure(argv, out_path: Path) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS KiB, output lines) of one command."""
-    with open(out_path, "wb") as out:
+def measure(argv, out_path: Path) -> tuple[float, int, int, str]:
+    """(wall seconds, peak RSS KiB, output lines, sha256 of the output) of one command.
+
+    The digest covers stdout then stderr (warnings and errors are output too)."""
+    err_path = out_path.with_suffix(".err")
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     if status != 0:
         sys.exit(f"command failed ({status}): {' '.join(argv)}")
+    lines, digest = 0, hashlib.sha256()
     with open(out_path, "rb") as f:
-        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-    return wall, usage.ru_maxrss, lines
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+            digest.update(chunk)
+    digest.update(err_path.read_bytes())
+    return wall, usage.ru_maxrss, lines, digest.hexdigest()
+
+
+# plan.json as a run writes it (the job record fixed, so that the file depends on the plan alone)
+PLAN_JSON = """\
+import sys
+from pathlib import Path
+from kvmtest.plan import collect, make_parser, new_planner
+from kvmtest.results.records import JobInfo
+from kvmtest.run.planfile import save_plan
+parser = make_parser([sys.argv[1]], "everything")
+plan = collect(parser, new_planner(parser, "host1"))
+save_plan(Path(sys.argv[2]), JobInfo(job_id="bench", set="everything"),
+          list(plan.queue_plans.values()))
+"""
+
+
+def plan_json(py: str, hosts: Path, work: Path) -> tuple[float, int, int, str]:
+    """measure() of writing plan.json for ``hosts``; the output measured is the file."""
+    target = work / "plan.json"
+    measure([py, "-c", PLAN_JSON, str(hosts), str(target)], work / "out.txt")
+    res = measure(["cat", str(target)], work / "out.txt")
+    target.unlink()
+    return res
+
+
+def compare_digests(path: Path, digests: dict) -> bool:
+    """Compare with the digests saved in ``path`` (saved there when it does not exist)."""
+    if not path.exists():
+        path.write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n")
+        print(f"digests saved to {path}")
+        return True
+    saved = json.loads(path.read_text())
+    same = True
+    for key, digest in sorted(digests.items()):
+        if key not in saved:
+            print(f"{key}: no saved digest")
+        elif saved[key] != digest:
+            print(f"{key}: DIGESTS DIFFER ({saved[key][:12]} before, {digest[:12]} now)")
+            same = False
+        else:
+            print(f"{key}: identical ({digest[:12]})")
+    return same
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--file", default="large.cfg", help="config in ../shared/bench")
+    ap.add_argument("--file", "--files", dest="files", default="large.cfg",
+                    help="config(s) in ../shared/bench, comma-separated")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--corpus", default=str(SHARED), help="where the corpus is (../shared/bench)")
+    ap.add_argument("--digests", metavar="FILE",
+                    help="compare every output's sha256 with FILE (saved there if missing)")
+    ap.add_argument("--digests-only", action="store_true",
+                    help="only the dry runs and plan.json, once each, for --digests")
+    ap.add_argument("--plan-json", default="small.cfg,medium.cfg", metavar="FILES",
+                    help="with --digests-only: the files whose plan.json is digested too")
     args = ap.parse_args()
-    cfg = Path(args.corpus) / args.file
-    if not cfg.is_file():
-        sys.exit(f"{cfg} not found: the bench needs ../shared/bench beside the repo")
     work = ROOT / "bench" / "out"
     work.mkdir(parents=True, exist_ok=True)
-    hosts = work / "hosts-bench.cfg"
-    hosts.write_text(HOSTS.format(cfg=cfg))
     py = sys.executable
-    run = [py, str(ROOT / "run.py"), "-c", str(hosts), "--set", "everything", "--dry-run", "--all-hosts"]
-    cases = {
-        "bare expansion, JSON": [py, "-m", "kvmtest.config", "--json", str(cfg)],
-        "dry run, JSON": run + ["--format", "json"],
-        "bare expansion, names": [py, "-m", "kvmtest.config", str(cfg)],
-        "dry run, table": run,
-    }
-    results = {}
+    digests = {}
+    over = False
     print(f"load average before: {os.getloadavg()}")
-    for label, argv in cases.items():
-        runs = [measure(argv, work / "out.txt") for _ in range(args.repeat)]
-        wall = statistics.median(r[0] for r in runs)
-        rss = max(r[1] for r in runs)
-        results[label] = (wall, rss, runs[0][2])
-        print(f"{label:24s} {wall:7.2f} s  peak RSS {rss / 1024:6.1f} MiB  {runs[0][2]} lines", flush=True)
+    for name in args.files.split(","):
+        cfg = Path(args.corpus) / name
+        if not cfg.is_file():
+            sys.exit(f"{cfg} not found: the bench needs ../shared/bench beside the repo (--corpus)")
+        hosts = work / "hosts-bench.cfg"
+        hosts.write_text(HOSTS.format(cfg=cfg))
+        run = [py, str(ROOT / "run.py"), "-c", str(hosts), "--set", "everything", "--dry-run",
+               "--all-hosts"]
+        cases = {
+            "bare expansion, JSON": [py, "-m", "kvmtest.config", "--json", str(cfg)],
+            "dry run, JSON": run + ["--format", "json"],
+            "bare expansion, names": [py, "-m", "kvmtest.config", str(cfg)],
+            "dry run, table": run,
+        }
+        if args.digests_only:
+            cases = {k: v for k, v in cases.items() if k.startswith("dry run")}
+        results = {}
+        for label, argv in cases.items():
+            runs = [measure(argv, work / "out.txt") for _ in range(1 if args.digests_only else args.repeat)]
+            wall = statistics.median(r[0] for r in runs)
+            rss = max(r[1] for r in runs)
+            results[label] = (wall, rss, runs[0][2])
+            digests[f"{name}: {label}"] = runs[0][3]
+            print(f"{name}: {label:22s} {wall:7.2f} s  peak RSS {rss / 1024:6.1f} MiB"
+                  f"  {runs[0][2]} lines  sha256 {runs[0][3][:12]}", flush=True)
+        if args.digests_only and name in args.plan_json.split(","):
+            res = plan_json(py, hosts, work)
+            digests[f"{name}: plan.json"] = res[3]
+            print(f"{name}: plan.json {res[2]} lines  sha256 {res[3][:12]}", flush=True)
+        if args.digests_only:
+            continue
+        for plan, bare in (("dry run, JSON", "bare expansion, JSON"),
+                           ("dry run, table", "bare expansion, names")):
+            ratio = results[plan][0] / results[bare][0]
+            rss = results[plan][1] / 1024
+            over = over or ratio > 1.3 or rss >= 200
+            print(f"{name}: {plan} / {bare}: {ratio:.2f}x"
+                  f" ({'ok' if ratio <= 1.3 else 'OVER the 1.3x goal'}); peak RSS {rss:.1f} MiB"
+                  f" ({'ok' if rss < 200 else 'OVER the 200 MiB goal'})")
     print(f"load average after: {os.getloadavg()}")
-    for plan, bare in (("dry run, JSON", "bare expansion, JSON"), ("dry run, table", "bare expansion, names")):
-        ratio = results[plan][0] / results[bare][0]
-        verdict = "ok" if ratio <= 1.3 else "OVER the 1.3x goal"
-        rss = results[plan][1] / 1024
-        print(f"{plan} / {bare}: {ratio:.2f}x ({verdict}); peak RSS {rss:.1f} MiB"
-              f" ({'ok' if rss < 200 else 'OVER the 200 MiB goal'})")
+    if args.digests and not compare_digests(Path(args.digests), digests):
+        return 1
     return 0
 
 

@@ -142,11 +142,14 @@ def with_plan_fields(line: str, test: PlannedTest) -> str:
     from json.encoder import encode_basestring
 
     addresses = test.addresses  # the planner shares one list per allocation: encode it once
-    cached = _ADDRESSES_JSON.get(id(addresses))
-    if cached is None or cached[0] is not addresses:
-        cached = _ADDRESSES_JSON[id(addresses)] = (addresses, '"addresses":' + json.dumps(
-            [a.to_json() for a in addresses], separators=(",", ":")))
-    head = [cached[1]]
+    if not addresses:  # (a new list per test: caching it would keep every one)
+        head = ['"addresses":[]']
+    else:
+        cached = _ADDRESSES_JSON.get(id(addresses))
+        if cached is None or cached[0] is not addresses:
+            cached = _ADDRESSES_JSON[id(addresses)] = (addresses, '"addresses":' + json.dumps(
+                [a.to_json() for a in addresses], separators=(",", ":")))
+        head = [cached[1]]
     for key, value in (("hostname", test.hostname), ("queue", test.queue), ("env", test.env)):
         old = test.params.get(key)
         if old == value:
@@ -219,7 +222,9 @@ def dry_run(args: argparse.Namespace, parser: Parser, planner: Planner, out: Opt
     every = args.all_hosts
     add = planner.add
     buf: List[str] = []
-    rows = []
+    from kvmtest.plan.listing import ListingRows, write_table
+
+    rows = ListingRows(planner.shortname)  # (a row is two ints: 150,000 rows stay small)
     shown_addresses: dict = {}
     from kvmtest.run.preflight import Preflight
 
@@ -237,12 +242,16 @@ def dry_run(args: argparse.Namespace, parser: Parser, planner: Planner, out: Opt
                 buf.clear()
         else:
             # (the planner shares one address list between the tests that get the same
-            # addresses: format each once; 150,000 rows must stay small)
-            shown = shown_addresses.get(id(test.addresses))
-            if shown is None or shown[0] is not test.addresses:
-                shown = shown_addresses[id(test.addresses)] = (
-                    test.addresses, format_addresses(test.addresses))
-            rows.append((test.shortname, test.hostname, test.queue, test.env, shown[1]))
+            # addresses: format each once; a test without any has a list of its own)
+            addresses, text = test.addresses, ""
+            if addresses:
+                shown = shown_addresses.get(id(addresses))
+                if shown is None or shown[0] is not addresses:
+                    shown = shown_addresses[id(addresses)] = (
+                        addresses, format_addresses(addresses))
+                text = shown[1]
+            rows.add(planner.count - 1, len(test.shortname),
+                     (test.hostname, test.queue, test.env, text))
     out.write("".join(buf))
     problems = _finish_listing(parser, planner)
     if args.host and args.host not in hosts_with_tests(planner):
@@ -250,7 +259,8 @@ def dry_run(args: argparse.Namespace, parser: Parser, planner: Planner, out: Opt
         return EXIT_BAD_INPUT
     if args.format != "json":
         if rows:
-            write_table(out, rows, ("test", "host", "queue", "env", "addresses"))
+            headers = ("test", "host", "queue", "env", "addresses")
+            write_table(out, rows, headers, rows.widths(headers))
         where = "all hosts" if every else f"host {local}"
         out.write(f"{len(rows)} test(s) on {where}\n")
     if auto is not None and auto.bundles:  # (json: stdout stays one object per line)
@@ -303,32 +313,6 @@ def no_test_on(planner: Planner, host: str) -> str:
     listed = f"hosts with tests: {', '.join(hosts)}" if hosts else "no host has a test"
     return (f"no test of this selection runs on host {host} ({listed}; act as one of them"
             " with --host NAME, see them all with --dry-run --all-hosts)")
-
-
-def write_table(out: TextIO, rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> None:
-    """format_table, written out a thousand rows at a time (a 150,000-row table as one
-    string would be tens of megabytes on top of the rows)."""
-    if len(rows) <= 2000:
-        out.write(format_table(rows, headers))
-        return
-    widths = [max(len(h), max(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
-    out.write(fmt.format(*headers).rstrip() + "\n" + "  ".join("-" * w for w in widths) + "\n")
-    for i in range(0, len(rows), 1000):
-        out.write("".join([fmt.format(*r).rstrip() + "\n" for r in rows[i:i + 1000]]))
-
-
-def format_table(rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> str:
-    """A plain aligned table (tabulate's "simple" layout) that stays fast at 100,000 rows."""
-    if len(rows) <= 2000:
-        from tabulate import tabulate
-
-        return tabulate(rows, headers=headers, disable_numparse=True) + "\n"
-    widths = [max(len(h), max(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
-    lines = [fmt.format(*headers).rstrip(), "  ".join("-" * w for w in widths)]
-    lines.extend(fmt.format(*r).rstrip() for r in rows)
-    return "\n".join(lines) + "\n"
 
 
 def explain(args: argparse.Namespace, parser: Parser, planner: Planner, out: Optional[TextIO] = None,

@@ -8,7 +8,10 @@ parties; warnings are collected as strings.
 
 from __future__ import annotations
 
+import operator
+from array import array
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from kvmtest.plan.deps import DepIndex
@@ -58,12 +61,20 @@ class Planner:
         self._range_text: Dict[str, Tuple[str, str, str]] = {}
         self._owner: Dict[str, QueueTally] = {}  # range name -> the queue that uses it
         self._alloc_cache: Dict[Tuple[Tuple[str, ...], Tuple[Tuple[str, str], ...]], List[Address]] = {}
-        # hash of a shortname -> the first queue it appeared in (a hash, not the name:
-        # 150,000 names would be ~30 MB; a collision costs at most a wrong warning)
-        self._seen: Dict[int, QueueTally] = {}
-        self._dups: List[str] = []
+        # per test, the hash of its short name (8 bytes; a dict of them would take ~70):
+        # a name planned on two queues is found in finish() by sorting them
+        self._short_hashes = array("q")
         self._scanned_ranges = False
         self._checked: set = set()  # (vms, main_vm, images..., nics..., timeout) already validated
+
+    @property
+    def count(self) -> int:
+        """Tests planned so far (``add`` calls)."""
+        return len(self.deps)
+
+    def shortname(self, i: int) -> str:
+        """The short name of the ``i``-th test planned (0-based), from the name store."""
+        return self.deps.shortname(i)
 
     # -- per test -----------------------------------------------------------------
     def add(self, params: Mapping[str, str]) -> PlannedTest:
@@ -98,9 +109,7 @@ class Planner:
             addresses,
             dep.split() if isinstance(dep, str) else dep,
         )
-        first = self._seen.setdefault(hash(shortname), tally)  # (see _seen)
-        if first is not tally:
-            self._dups.append(f"{shortname} ({first.key} and {tally.key})")
+        self._short_hashes.append(hash(shortname))
         self.deps.add(test.name, shortname, test.dep, tally.key)
         if self.ignore_deps:
             test.dep = []
@@ -231,16 +240,38 @@ class Planner:
         return cached
 
     # -- whole plan ---------------------------------------------------------------
+    def _duplicates(self) -> List[str]:
+        """"NAME (QUEUE and QUEUE)" for each test whose short name an earlier test of
+        another queue has, in plan order (the first such test's queue is named)."""
+        hashes, deps = self._short_hashes, self.deps
+        ranked = sorted(hashes)
+        if not any(map(operator.eq, ranked, islice(ranked, 1, None))):
+            return []  # (the usual case, found at C speed)
+        del ranked
+        order = sorted(range(len(hashes)), key=hashes.__getitem__)  # stable: plan order kept
+        found = []
+        first = -1
+        for i in order:
+            if first < 0 or hashes[i] != hashes[first]:
+                first = i
+            elif deps.queue_id(i) != deps.queue_id(first):
+                short = deps.shortname(i)
+                if short == deps.shortname(first):  # (not a hash collision)
+                    found.append((i, f"{short} ({deps.queue_key(first)} and {deps.queue_key(i)})"))
+        found.sort()
+        return [text for _, text in found]
+
     def finish(self) -> List[str]:
         """Checks over the whole plan; returns the warnings.
 
         Dependency errors (kvmtest.plan.deps) raise one PlanError, a line per problem.
         """
-        if self._dups:
-            shown = "; ".join(self._dups[:5])
-            more = f" (+{len(self._dups) - 5} more)" if len(self._dups) > 5 else ""
+        dups = self._duplicates()
+        if dups:
+            shown = "; ".join(dups[:5])
+            more = f" (+{len(dups) - 5} more)" if len(dups) > 5 else ""
             self.warnings.append(
-                f"{len(self._dups)} test(s) selected for two queues (selections should be"
+                f"{len(dups)} test(s) selected for two queues (selections should be"
                 f" mutually exclusive): {shown}{more}"
             )
         report = self.deps.check(ignore=self.ignore_deps)

@@ -24,6 +24,8 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+from kvmtest.plan.namestore import NameStore
+
 Pos = Tuple[str, int]  # (queue key "<host>/<queue>", 1-based position in that queue)
 
 
@@ -52,27 +54,29 @@ class DepIndex:
     """Fed every planned test in plan order (``add``), then ``check``ed once.
 
     Keeps little per test, never its params: a dry run of 150,000 tests streams.
-    Names are kept as tuples of their dot-separated words, each word stored
-    once (a tp-qemu name is ~370 characters of a few hundred distinct words),
-    and positions in arrays: about a third of the memory of the strings.
+    Names and short names go to prefix trees (``NameStore``: the words a name does
+    not share with the one before, ~16 bytes per test), dep lists are kept once per
+    distinct list, positions in arrays: ~30 bytes per test in all.
     """
 
     def __init__(self) -> None:
-        self._names: List[Tuple[str, ...]] = []
-        self._shorts: List[Tuple[str, ...]] = []
-        self._deps: List[Tuple[str, ...]] = []
+        self._names = NameStore()
+        self._shorts = NameStore()
+        self._name = array("i")  # per test: its name's node in _names
+        self._short = array("i")  # per test: its short name's node in _shorts, -1: the name
+        self._dep = array("i")  # per test: index into _dep_lists (0: no dep)
+        self._dep_lists: List[Tuple[str, ...]] = [()]
+        self._dep_ids: Dict[Tuple[str, ...], int] = {(): 0}
         self._queue = array("H")  # index into _queues, per test
-        self._index_in_queue = array("L")  # 1-based position in its queue, per test
+        self._index_in_queue = array("I")  # 1-based position in its queue, per test
         self._queues: List[str] = []
         self._queue_ids: Dict[str, int] = {}
-        self._words: Dict[str, str] = {}
         self._count: Dict[str, int] = {}
         self._matches: Optional[Dict[str, Dict[str, List[Tuple[int, str]]]]] = None
         self._by_name: Optional[Dict[str, int]] = None
 
-    def _split(self, name: str) -> Tuple[str, ...]:
-        parts = name.split(".")
-        return tuple(map(self._words.setdefault, parts, parts))
+    def __len__(self) -> int:
+        return len(self._name)
 
     def add(self, name: str, shortname: str, deps: Iterable[str], queue_key: str) -> Pos:
         """Record one test; returns its position (queue key, 1-based index in the queue)."""
@@ -82,23 +86,42 @@ class DepIndex:
         if qid is None:
             qid = self._queue_ids[queue_key] = len(self._queues)
             self._queues.append(queue_key)
-        words = self._split(name)
-        self._names.append(words)
-        self._shorts.append(words if shortname == name else self._split(shortname))
+        self._name.append(self._names.add(name))
+        self._short.append(-1 if shortname == name else self._shorts.add(shortname))
         # (kept once each: in tp-qemu most tests depend on one of a few dozen tests)
-        self._deps.append(tuple([self._words.setdefault(d, d)
-                                 for d in (d.strip() for d in deps) if d]))
+        entries = tuple([d for d in (d.strip() for d in deps) if d])
+        did = self._dep_ids.get(entries)
+        if did is None:
+            did = self._dep_ids[entries] = len(self._dep_lists)
+            self._dep_lists.append(entries)
+        self._dep.append(did)
         self._queue.append(qid)
         self._index_in_queue.append(n)
         self._matches = self._by_name = None
         return (queue_key, n)
 
-    def _row(self, i: int) -> Tuple[str, str, Tuple[str, ...], Pos]:
-        return (".".join(self._names[i]), ".".join(self._shorts[i]), self._deps[i],
-                (self._queues[self._queue[i]], self._index_in_queue[i]))
+    def name(self, i: int) -> str:
+        """The full name of the ``i``-th test added (0-based)."""
+        return self._names.text(self._name[i])
 
-    def _dependent(self) -> List[Tuple[str, str, Tuple[str, ...], Pos]]:
-        return [self._row(i) for i, deps in enumerate(self._deps) if deps]
+    def shortname(self, i: int) -> str:
+        """The short name of the ``i``-th test added (cheapest read in the order added)."""
+        node = self._short[i]
+        return self._names.text(self._name[i]) if node < 0 else self._shorts.text(node)
+
+    def queue_key(self, i: int) -> str:
+        """The queue key ("<host>/<queue>") of the ``i``-th test added."""
+        return self._queues[self._queue[i]]
+
+    def queue_id(self, i: int) -> int:
+        """A small int per distinct queue key (equal ids: the same queue)."""
+        return self._queue[i]
+
+    def _pos(self, i: int) -> Pos:
+        return (self._queues[self._queue[i]], self._index_in_queue[i])
+
+    def _row(self, i: int) -> Tuple[str, str, Tuple[str, ...], Pos]:
+        return (self.name(i), self.shortname(i), self._dep_lists[self._dep[i]], self._pos(i))
 
     @classmethod
     def of_queues(cls, queues: Sequence) -> DepIndex:
@@ -111,24 +134,30 @@ class DepIndex:
 
     @property
     def has_deps(self) -> bool:
-        return any(self._deps)
+        return any(self._dep)
 
     def _index(self) -> Dict[str, Dict[str, List[Tuple[int, str]]]]:
         """dep string -> queue key -> [(position, name)] of the tests it names, in order."""
         if self._matches is not None:
             return self._matches
-        wanted = {d for deps in self._deps for d in deps}
+        wanted = {d for deps in self._dep_lists for d in deps}
         last = {d.rsplit(".", 1)[-1] for d in wanted}
+        names, shorts = self._names, self._shorts
+        # cheap filter: most tests are named by no dep (their last word is no dep's)
+        name_ends = {names.word_id(w) for w in last} - {-1}
+        short_ends = {shorts.word_id(w) for w in last} - {-1}
         out: Dict[str, Dict[str, List[Tuple[int, str]]]] = {}
-        for t, (name, short) in enumerate(zip(self._names, self._shorts)):
+        for t, (node, short) in enumerate(zip(self._name, self._short)):
             hits: Set[str] = set()
-            for words in (name,) if short is name else (name, short):
-                if words[-1] in last:  # cheap filter: most tests are named by no dep
-                    hits.update(s for s in _suffixes(".".join(words)) if s in wanted)
+            if names.node_word(node) in name_ends:
+                hits.update(s for s in _suffixes(names.text(node)) if s in wanted)
+            if short >= 0 and shorts.node_word(short) in short_ends:
+                hits.update(s for s in _suffixes(shorts.text(short)) if s in wanted)
             if hits:
-                qkey, i = self._queues[self._queue[t]], self._index_in_queue[t]
+                qkey, i = self._pos(t)
+                name = names.text(node)
                 for dep in hits:
-                    out.setdefault(dep, {}).setdefault(qkey, []).append((i, ".".join(name)))
+                    out.setdefault(dep, {}).setdefault(qkey, []).append((i, name))
         self._matches = out
         return out
 
@@ -136,17 +165,17 @@ class DepIndex:
         """One line per ``dep`` entry of test ``name`` (for --explain)."""
         if self._by_name is None:
             self._by_name = {}
-            for n, words in enumerate(self._names):
-                self._by_name.setdefault(".".join(words), n)
+            for n in range(len(self)):
+                self._by_name.setdefault(self.name(n), n)
         found = self._by_name.get(name)
         if found is None:
             return []
-        tname, _, deps, pos = self._row(found)
+        deps, pos = self._dep_lists[self._dep[found]], self._pos(found)
         if ignore:
             return [f"depends on {d!r}: ignored (--ignore-deps)" for d in deps]
-        return [self._verdict(tname, d, pos)[1] for d in deps]
+        return [self._verdict(d, pos)[1] for d in deps]
 
-    def _verdict(self, name: str, dep: str, pos: Pos) -> Tuple[str, str, List[Pos]]:
+    def _verdict(self, dep: str, pos: Pos) -> Tuple[str, str, List[Pos]]:
         """(kind, text, links) for one entry; kind is ok, other, later or none."""
         qkey, i = pos
         by_queue = self._index().get(dep, {})
@@ -169,41 +198,44 @@ class DepIndex:
     def check(self, ignore: bool = False) -> DepReport:
         """Resolve every entry; group the problems (see the module doc)."""
         report = DepReport()
-        dependent = self._dependent()
+        dependent = [t for t, did in enumerate(self._dep) if did]
         if not dependent:
             return report
+        dep_lists = self._dep_lists
         if ignore:
-            entries = sum(len(t[2]) for t in dependent)
+            entries = sum(len(dep_lists[self._dep[t]]) for t in dependent)
+            first = dependent[0]
             report.warnings.append(
                 f"--ignore-deps: {len(dependent)} test(s) run without their {entries} dep"
-                f" entries (e.g. {dependent[0][0]} depends on {dependent[0][2][0]!r})")
+                f" entries (e.g. {self.name(first)} depends on {dep_lists[self._dep[first]][0]!r})")
             return report
         groups: Dict[Tuple[str, str, str], _Group] = {}
         unmatched: set = set()
         index = self._index()
-        for name, _, deps, pos in dependent:
+        for t in dependent:
+            pos = self._pos(t)
             links: List[Pos] = []
-            for dep in deps:
+            for dep in dep_lists[self._dep[t]]:
                 if dep not in index:  # the common case in tp-qemu plans: no need for words
                     unmatched.add(dep)
                     g = groups.setdefault(("none", pos[0], ""), _Group())
                     g.count += 1
                     if not g.example:
-                        g.example = f"test {name} ({pos[0]}) {self._verdict(name, dep, pos)[1]}"
+                        g.example = f"test {self.name(t)} ({pos[0]}) {self._verdict(dep, pos)[1]}"
                     continue
-                kind, text, found = self._verdict(name, dep, pos)
+                kind, text, found = self._verdict(dep, pos)
                 if kind == "ok":
                     links.extend(p for p in found if p not in links)
                     continue
                 target = ""
                 if kind == "other":
-                    target = min(k for k in self._index()[dep] if k != pos[0])
+                    target = min(k for k in index[dep] if k != pos[0])
                 if kind == "none":
                     unmatched.add(dep)
                 g = groups.setdefault((kind, pos[0], target), _Group())
                 g.count += 1
                 if not g.example:
-                    g.example = f"test {name} ({pos[0]}) {text}"
+                    g.example = f"test {self.name(t)} ({pos[0]}) {text}"
             report.links[pos] = tuple(links)
         for (kind, qkey, _target), g in groups.items():
             more = ""

@@ -1,11 +1,15 @@
-"""The dry run's big-plan paths: the streamed table and the compact dependency index."""
+"""The dry run's big-plan paths: the streamed table, the name store and the dependency index."""
 
 from __future__ import annotations
 
 import io
+import random
+from typing import List
 
-from kvmtest.cli import format_table, write_table
+from kvmtest.plan.build import Planner
 from kvmtest.plan.deps import DepIndex
+from kvmtest.plan.listing import ListingRows, format_table, write_table
+from kvmtest.plan.namestore import NameStore
 
 HEADERS = ("test", "host", "queue", "env", "addresses")
 
@@ -30,12 +34,77 @@ def test_dep_index_keeps_names_as_words_and_gives_them_back():
     assert report.links[("h/1", 2)] == (("h/1", 1),)
     assert any("another queue" in e for e in report.errors)
     # every word is stored once, whichever test it came from
-    words = [w for name in index._names for w in name]
-    assert len({id(w) for w in words}) == len(set(words))
+    words = index._names._words
+    assert len(words) == len(set(words)) == 5
 
 
-def test_dep_index_keeps_each_dep_string_once():
+def test_dep_index_keeps_each_dep_list_once():
     index = DepIndex()
     for i in range(3):
         index.add(f"t{i}", f"t{i}", ["".join(["a.", "boot"])], "h/1")  # equal, not identical
-    assert len({id(deps[0]) for deps in index._deps}) == 1
+    index.add("t3", "t3", [], "h/1")
+    assert index._dep_lists == [(), ("a.boot",)]
+    assert [index._row(i)[2] for i in range(4)] == [("a.boot",)] * 3 + [()]
+
+
+def _names(count: int) -> List[str]:
+    """Names shaped like a Cartesian expansion's: long shared prefixes, a few odd ones."""
+    rng = random.Random(7)
+    names = ["", ".", "a..b", "a", "a.b", "a"]
+    words = ["qcow2", "raw", "virtio_blk", "(subtest=boot)", "smp2", "", "x" * 40]
+    while len(names) < count:
+        base = names[-1].split(".")
+        base = base[:rng.randint(0, len(base))]
+        names.append(".".join(base + rng.choices(words, k=rng.randint(0, 4))) or "q35")
+    return names
+
+
+def test_name_store_gives_every_name_back_in_any_order():
+    names = _names(3000)
+    store = NameStore()
+    nodes = [store.add(n) for n in names]
+    assert [store.text(n) for n in nodes] == names
+    order = list(range(len(names)))
+    random.Random(1).shuffle(order)
+    assert [store.text(nodes[i]) for i in order] == [names[i] for i in order]
+
+
+def test_name_store_keeps_only_the_words_a_name_does_not_share_with_the_one_before():
+    store = NameStore()
+    prefix = ".".join(f"w{i}" for i in range(30))
+    first = store.add(f"{prefix}.boot")
+    assert len(store) == 31
+    store.add(f"{prefix}.reboot")
+    store.add(f"{prefix}.x.y")
+    assert len(store) == 34  # 1 + 2 nodes, not 31 + 32
+    assert store.add(prefix) == store.add(prefix) and len(store) == 34  # a prefix: no node
+    assert store.add(f"{prefix}.boot") != first and len(store) == 35  # only the last path is shared
+    assert store.text(first) == f"{prefix}.boot"
+
+
+def test_listing_rows_write_the_table_the_tuples_would():
+    names = [f"qcow2.virtio_blk.smp2.{i % 13}.boot{'x' * (i % 29)}" for i in range(4321)]
+    planner = Planner("here")
+    rows = ListingRows(planner.shortname)
+    tuples = []
+    for i, name in enumerate(names):
+        queue = str(i % 3)
+        test = planner.add({"name": "full." + name, "shortname": name, "queue": queue,
+                            "env": f"env{queue}"})
+        where = (test.hostname, test.queue, test.env, "vm1/nic1 02:00:00:00:00:0" + queue)
+        rows.add(planner.count - 1, len(test.shortname), where)
+        tuples.append((name,) + where)
+    assert list(rows) == tuples
+    out = io.StringIO()
+    write_table(out, rows, HEADERS, rows.widths(HEADERS))
+    assert out.getvalue() == format_table(tuples, HEADERS)
+
+
+def test_duplicates_are_listed_in_plan_order_naming_the_first_queue():
+    p = Planner("here")
+    for name, queue in [("b", "1"), ("a", "1"), ("a", "1"), ("b", "2"), ("c", "2"), ("a", "3"),
+                        ("c", "2")]:
+        p.add({"name": name, "queue": queue, "env": f"e{queue}"})
+    warnings = p.finish()
+    assert warnings == ["2 test(s) selected for two queues (selections should be mutually"
+                        " exclusive): b (here/1 and here/2); a (here/1 and here/3)"]

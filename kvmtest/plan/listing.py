@@ -1,0 +1,88 @@
+"""The dry-run table: its rows, kept in a few bytes each until the table is written.
+
+A table's column widths are known only after its last row, so its rows wait. As
+tuples of strings they took ~190 bytes a row (the short name alone ~190 more);
+here a row is two ints: the test's number in the planner, whose name store gives
+the short name back, and one of the few distinct (host, queue, env, addresses)
+tuples of the plan.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
+
+Row = Tuple[str, str, str, str, str]
+
+
+class ListingRows:
+    """(short name, host, queue, env, addresses) rows, iterated in the order added."""
+
+    def __init__(self, shortname: Callable[[int], str]) -> None:
+        self._shortname = shortname  # test number -> short name (Planner.shortname)
+        self._test = array("I")
+        self._where = array("I")
+        self._ids: Dict[Tuple[str, str, str, str], int] = {}
+        self._wheres: List[Tuple[str, str, str, str]] = []
+        self._name_width = 0
+
+    def add(self, test: int, shortname_len: int, where: Tuple[str, str, str, str]) -> None:
+        """Row of test number ``test``; ``where`` is (host, queue, env, addresses)."""
+        wid = self._ids.get(where)
+        if wid is None:
+            wid = self._ids[where] = len(self._wheres)
+            self._wheres.append(where)
+        self._test.append(test)
+        self._where.append(wid)
+        if shortname_len > self._name_width:
+            self._name_width = shortname_len
+
+    def __len__(self) -> int:
+        return len(self._test)
+
+    def __iter__(self) -> Iterator[Row]:
+        shortname, wheres = self._shortname, self._wheres
+        for t, w in zip(self._test, self._where):
+            yield (shortname(t),) + wheres[w]
+
+    def widths(self, headers: Sequence[str]) -> List[int]:
+        """Each column's width: its longest cell or header."""
+        used = [self._wheres[i] for i in sorted(set(self._where))]
+        longest = [self._name_width] + [max((len(w[c]) for w in used), default=0)
+                                        for c in range(4)]
+        return [max(len(h), n) for h, n in zip(headers, longest)]
+
+
+def write_table(out: TextIO, rows: Union[Sequence[Tuple[str, ...]], ListingRows],
+                headers: Tuple[str, ...], widths: Optional[Sequence[int]] = None) -> None:
+    """format_table, written out a thousand rows at a time (a 150,000-row table as one
+    string would be tens of megabytes on top of the rows). ``rows`` is read in order
+    only (a ``ListingRows`` makes its tuples as they are read); ``widths``: the columns'
+    widths when known (else computed from the rows)."""
+    if len(rows) <= 2000:
+        out.write(format_table(list(rows), headers))
+        return
+    if widths is None:
+        widths = [max(len(h), max(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
+    out.write(fmt.format(*headers).rstrip() + "\n" + "  ".join("-" * w for w in widths) + "\n")
+    batch: List[str] = []
+    for r in rows:
+        batch.append(fmt.format(*r).rstrip() + "\n")
+        if len(batch) == 1000:
+            out.write("".join(batch))
+            batch.clear()
+    out.write("".join(batch))
+
+
+def format_table(rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> str:
+    """A plain aligned table (tabulate's "simple" layout) that stays fast at 100,000 rows."""
+    if len(rows) <= 2000:
+        from tabulate import tabulate
+
+        return tabulate(rows, headers=headers, disable_numparse=True) + "\n"
+    widths = [max(len(h), max(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
+    lines = [fmt.format(*headers).rstrip(), "  ".join("-" * w for w in widths)]
+    lines.extend(fmt.format(*r).rstrip() for r in rows)
+    return "\n".join(lines) + "\n"
