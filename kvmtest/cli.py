@@ -475,8 +475,9 @@ def _echo_notices() -> None:
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("kvmtest: %(message)s"))
-    # ... what was reaped, and an index of the history that failed
-    for name in ("kvmtest.vm.accel", "kvmtest.vm.orphans", "kvmtest.history"):
+    # ... what was reaped, an index of the history that failed, a results/latest not made
+    for name in ("kvmtest.vm.accel", "kvmtest.vm.orphans", "kvmtest.history",
+                 "kvmtest.results.latest"):
         notices = logging.getLogger(name)
         notices.addHandler(handler)
         notices.setLevel(logging.INFO)

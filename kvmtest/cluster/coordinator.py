@@ -30,6 +30,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from kvmtest.exitcodes import INFRA
 from kvmtest.plan.model import QueuePlan
 from kvmtest.report.writer import job_writers
+from kvmtest.results.latest import job_dir, point_latest
 from kvmtest.results.records import INTERRUPTED, JobInfo, TestResult
 from kvmtest.results.store import JOB_LOG, PLAN_JSON, ResultsFile
 from kvmtest.results.summary import format_summary
@@ -123,7 +124,7 @@ def run_cluster(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     job records ``tags`` in ``job.tags``). Raises ``ClusterSetupError`` or
     ``PlanError`` before any test starts when the job cannot run.
     """
-    results_dir = Path(results_dir).absolute()
+    results_dir = job_dir(results_dir)  # results/latest followed: the job it names
     notes: List[str] = []
     opened = open_job(queues, results_dir, job, resume, tags, kcidb, notes)  # nothing written yet
     queues, job, data, schedules, kcidb = (opened.queues, opened.job, opened.data, opened.schedules,
@@ -271,6 +272,7 @@ class _Run:
                      job.job_id, "resumed" if resume else "started", self.cluster.address,
                      len(self.queues), ", ".join(sorted({q.host for q in self.queues.values()})),
                      self.total)
+            point_latest(self.dir)  # a running job is results/latest
             for stale in self.dir.glob(".*.tmp"):
                 stale.unlink(missing_ok=True)
             self.store.open()

@@ -15,6 +15,7 @@ from kvmtest.compare.stats import cis_overlap, fisher_greater, mad
 from kvmtest.results.records import (
     ERROR,
     FAIL,
+    INFRA_CLASSES,
     INTERRUPTED,
     PASS,
     SKIP,
@@ -38,11 +39,7 @@ UNCHANGED = "unchanged"  # passes on both sides
 VERDICTS = (REGRESSION, SUSPECTED, FLAKY, STILL_FAILING, NEW, REMOVED, INFRA, NOT_COMPARABLE,
             FIX, UNCHANGED)
 
-# --- what one run counts as -----------------------------------------------------------------
-#: ``fail_class`` values that blame the machine, the runner or the config, not the system
-#: under test: such an ERROR/INTERRUPTED run is left out of the pass/fail counts.
-INFRA_CLASSES = frozenset({"EnvError", "RunnerError", "RunnerKilled", "HostLost", "ParamError",
-                           "InfraError"})
+# --- what one run counts as: INFRA_CLASSES (kvmtest.results.records) ------------------------
 
 SLOWER = "slower"
 FASTER = "faster"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from kvmtest.results.latest import unique_paths
 from kvmtest.results.records import TestResult
 from kvmtest.results.store import (
     JOURNAL,
@@ -57,10 +58,7 @@ def results_dirs(paths: Sequence[Union[str, Path]]) -> List[Path]:
             out.extend(found)
         else:
             raise FileNotFoundError(f"{given}: no such results directory")
-    unique: Dict[Path, Path] = {}  # a directory named twice (or through a symlink) is one job
-    for d in out:
-        unique.setdefault(d.resolve(), d)
-    return list(unique.values())
+    return unique_paths(out)  # a directory named twice (or through results/latest) is one job
 
 
 def read_dir(results_dir: Union[str, Path]) -> JobFiles:

@@ -16,6 +16,7 @@ from kvmtest.plan.model import Address
 from kvmtest.results.records import (
     ERROR,
     FAIL,
+    INFRA_CLASSES,
     INTERRUPTED,
     PASS,
     SKIP,
@@ -32,9 +33,6 @@ from .importer import read_dir, results_dirs, write_job
 
 #: Statuses whose duration says how long a test takes (a timeout counts with the time it took).
 COUNTED = (PASS, FAIL, ERROR)
-#: ``fail_class`` values that blame the lab, not the system under test (as ``kvmtest compare``):
-#: such runs are neither a pass nor a failure for ``flaky``.
-INFRA_CLASSES = ("EnvError", "RunnerError", "RunnerKilled", "HostLost", "ParamError", "InfraError")
 FLAKY_LAST = 10
 FLAKY_MIN_FLIPS = 1
 

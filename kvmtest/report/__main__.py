@@ -17,6 +17,7 @@ from typing import List, Optional
 
 from kvmtest.exitcodes import BAD_INPUT, INFRA, OK
 from kvmtest.jsonfile import BadFileError
+from kvmtest.results.latest import follow
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +43,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from kvmtest.results.store import REPORT_HTML, load_results
 
     rdir = args.dir.parent if args.dir.name == "results.json" and args.dir.is_file() else args.dir
+    rdir = follow(rdir)  # results/latest: the job it names now (its log links stay right)
     try:
         data = load_results(rdir)
     except (OSError, ValueError, KeyError, BadFileError) as exc:

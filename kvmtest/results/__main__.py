@@ -16,6 +16,7 @@ from typing import List, Optional
 from kvmtest.exitcodes import BAD_INPUT, OK, TESTS_FAILED
 from kvmtest.results.junit import write_junit
 from kvmtest.results.kcidb import write_kcidb
+from kvmtest.results.latest import follow
 from kvmtest.results.store import load_results
 from kvmtest.results.summary import all_passed, format_not_passed, format_summary
 
@@ -27,6 +28,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--junit", type=Path, help="write JUnit XML here")
     ap.add_argument("--kcidb", type=Path, help="write KCIDB v5 JSON here")
     args = ap.parse_args(argv)
+    args.dir = follow(args.dir)  # results/latest: the job it names now, in the paths shown too
     try:
         data = load_results(args.dir)
     except (OSError, ValueError, KeyError) as exc:

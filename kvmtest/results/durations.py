@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
+from kvmtest.results.latest import unique_paths
 from kvmtest.results.records import ERROR, FAIL, PASS
 from kvmtest.results.store import RESULTS_JSON, load_results
 
@@ -34,7 +35,7 @@ def results_files(paths: Sequence[Union[str, Path]]) -> List[Path]:
             out.extend(found)
         else:
             raise FileNotFoundError(f"--durations {given}: no such file or directory")
-    return out
+    return unique_paths(out)  # results/latest next to the job it names: one job, counted once
 
 
 class ResultsDurations:

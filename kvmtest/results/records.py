@@ -30,6 +30,12 @@ FINAL_STATUSES = frozenset({PASS, FAIL, ERROR, SKIP})
 TIMEOUT_CLASS = "TestTimeout"
 STOPPED_CLASS = "JobInterrupted"
 DEP_CLASS = "DependencyNotMet"
+#: ``fail_class`` values that blame the machine, the runner or the config, not the system
+#: under test (an env that could not be set up, a killed runner, a lost host, a bad param,
+#: a machine fault): ``kvmtest compare`` leaves such runs out of the pass/fail counts and
+#: ``history flaky`` counts them as neither a pass nor a failure.
+INFRA_CLASSES = frozenset({"EnvError", "RunnerError", "RunnerKilled", "HostLost", "ParamError",
+                           "InfraError"})
 
 
 #: ``Metric.better`` values: which direction of change is an improvement.

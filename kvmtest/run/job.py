@@ -28,6 +28,7 @@ from kvmtest import exitcodes
 from kvmtest.fsutil import detach_stdout
 from kvmtest.plan.model import QueuePlan
 from kvmtest.report.writer import job_writers
+from kvmtest.results.latest import job_dir, point_latest
 from kvmtest.results.records import JobInfo
 from kvmtest.results.store import JOB_LOG, PLAN_JSON, ResultsFile
 from kvmtest.results.summary import all_passed, format_summary
@@ -139,7 +140,7 @@ def run_job(queues: Optional[Sequence[QueuePlan]], results_dir: Path,
     options = options or RunOptions()
     if not math.isfinite(options.default_timeout) or options.default_timeout <= 0:
         raise ValueError(f"default timeout {options.default_timeout!r} must be a finite number > 0")
-    results_dir = Path(results_dir).absolute()  # tests get absolute logdirs whatever their cwd
+    results_dir = job_dir(results_dir)  # absolute logdirs whatever the cwd; results/latest followed
     dep_warnings: List[str] = []
     opened = open_job(queues, results_dir, job, resume, tags, kcidb, dep_warnings)  # nothing written yet
     queues, job, data, schedules, kcidb = (opened.queues, opened.job, opened.data, opened.schedules,
@@ -197,6 +198,7 @@ def _run_locked(results_dir: Path, job: JobInfo, store: ResultsStore, schedules:
         log.info("job %s %s: %d queue(s), %d test(s) to run, results in %s",
                  job.job_id, "resumed" if resume else "started", len(schedules), runtime.total,
                  results_dir)
+        point_latest(results_dir)  # a running job is results/latest
         if killed_run is not None:
             log.warning("the previous run (pid %s) was killed; tests it was running are"
                         " INTERRUPTED (RunnerKilled) and run again", killed_run.get("pid"))

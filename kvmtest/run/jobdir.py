@@ -22,6 +22,7 @@ from typing import IO, Dict, List, Optional, Sequence, Tuple
 
 from kvmtest.jsonfile import BadFileError
 from kvmtest.plan.model import QueuePlan
+from kvmtest.results.latest import RESULTS_ROOT
 from kvmtest.results.records import JobInfo
 from kvmtest.results.store import PLAN_JSON, RESULTS_JSON, ResultsFile, load_results
 from kvmtest.run.faults import InfraError, is_machine_fault
@@ -67,7 +68,7 @@ def new_job(set_name: str = "", cmdline: Optional[List[str]] = None,
                    cmdline=list(sys.argv if cmdline is None else cmdline))
 
 
-def default_results_dir(set_name: str = "", base: Path = Path("results")) -> Path:
+def default_results_dir(set_name: str = "", base: Path = RESULTS_ROOT) -> Path:
     """results/<YYYYmmdd-HHMMSS>-<set>, with -2, -3... if that exists already."""
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     name = f"{stamp}-{safe_name(set_name)}" if set_name else stamp

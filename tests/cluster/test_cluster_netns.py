@@ -8,6 +8,7 @@ No assertion is about speed; waits poll files.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -370,9 +371,11 @@ variants:
         hostB:
             only first_b hold_b
 """)
+    (tmp_path / "latest").symlink_to("an-older-job")  # opts tmp_path in: results/latest's rule
     proc, res, out, job_id = start_holding(tmp_path, hosts, cfg, hosts.local, counter)
     try:
         assert marked(job_id)
+        assert os.readlink(tmp_path / "latest") == res.name  # the running job is latest
         proc.send_signal(sig)
         rc = finish(proc, 120)
     finally:
@@ -392,11 +395,14 @@ variants:
     else:
         assert rc == -signal.SIGKILL
     release.touch()
+    (tmp_path / "latest").unlink()
+    (tmp_path / "latest").symlink_to("an-older-job")
     out2 = tmp_path / "resume.out"
     proc = coordinator("--resume", str(res), "--cluster", hosts.local, "--wait-hosts", "120",
                        out=out2)
     rc = finish(proc)
     assert rc == 0, out2.read_text()
+    assert os.readlink(tmp_path / "latest") == res.name  # a resumed job is latest again
     got = by_short(res)
     assert {k: v["status"] for k, v in got.items()} == dict.fromkeys(
         ["hold_a", "last_a", "first_b", "hold_b"], "PASS")
