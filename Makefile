@@ -37,13 +37,12 @@ lint: venv
 
 # Before every commit: lint, types and every test that boots no guest, needs no root network
 # namespaces or libvirt daemon and is not slow by nature (docs/hacking.md has the measured
-# time). One test file per worker at a time (--dist loadfile): a module's shared fixture (a
-# real job, a copy of the checkout) is built once. --slow-report names the tests over the budget.
+# time). One worker per core; --slow-report names the tests over the budget.
 CHECK_MARKS := not guest and not libvirt and not netns and not slow
 check: venv
 	$(PY) -m ruff check kvmtest tests bench run.py
 	$(PY) -m mypy
-	$(PY) -m pytest -q -p no:cacheprovider -n auto --dist loadfile --slow-report 5 -m "$(CHECK_MARKS) and not serial" tests
+	$(PY) -m pytest -q -p no:cacheprovider -n auto --slow-report 5 -m "$(CHECK_MARKS) and not serial" tests
 	$(PY) -m pytest -q -p no:cacheprovider --slow-report 5 -m "$(CHECK_MARKS) and serial" tests
 
 demo: venv guest
