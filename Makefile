@@ -37,13 +37,14 @@ lint: venv
 
 # Before every commit: lint, types and every test that boots no guest, needs no root network
 # namespaces or libvirt daemon and is not slow by nature (docs/hacking.md has the measured
-# time). One worker per core; --slow-report names the tests over the budget.
+# time). One worker per core; --slow-report names the tests over the budget; the hypothesis
+# tests run a fifth of their examples (tests/hypo.py; make test runs them all).
 CHECK_MARKS := not guest and not libvirt and not netns and not slow
 check: venv
 	$(PY) -m ruff check kvmtest tests bench run.py
 	$(PY) -m mypy
-	$(PY) -m pytest -q -p no:cacheprovider -n auto --slow-report 5 -m "$(CHECK_MARKS) and not serial" tests
-	$(PY) -m pytest -q -p no:cacheprovider --slow-report 5 -m "$(CHECK_MARKS) and serial" tests
+	HYPOTHESIS_PROFILE=check $(PY) -m pytest -q -p no:cacheprovider -n auto --slow-report 5 -m "$(CHECK_MARKS) and not serial" tests
+	HYPOTHESIS_PROFILE=check $(PY) -m pytest -q -p no:cacheprovider --slow-report 5 -m "$(CHECK_MARKS) and serial" tests
 
 demo: venv guest
 	$(PY) ./run.py -c samples/demo/kvm_hosts.cfg --set smoke

@@ -23,6 +23,7 @@ from typing import Dict
 
 import pytest
 
+from tests.hypo import load_profile
 from tests.interrupts import deferred_stop_signals, route_stop_signals
 from tests.vm.guestkit import have_guest_tools, leftover_guests, remove_stale_namespaces
 
@@ -38,6 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     route_stop_signals()
+    load_profile()  # HYPOTHESIS_PROFILE=check: make check's smaller counts (tests/hypo.py)
     # the suite's jobs index themselves here, never in the user's ~/.local/share/kvmtest
     os.environ["KVMTEST_HISTORY"] = os.path.join(_HISTORY_DIR, "history.db")
     if config.getoption("--slow-report", None) is not None:

@@ -23,6 +23,7 @@ from kvmtest.config.fast.dicts import dicts
 from kvmtest.config.fast.emit import json_lines, supports
 from kvmtest.config.fast.walk import StackWalker
 from kvmtest.config.reference.build import ExactBuilder, finish
+from tests.hypo import examples
 
 from .cases import CASES
 from .gen import random_config
@@ -115,7 +116,7 @@ def _compare(text: str) -> bool:
     return True
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.randoms(use_true_random=False))
 def test_random_configs_same_bytes(rnd):
     _compare(random_config(rnd))

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from kvmtest.config import Parser, ParserError
 from kvmtest.config.reference.build import needs_exact
+from tests.hypo import examples
 
 from .gen import random_config
 
@@ -33,7 +34,7 @@ def _expand(text: str) -> None:
         pass  # e.g. `x_max` with a value that is no number (avocado-vt: ValueError)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.randoms(use_true_random=False))
 def test_random_configs_raise_only_parser_errors(rnd):
     _expand(random_config(rnd))
@@ -44,13 +45,13 @@ ALPHABET = st.sampled_from(list("ab.,:!=+<?~-@[]()\"'#$|{} \n\t") + ["variants",
                                                                     "suffix ", "join ", "    "])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(ALPHABET, max_size=40).map("".join))
 def test_arbitrary_text_raises_only_parser_errors(text):
     _expand(text)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.randoms(use_true_random=False))
 def test_missing_include_is_a_parser_error(rnd):
     text = random_config(rnd) + "include /nonexistent/%d.cfg\n" % rnd.randint(0, 9)

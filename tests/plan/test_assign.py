@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kvmtest.plan.assign import Bundle, assign, loads_of, lower_bound, round_robin
+from tests.hypo import examples
 
 QUEUES = ("h1/1", "h1/2", "h2/1", "h3/1", "h3/2")
 
@@ -27,7 +28,7 @@ def bundles(draw, queues=QUEUES):
     return out
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(bundles(), st.randoms(use_true_random=False))
 def test_each_bundle_placed_once_on_an_eligible_queue_and_order_does_not_matter(bs, rnd):
     plan = assign(bs, QUEUES)
@@ -49,7 +50,7 @@ def test_each_bundle_placed_once_on_an_eligible_queue_and_order_does_not_matter(
     assert sum(plan.counts(bs).values()) == sum(len(b.members) for b in bs)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.floats(0, 1000, allow_nan=False), max_size=60), st.integers(1, 6))
 def test_without_eligibility_limits_within_the_list_scheduling_bound(durations, m):
     queues = [f"q{i}" for i in range(m)]

@@ -14,6 +14,7 @@ import kvmtest
 from kvmtest.plan import PlanError
 from kvmtest.plan.estimate import GLOBAL, MEASURED, SAME_TYPE, TIMEOUT, TestInfo, estimate
 from kvmtest.results.durations import ResultsDurations
+from tests.hypo import examples
 
 HOSTS = """\
 base_mac_r0 = 02:00:00:00:00:00
@@ -251,7 +252,7 @@ def _write_set(tmp: Path, tests, name: str) -> str:
     return config(tmp, heads, body, name=name)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(auto_sets(), st.randoms(use_true_random=False))
 def test_property_placed_once_where_allowed_deps_together_any_order(tmp_path, tests, rnd):
     runs = {short: [float(d)] for short, _, _, d in tests}

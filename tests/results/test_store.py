@@ -25,6 +25,7 @@ from kvmtest.results.records import (
 )
 from kvmtest.results.store import SCHEMA_VERSION, ResultsFile, load_results, upgrade
 from kvmtest.results.writers import JsonWriter, ResultsStore
+from tests.hypo import examples
 
 text = st.text(max_size=30)
 addresses = st.builds(Address, vm=text, nic=text, mac=text,
@@ -42,14 +43,14 @@ results = st.builds(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(results)
 def test_result_json_round_trip_is_lossless(r):
     back = TestResult.from_json(json.loads(json.dumps(r.to_json())))
     assert back == r
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(st.lists(results, max_size=5), st.lists(results, max_size=3))
 def test_results_file_round_trip(tests, superseded):
     job = JobInfo(job_id="j1", set="nightly", hostname="h", cmdline=["run.py"], start=1.0,
@@ -88,7 +89,7 @@ def test_store_rewrites_after_each_add_and_keeps_superseded(tmp_path):
     assert list(tmp_path.glob("*.tmp")) == []
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(st.lists(results, max_size=4), st.lists(results, max_size=2))
 def test_store_render_is_the_same_document_as_to_json(tests, superseded):
     data = ResultsFile(JobInfo("j", start=1.0), tests, superseded, planned=3)

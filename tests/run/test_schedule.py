@@ -17,6 +17,7 @@ from kvmtest.run.schedule import (
     resolve_deps,
     schedule,
 )
+from tests.hypo import examples
 
 
 def t(name: str, queue: str = "q1", host: str = "h", dep=(), short=None) -> PlannedTest:
@@ -46,7 +47,7 @@ def plans(draw):
     return queues
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(plans(), st.randoms(use_true_random=False))
 def test_every_pending_test_once_in_plan_order(queues, rnd):
     ids = all_test_ids(queues)
@@ -62,7 +63,7 @@ def test_every_pending_test_once_in_plan_order(queues, rnd):
         assert qs.tests, "queues with nothing to do are dropped"
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(plans())
 def test_deps_point_to_earlier_tests_of_the_same_queue(queues):
     by_id = {make_test_id(qp, i, tt): (qp.key, i) for qp in queues
@@ -74,7 +75,7 @@ def test_deps_point_to_earlier_tests_of_the_same_queue(queues):
                 assert key == qs.key and index < s.index
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(plans(), st.randoms(use_true_random=False))
 def test_queue_order_in_input_does_not_matter(queues, rnd):
     shuffled = list(queues)
