@@ -22,13 +22,28 @@ if TYPE_CHECKING:
 
 @functools.lru_cache(maxsize=1)
 def _environment() -> Any:
+    """One Environment per process (it keeps the compiled templates), with jinja's bytecode
+    cache in the user's own temp dir (``$TMPDIR/_jinja2-cache-<uid>``, mode 0700, keyed by
+    the template's source): every job writes a report, and compiling the templates again
+    in each job's process cost more than rendering them."""
     import jinja2
 
+    class QuietCache(jinja2.FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket: Any) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:  # a full or read-only disk costs the next process a compile, no more
+                pass
+
+    try:
+        cache: Optional[jinja2.BytecodeCache] = QuietCache()
+    except (OSError, RuntimeError):  # no usable temp dir (jinja refuses one it does not own)
+        cache = None
     return jinja2.Environment(
         loader=jinja2.PackageLoader("kvmtest.report", "templates"),
         autoescape=True,  # every template here is HTML
         undefined=jinja2.StrictUndefined,  # a typo in a template fails the tests, not silently
-        trim_blocks=True, lstrip_blocks=True,
+        trim_blocks=True, lstrip_blocks=True, bytecode_cache=cache,
     )
 
 
