@@ -112,12 +112,19 @@ def flaky_on_base(base: Sequence[ResultsFile], history: Optional[HistoryStore]) 
     return out
 
 
-def recent_durations(shortnames: Iterable[str], history: Optional[HistoryStore]
+def recent_durations(shortnames: Iterable[str], history: Optional[HistoryStore],
+                     base: Sequence[ResultsFile], dev: Sequence[ResultsFile]
                      ) -> Dict[str, List[float]]:
-    """The history's last DURATION_WINDOW durations of each test named."""
+    """The history's last DURATION_WINDOW durations of each test named, from the ``base``
+    jobs or jobs that started before the oldest ``dev`` job, never from the ``dev`` jobs:
+    every run indexes itself, and a dev run counted in its own spread hides its slowdown."""
     if history is None:
         return {}
-    return history.durations(sorted(set(shortnames)), last=DURATION_WINDOW)
+    dev_ids = {f.job.job_id for f in dev}
+    before = min((f.job.start for f in dev), default=None)
+    return history.durations(sorted(set(shortnames)), last=DURATION_WINDOW,
+                             jobs={f.job.job_id for f in base} - dev_ids, before=before,
+                             exclude=dev_ids)
 
 
 def compare_with_history(base: Sequence[ResultsFile], dev: Sequence[ResultsFile],
@@ -131,7 +138,7 @@ def compare_with_history(base: Sequence[ResultsFile], dev: Sequence[ResultsFile]
     candidates = {r.shortname for r in result.tests if r.verdict in (REGRESSION, SUSPECTED, FIX)}
     flaky = flaky_on_base(base, history) & candidates if candidates else set()
     changed = [d.shortname for d in result.durations if d.verdict and d.rule == "threshold"]
-    durations = recent_durations(changed, history) if changed else {}
+    durations = recent_durations(changed, history, base, dev) if changed else {}
     if flaky or durations:
         result = compare(base, dev, alpha=alpha, flaky=flaky, duration_history=durations)
     return result

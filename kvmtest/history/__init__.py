@@ -19,7 +19,9 @@ Library API (stable names; ``kvmtest compare``, the report and ``assign = auto``
     (every job carrying all those tags), oldest first; rebuilt from the index, so they work
     when the results directory was moved. ``.results(job_id) -> ResultsFile``.
     ``.durations(shortnames, last=5) -> {shortname: [seconds]}``: recent final runs (PASS,
-    FAIL, ERROR, superseded attempts too), oldest first (a ``plan.estimate.DurationSource``).
+    FAIL, ERROR, superseded attempts too), oldest first (a ``plan.estimate.DurationSource``);
+    ``jobs=``/``before=`` keep runs of those jobs or of jobs started earlier, ``exclude=``
+    drops jobs (compare: the dev side never feeds its own spread).
     ``.types(shortnames) -> {shortname: type}``: the test type plan.json gave it.
     ``.test_history(shortname, last=20, tags=None) -> [Run]``: its latest attempt per job.
     ``.flaky(last=10, tags=None, test_set=None, min_flips=1) -> [Flaky]``: tests with mixed

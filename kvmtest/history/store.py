@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Collection, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from kvmtest.plan.model import Address
 from kvmtest.results.records import (
@@ -229,17 +229,35 @@ class HistoryStore:
         return data
 
     # -- per test --------------------------------------------------------------------------
-    def durations(self, shortnames: Iterable[str], last: int = 5) -> Dict[str, List[float]]:
+    def durations(self, shortnames: Iterable[str], last: int = 5, *,
+                  jobs: Optional[Collection[str]] = None, before: Optional[float] = None,
+                  exclude: Collection[str] = ()) -> Dict[str, List[float]]:
         """Per short name, the durations of its ``last`` most recent final runs (PASS, FAIL,
         ERROR; superseded attempts too), oldest first: a ``kvmtest.plan.estimate.DurationSource``.
-        Tests never run are left out."""
+        Tests never run are left out. ``jobs`` and/or ``before`` keep only runs of those jobs
+        or of jobs started before that time (either, when both are given); ``exclude``'s jobs
+        never count: a comparison's dev jobs must not widen the spread they are judged by."""
         out: Dict[str, List[float]] = {}
         if last <= 0:
             return out
+        where = ""
+        args: List[Any] = []
+        keep: List[str] = []
+        if jobs is not None:
+            keep.append(f"job_id IN ({','.join('?' * len(jobs))})")
+            args += sorted(jobs)
+        if before is not None:
+            keep.append("job_id IN (SELECT job_id FROM job WHERE start < ?)")
+            args.append(before)
+        if keep:
+            where += f" AND ({' OR '.join(keep)})"
+        if exclude:
+            where += f" AND job_id NOT IN ({','.join('?' * len(exclude))})"
+            args += sorted(exclude)
         sql = ("SELECT duration FROM result INDEXED BY result_by_test WHERE shortname = ?"
-               " AND status IN (?, ?, ?) ORDER BY start DESC LIMIT ?")
+               f" AND status IN (?, ?, ?){where} ORDER BY start DESC LIMIT ?")
         for short in dict.fromkeys(shortnames):  # one short index range each: O(tests x last)
-            seen = [r[0] for r in self.conn.execute(sql, (short, *COUNTED, last))]
+            seen = [r[0] for r in self.conn.execute(sql, (short, *COUNTED, *args, last))]
             if seen:
                 out[short] = seen[::-1]
         return out

@@ -143,3 +143,31 @@ def test_history_spread_vetoes_a_one_run_duration_change(tmp_path):
     assert nap["verdict"] == "slower" and nap["rule"] == "threshold"
     res, doc = compare_json(str(base), str(dev), "--history", str(h))
     assert doc["durations"][0]["verdict"] == ""
+
+
+def test_the_dev_run_indexed_in_the_history_does_not_hide_its_own_slowdown(tmp_path):
+    """Every run indexes itself, so the history normally holds both sides, and later runs
+    too. 0.1 s -> 1.6 s is slower: the spread comes from the base side and older runs only;
+    with the dev run and a later one of 3 s (0.1, 1.6, 3.0: 3 MAD = 4.2 s; without the dev
+    run: 0.1, 3.0: 4.35 s) the slowdown would be vetoed."""
+    from kvmtest.history import HistoryStore
+    from kvmtest.run import RunOptions, new_job, run_job
+    from tests.run.helpers import queue, sleep
+
+    h = tmp_path / "history.db"
+
+    def sleeper(name, seconds):
+        run_job([queue("q1", sleep("s.nap", seconds))], tmp_path / name, new_job("naps", ["t"]),
+                progress=lambda ev: None,
+                options=RunOptions(handle_signals=False, print_summary=False, history=False))
+        with HistoryStore(h) as store:  # as the run's own end-of-job indexing does
+            store.import_dir(tmp_path / name)
+        return tmp_path / name
+
+    base, dev, _ = (sleeper(n, s) for n, s in (("base", 0.1), ("dev", 1.6), ("later", 3.0)))
+    with HistoryStore(h) as store:
+        assert len(store.durations(["nap"], last=9)["nap"]) == 3  # all of them are indexed
+    res, doc = compare_json(str(base), str(dev), "--history", str(h))
+    assert res.returncode == OK, res.stderr
+    [nap] = doc["durations"]
+    assert (nap["verdict"], nap["rule"]) == ("slower", "threshold"), nap

@@ -117,6 +117,19 @@ def test_durations_are_recent_final_runs_oldest_first(tmp_path, store):
     assert store.durations(["a"], last=2) == {"a": [2.0, 3.0]}
 
 
+def test_durations_of_chosen_jobs_only(tmp_path, store):
+    """jobs/before keep runs of those jobs or of older jobs; exclude drops jobs (a
+    comparison's dev side) whatever else says."""
+    r = tmp_path / "r"
+    for i in range(5):
+        store.import_dir(write_job(r, f"j{i}", T0 + 1000 * i, [("a", "PASS", None, 10.0 + i)]))
+    assert store.durations(["a"], last=9, before=T0 + 2000) == {"a": [10.0, 11.0]}
+    assert store.durations(["a"], last=9, jobs={"j3"}, before=T0 + 1000) == {"a": [10.0, 13.0]}
+    assert store.durations(["a"], last=9, jobs=set()) == {}
+    assert store.durations(["a"], last=9, exclude={"j4", "j0"}) == {"a": [11.0, 12.0, 13.0]}
+    assert store.durations(["a"], last=9, jobs={"j1", "j2"}, exclude={"j2"}) == {"a": [11.0]}
+
+
 def test_test_history_per_job_latest_attempt(tmp_path, store):
     r = tmp_path / "r"
     store.import_dir(write_job(r, "j1", T0, [("a", "PASS")], tags={"kernel": "1"}))
