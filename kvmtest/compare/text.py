@@ -31,7 +31,7 @@ def format_comparison(c: Comparison, show_unchanged: bool = False) -> str:
     if changed:
         out += ["", f"durations ({len(changed)} changed of {len(c.durations)} compared)",
                 tabulate([[d.shortname, f"{d.base_mean:.2f}s ({len(d.base)})",
-                           f"{d.dev_mean:.2f}s ({len(d.dev)})", _pct(d.change_pct, True),
+                           f"{d.dev_mean:.2f}s ({len(d.dev)})", pct(d.change_pct, True),
                            d.verdict] for d in changed],
                          headers=["test", "base", "dev", "change", ""], tablefmt="simple",
                          disable_numparse=True)]
@@ -52,17 +52,20 @@ def _test_cells(r: TestRow) -> List[str]:
     return [r.shortname, r.base.describe(), r.dev.describe(), p, r.why]
 
 
-def _pct(value: Optional[float], significant: bool) -> str:
+def pct(value: Optional[float], significant: bool) -> str:
+    """A change in percent as the tables show it: ``*+1.00%*`` significant, ``(+1.00%)`` not,
+    ``-`` unknown (the report uses it too, so both say the same)."""
     if value is None:
         return "-"
     text = f"{value:+.2f}%"
     return f"*{text}*" if significant else f"({text})"
 
 
-def _num(value: Optional[float]) -> str:
+def num(value: Optional[float]) -> str:
+    """A mean as the tables show it (two decimals; ``-`` when there is none)."""
     return "-" if value is None else f"{value:.2f}"
 
 
 def _metric_cells(m: MetricRow) -> List[str]:
-    return [m.shortname, m.name, m.unit, m.better, _num(m.base_mean), _num(m.dev_mean),
-            _pct(m.change_pct, m.significant), f"{len(m.base)}/{len(m.dev)}", m.verdict]
+    return [m.shortname, m.name, m.unit, m.better, num(m.base_mean), num(m.dev_mean),
+            pct(m.change_pct, m.significant), f"{len(m.base)}/{len(m.dev)}", m.verdict]

@@ -17,7 +17,6 @@ from kvmtest.compare import (
     FIX,
     FLAKY,
     REGRESSION,
-    REMOVED,
     STILL_FAILING,
     SUSPECTED,
     UNCHANGED,
@@ -25,7 +24,7 @@ from kvmtest.compare import (
     Comparison,
     TestRow,
 )
-from kvmtest.compare.text import _num, _pct  # the numbers as `kvmtest compare` prints them
+from kvmtest.compare.text import num, pct  # the numbers as `kvmtest compare` prints them
 from kvmtest.report.view import log_href
 
 #: Verdicts whose rows get the test's history strip (a person asks "since when?").
@@ -87,15 +86,9 @@ def _verdict_css(verdict: str) -> str:
 
 
 def _row(r: TestRow, dev_job: str, results_dir: Optional[Path], out_dir: Optional[Path]) -> VerdictRow:
-    side = r.base if r.verdict in (FIX, REMOVED) else r.dev
-    reason = side.reason or r.base.reason
-    if r.reason_changed:
-        reason = f"{r.dev.reason} (was: {r.base.reason})"
-    if r.flaky_on_base:
-        reason = ("flaky on base (history); " + reason).rstrip("; ")
     href = log_href(r.dev.last_logdir, results_dir, out_dir) if r.dev.last_job == dev_job else ""
     return VerdictRow(r.shortname, r.base.describe(), r.dev.describe(),
-                      "" if r.p_value is None else f"{r.p_value:.2g}", reason, href)
+                      "" if r.p_value is None else f"{r.p_value:.2g}", r.why, href)
 
 
 def comparison_view(c: Comparison, results_dir: Optional[Path] = None,
@@ -114,13 +107,13 @@ def comparison_view(c: Comparison, results_dir: Optional[Path] = None,
         groups.append(VerdictGroup(verdict, _verdict_css(verdict), shown, len(rows) - len(shown),
                                    any(row.history for row in shown)))
     durations = [ChangeRow(d.shortname, "", f"{d.base_mean:.1f}s ({len(d.base)})",
-                           f"{d.dev_mean:.1f}s ({len(d.dev)})", _pct(d.change_pct, True),
+                           f"{d.dev_mean:.1f}s ({len(d.dev)})", pct(d.change_pct, True),
                            d.verdict, _verdict_css(d.verdict))
                  for d in c.durations if d.verdict]
     metrics = [ChangeRow(m.shortname, f"{m.name} ({m.unit}, {m.better} is better)" if m.unit
                          else f"{m.name} ({m.better} is better)",
-                         f"{_num(m.base_mean)} ({len(m.base)})", f"{_num(m.dev_mean)} ({len(m.dev)})",
-                         _pct(m.change_pct, m.significant), m.verdict, _verdict_css(m.verdict))
+                         f"{num(m.base_mean)} ({len(m.base)})", f"{num(m.dev_mean)} ({len(m.dev)})",
+                         pct(m.change_pct, m.significant), m.verdict, _verdict_css(m.verdict))
                for m in c.metrics]
     return ComparisonView(list(c.base_jobs), list(c.dev_jobs), c.counts(), c.regressed, groups,
                           durations, len(c.durations), metrics)

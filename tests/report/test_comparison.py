@@ -52,3 +52,26 @@ def test_a_bad_baseline_is_bad_input(two_jobs, tmp_path):
                           str(tmp_path)], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert res.returncode == exitcodes.BAD_INPUT
     assert f"--baseline {tmp_path}: not a results directory" in res.stderr, res.stderr
+
+
+def test_rows_give_the_reason_and_numbers_as_compare_prints_them():
+    """The report shows TestRow.why and compare's own number format (kvmtest.compare.text's
+    public num/pct), so the page and `kvmtest compare` never disagree."""
+    from kvmtest.compare import compare
+    from kvmtest.compare.text import format_comparison, num, pct
+    from kvmtest.report.comparison import comparison_view
+    from tests.compare.helpers import job, res
+
+    base = job("b", res("a"), res("b", "FAIL", reason="old oops"), res("c", "FAIL", reason="x"),
+               res("gone", "FAIL", reason="went away"))
+    dev = job("d", res("a", "FAIL", reason="new oops"), res("b"), res("c", "FAIL", reason="y"))
+    c = compare([base], [dev], flaky={"a"})
+    view = comparison_view(c)
+    shown = {row.shortname: row.reason for g in view.groups for row in g.rows}
+    assert shown == {r.shortname: r.why for r in c.tests}
+    assert shown["a"] == "flaky on base (history); new oops" and shown["c"] == "y (was: x)"
+    assert shown["b"] == "old oops" and shown["gone"] == "went away"
+    text = format_comparison(c)
+    assert all(why in text for why in shown.values())
+    assert (pct(12.345, True), pct(-1.0, False), pct(None, True)) == ("*+12.35%*", "(-1.00%)", "-")
+    assert (num(3.14159), num(None)) == ("3.14", "-")
