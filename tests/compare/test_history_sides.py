@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -171,3 +172,16 @@ def test_the_dev_run_indexed_in_the_history_does_not_hide_its_own_slowdown(tmp_p
     assert res.returncode == OK, res.stderr
     [nap] = doc["durations"]
     assert (nap["verdict"], nap["rule"]) == ("slower", "threshold"), nap
+
+
+@pytest.mark.parametrize("doc", ["history.md", "compare.md"])
+def test_docs_count_the_example_tests_right(doc):
+    """docs/history.md and docs/compare.md say how many tests compare.cfg has: the planner's
+    count (history.md once said three after the example grew a fourth)."""
+    res = run_py("-c", CFG, "--set", "baseline", "--dry-run", "--format", "json")
+    assert res.returncode == OK, res.stderr
+    planned = len([line for line in res.stdout.splitlines() if line.strip()])
+    words = {"three": 3, "four": 4, "five": 5, "six": 6}
+    text = " ".join((ROOT / "docs" / doc).read_text().split())
+    said = re.findall(r"\(examples/compare\.cfg\) (?:has|runs) (\w+) host-only tests", text)
+    assert said and all(words.get(w) == planned for w in said), (said, planned)
