@@ -33,13 +33,13 @@ def format_comparison(c: Comparison, show_unchanged: bool = False) -> str:
                 tabulate([[d.shortname, f"{d.base_mean:.2f}s ({len(d.base)})",
                            f"{d.dev_mean:.2f}s ({len(d.dev)})", pct(d.change_pct, True),
                            d.verdict] for d in changed],
-                         headers=["test", "base", "dev", "change", ""], tablefmt="simple",
+                         headers=["test", "base", "dev", "change", "verdict"], tablefmt="simple",
                          disable_numparse=True)]
     if c.metrics:
         out += ["", "metrics (base and dev means; *change* = significant, (change) = not)",
                 tabulate([_metric_cells(m) for m in c.metrics],
                          headers=["test", "metric", "unit", "better", "base", "dev", "change", "samples",
-                                  ""],
+                                  "verdict"],
                          tablefmt="simple", disable_numparse=True)]
     counts = ", ".join(f"{n} {v}" for v, n in c.counts().items() if n)
     out += ["", f"{counts or 'no tests'}; " + (
