@@ -181,7 +181,21 @@ def _system_python3_lacks_deps(env: Dict[str, str]) -> bool:
     return subprocess.run(["python3", "-c", code], env=env, capture_output=True).returncode != 0
 
 
-@pytest.mark.parametrize("doc", [str(d.relative_to(ROOT)) for d in DOCS])
+# Docs whose commands run many whole jobs (about 0.9 s of CPU each): marked slow, so make check
+# (under a minute, docs/hacking.md) leaves them to make test; their features have own tests.
+SLOW_DOCS: Dict[str, str] = {
+    "docs/compare.md": "6 jobs and 5 comparisons",
+    "docs/history.md": "4 jobs and 7 history commands",
+    "docs/report.md": "4 jobs, 3 reports and a report benchmark",
+}
+
+
+def _doc_params() -> list:
+    return [pytest.param(doc, marks=pytest.mark.slow) if doc in SLOW_DOCS else doc
+            for doc in (str(d.relative_to(ROOT)) for d in DOCS)]
+
+
+@pytest.mark.parametrize("doc", _doc_params())
 def test_doc_commands_work_as_written(doc, fresh_checkout, tmp_path):
     """Runs every command of ``doc`` that needs no guest; reports all failures at once."""
     env = newcomer_env(tmp_path)
@@ -217,6 +231,12 @@ def test_doc_python_examples_run(doc, fresh_checkout, tmp_path):
                          timeout=300)
     assert res.returncode == 0, f"the python examples of {doc} (lines {[b[0] for b in blocks]}) failed:\n" + \
         res.stderr[-2000:]
+
+
+def test_slow_docs_are_docs_with_commands():
+    """SLOW_DOCS names docs that exist and have commands (a renamed doc would run again in make check)."""
+    with_commands = {c.doc for c in ALL}
+    assert set(SLOW_DOCS) <= with_commands, sorted(set(SLOW_DOCS) - with_commands)
 
 
 def test_by_hand_list_matches_the_docs():
