@@ -26,8 +26,14 @@ def _system_python_lacks_deps() -> bool:
 
 
 def clean_env() -> dict:
-    """What a fresh login shell has: no venv on PATH, no PYTHONPATH."""
-    return {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root")}
+    """What a fresh login shell has: no venv on PATH, no PYTHONPATH. The suite's isolation
+    (conftest's temp history, a test's data dir) is kept: a job run from this env must not
+    index itself into the real user's history."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root")}
+    for name in ("KVMTEST_HISTORY", "KVMTEST_DATA_DIR", "XDG_DATA_HOME"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
 
 
 needs_bare_python = pytest.mark.skipif(

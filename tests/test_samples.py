@@ -1,6 +1,7 @@
 """The shipped samples work as the docs say: the control file and the demo plan."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,7 @@ def test_control_file_plans_and_runs(tmp_path, tiny_guest):
     results_line = [ln for ln in proc.stdout.splitlines() if ln.startswith("results: ")]
     results = json.loads((Path(results_line[-1].split(": ", 1)[1]) / "results.json").read_text())
     assert [t["status"] for t in results["tests"]] == ["PASS"] * 3
+    # the job indexed itself into the suite's history (conftest), not the real user's
+    from kvmtest.history import HistoryStore
+
+    assert HistoryStore(os.environ["KVMTEST_HISTORY"]).job_ids(results["job"]["job_id"])
