@@ -15,6 +15,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from kvmtest.compare.core import FIX, REGRESSION, SUSPECTED, Comparison, compare
 from kvmtest.history import HistoryError, HistoryStore
+from kvmtest.results.records import PASS
 from kvmtest.results.store import RESULTS_JSON, ResultsFile, load_results
 
 #: Runs of a test the history flaky rule looks at (the last N of the same set and tags).
@@ -117,14 +118,15 @@ def recent_durations(shortnames: Iterable[str], history: Optional[HistoryStore],
                      ) -> Dict[str, List[float]]:
     """The history's last DURATION_WINDOW durations of each test named, from the ``base``
     jobs or jobs that started before the oldest ``dev`` job, never from the ``dev`` jobs:
-    every run indexes itself, and a dev run counted in its own spread hides its slowdown."""
+    every run indexes itself, and a dev run counted in its own spread hides its slowdown.
+    PASS runs only, as on the two sides: a failure's time says nothing of the test's speed."""
     if history is None:
         return {}
     dev_ids = {f.job.job_id for f in dev}
     before = min((f.job.start for f in dev), default=None)
     return history.durations(sorted(set(shortnames)), last=DURATION_WINDOW,
                              jobs={f.job.job_id for f in base} - dev_ids, before=before,
-                             exclude=dev_ids)
+                             exclude=dev_ids, statuses=(PASS,))
 
 
 def compare_with_history(base: Sequence[ResultsFile], dev: Sequence[ResultsFile],

@@ -231,12 +231,15 @@ class HistoryStore:
     # -- per test --------------------------------------------------------------------------
     def durations(self, shortnames: Iterable[str], last: int = 5, *,
                   jobs: Optional[Collection[str]] = None, before: Optional[float] = None,
-                  exclude: Collection[str] = ()) -> Dict[str, List[float]]:
+                  exclude: Collection[str] = (), statuses: Sequence[str] = COUNTED
+                  ) -> Dict[str, List[float]]:
         """Per short name, the durations of its ``last`` most recent final runs (PASS, FAIL,
         ERROR; superseded attempts too), oldest first: a ``kvmtest.plan.estimate.DurationSource``.
         Tests never run are left out. ``jobs`` and/or ``before`` keep only runs of those jobs
         or of jobs started before that time (either, when both are given); ``exclude``'s jobs
-        never count: a comparison's dev jobs must not widen the spread they are judged by."""
+        never count: a comparison's dev jobs must not widen the spread they are judged by.
+        ``statuses``: which final runs count (a comparison, which times PASS runs only,
+        asks for PASS: a failure that stops early must not widen the spread)."""
         out: Dict[str, List[float]] = {}
         if last <= 0:
             return out
@@ -254,10 +257,13 @@ class HistoryStore:
         if exclude:
             where += f" AND job_id NOT IN ({','.join('?' * len(exclude))})"
             args += sorted(exclude)
+        if not statuses:
+            return out
         sql = ("SELECT duration FROM result INDEXED BY result_by_test WHERE shortname = ?"
-               f" AND status IN (?, ?, ?){where} ORDER BY start DESC LIMIT ?")
+               f" AND status IN ({','.join('?' * len(statuses))}){where}"
+               " ORDER BY start DESC LIMIT ?")
         for short in dict.fromkeys(shortnames):  # one short index range each: O(tests x last)
-            seen = [r[0] for r in self.conn.execute(sql, (short, *COUNTED, *args, last))]
+            seen = [r[0] for r in self.conn.execute(sql, (short, *statuses, *args, last))]
             if seen:
                 out[short] = seen[::-1]
         return out

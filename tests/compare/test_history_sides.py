@@ -185,3 +185,29 @@ def test_docs_count_the_example_tests_right(doc):
     text = " ".join((ROOT / "docs" / doc).read_text().split())
     said = re.findall(r"\(examples/compare\.cfg\) (?:has|runs) (\w+) host-only tests", text)
     assert said and all(words.get(w) == planned for w in said), (said, planned)
+
+
+def test_failed_runs_in_the_history_do_not_widen_the_duration_spread(tmp_path):
+    """The sides time PASS runs only, so the history's spread must too: `nap` passed in
+    10.0 and 10.2 s and failed early (1 s) or hung (40 s) in between. 10 s -> 14 s is
+    slower; with the failures counted (1, 40, 1, 10, 10.2: 3 MAD = 27 s) it was vetoed."""
+    from kvmtest.compare import compare_with_history
+    from kvmtest.history import HistoryStore
+    from kvmtest.results.store import load_results
+    from tests.history.kit import write_job
+
+    t0 = 1_800_000_000.0
+    runs = [("PASS", None, 10.0), ("FAIL", "TestFail", 1.0), ("FAIL", "TestTimeout", 40.0),
+            ("FAIL", "TestFail", 1.0), ("PASS", None, 10.2)]
+    h = tmp_path / "history.db"
+    with HistoryStore(h) as store:
+        for i, (status, cls, secs) in enumerate(runs):
+            store.import_dir(write_job(tmp_path / "r", f"past{i}", t0 + 1000 * i,
+                                       [("nap", status, cls, secs)]))
+        base = write_job(tmp_path / "r", "base", t0 + 9000, [("nap", "PASS", None, 10.0)])
+        dev = write_job(tmp_path / "r", "dev", t0 + 10000, [("nap", "PASS", None, 14.0)])
+        for d in (base, dev):
+            store.import_dir(d)
+        got = compare_with_history([load_results(base)], [load_results(dev)], store)
+    [nap] = got.durations
+    assert (nap.verdict, nap.rule) == ("slower", "threshold")

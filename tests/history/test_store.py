@@ -115,6 +115,9 @@ def test_durations_are_recent_final_runs_oldest_first(tmp_path, store):
     store.import_dir(write_job(r, "j9", T0 + 9000, [("a", "PASS", None, 3.0)],
                                superseded=[("a", "FAIL", None, 2.0)]))
     assert store.durations(["a"], last=2) == {"a": [2.0, 3.0]}
+    # a comparison counts PASS runs only
+    assert store.durations(["a", "t"], last=2, statuses=("PASS",)) == {"a": [16.0, 3.0]}
+    assert store.durations(["a"], last=2, statuses=()) == {}
 
 
 def test_durations_of_chosen_jobs_only(tmp_path, store):
