@@ -224,6 +224,67 @@ variants:
         assert set(got.job.hosts) == {"hostA", "hostB"}
 
 
+AUTO_TESTS = """
+variants:
+    - pinned_a:
+        type = sleep
+        sleep_length = 0
+    - nap1:
+        type = sleep
+        sleep_length = 1
+    - nap2:
+        type = sleep
+        sleep_length = 1
+    - nap3:
+        type = sleep
+        sleep_length = 1
+    - nap4:
+        type = sleep
+        sleep_length = 1
+    - nap5:
+        type = sleep
+        sleep_length = 1
+"""
+AUTO_SETS = """
+variants:
+    - @pool:
+        assign = auto
+        hostA:
+            only q1
+        hostB:
+            no pinned_a
+"""
+
+
+def test_an_auto_set_runs_where_its_dry_run_placed_it(tmp_path, hosts):
+    """``assign = auto`` through the cluster: the coordinator places the set over both hosts'
+    queues as ``--dry-run --all-hosts`` shows it (made first: the job then indexes its own
+    durations), each test runs once on its host, and a test the set keeps off hostB stays
+    on hostA."""
+    cfg = config(tmp_path, AUTO_TESTS, AUTO_SETS)
+    dry = subprocess.run(coordinator_argv("-c", str(cfg), "--set", "pool", "--dry-run",
+                                          "--all-hosts", "--format", "json"),
+                         env=env(), cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert dry.returncode == 0, dry.stderr
+    planned = {t["shortname"]: (t["hostname"], t["queue"])
+               for t in map(json.loads, dry.stdout.splitlines())}
+    assert len(planned) == 6 and planned["pinned_a"][0] == "hostA"
+    assert {h for h, _ in planned.values()} == {"hostA", "hostB"}  # 3 queues share 5 s
+    hosts.start("hostA")
+    hosts.start("hostB")
+    res = tmp_path / "res"
+    out = tmp_path / "coord.out"
+    proc = coordinator("-c", str(cfg), "--set", "pool", "--cluster", hosts.local,
+                       "--results", str(res), "--wait-hosts", "120", out=out)
+    rc = finish(proc)
+    assert rc == 0, out.read_text()
+    tests = results_of(res)["tests"]
+    assert sorted(t["shortname"] for t in tests) == sorted(planned)  # each once
+    ran = {t["shortname"]: (t["hostname"], t["queue"]) for t in tests}
+    assert ran == planned
+    assert all(t["status"] == "PASS" for t in tests), tests
+
+
 KILL_TESTS = """
 variants:
     - bump:
