@@ -30,6 +30,104 @@ def f_index(frames: List[Frame], f: Frame) -> int:
     raise ValueError("frame not on the stack")
 
 
+_NO_MAPS: tuple = ({}, {})
+_NO_NAMES = ("", "")
+_MAX_MEMO = 4096
+
+
+class FrameNames:
+    """A walk frame's name, shortname and map-file dicts, each built once per
+    frame on its parent's (not per leaf: a leaf's path is ~20 frames, of which
+    only the deepest few are new).  Shared by the dict builders of one walk."""
+
+    def __init__(self, names: List[str], longs: List[str]) -> None:
+        self.names = names
+        self.longs = longs
+        self.file_maps: dict = {}  # node uid -> its FileMap items
+        self.name_memo: dict = {}  # (id of the parent's, node uid) -> (parent's, names)
+        self.map_memo: dict = {}  # the same for the map-file dicts
+
+    def raw_names(self, frames: List[Frame], i: int) -> tuple:
+        """(name, shortname) of frame i, built on its parent's (cached per frame,
+        and per (parent's, node): the deepest frames are new for every leaf)."""
+        j = i
+        while j >= 0 and frames[j].names is None:
+            j -= 1
+        names = frames[j].names if j >= 0 else None
+        got = names if names is not None else _NO_NAMES
+        memo = self.name_memo
+        for f in frames[j + 1:i + 1]:
+            node = f.node
+            if node.name:
+                key = (id(got), node.uid)
+                hit = memo.get(key)
+                if hit is None or hit[0] is not got:
+                    if len(memo) >= _MAX_MEMO:
+                        memo.clear()
+                    hit = memo[key] = (got, self._own_name(got, node))
+                got = hit[1]
+            f.names = got
+        return got
+
+    def _own_name(self, parent: tuple, node: Node) -> tuple:
+        name, short = parent
+        ids = node.name
+        longs = self.longs
+        own = longs[ids[0]] if len(ids) == 1 else ".".join([longs[x] for x in ids])
+        name = name + "." + own if name else own
+        if node.append_to_shortname:
+            names = self.names
+            own = names[ids[0]] if len(ids) == 1 else ".".join([names[x] for x in ids])
+            short = short + "." + own if short else own
+        return name, short
+
+    def maps(self, frames: List[Frame], i: int) -> tuple:
+        """(``_name_map_file``, ``_short_name_map_file``) of frame i, in avocado-vt's
+        key order (the file of the deepest node first), built on its parent's
+        (memoized as raw_names does)."""
+        j = i
+        while j >= 0 and frames[j].maps is None:
+            j -= 1
+        found = frames[j].maps if j >= 0 else None
+        maps = found if found is not None else _NO_MAPS
+        file_maps = self.file_maps
+        memo = self.map_memo
+        for f in frames[j + 1:i + 1]:
+            node = f.node
+            own = file_maps.get(node.uid)
+            if own is None:
+                own = file_maps[node.uid] = tuple(
+                    [op for op in node.content if type(op) is FileMap])
+            if own:
+                key = (id(maps), node.uid)
+                hit = memo.get(key)
+                if hit is None or hit[0] is not maps:
+                    if len(memo) >= _MAX_MEMO:
+                        memo.clear()
+                    hit = memo[key] = (maps, (_extend(maps[0], own, "_name_map_file"),
+                                              _extend(maps[1], own, "_short_name_map_file")))
+                maps = hit[1]
+            f.maps = maps
+        return maps
+
+
+def _extend(files: dict, own: tuple, dest: str) -> dict:
+    """``files`` with the node's map entries for ``dest`` put first (the node is
+    deeper than every node ``files`` came from: avocado-vt applies it first)."""
+    out: dict = {}
+    for op in own:
+        if op.dest == dest:
+            old = files.get(op.short)
+            out[op.short] = op.name if old is None else "%s.%s" % (old, op.name)
+    if not out:
+        return files  # (only read: copied into each dict)
+    rest = files.copy()  # then the others, in their order (C loops: ~5 keys a call)
+    for key in out:
+        rest.pop(key, None)
+    out.update(rest)
+    return out
+
+
 class FastBuilder:
     """Builds leaf dicts from compiled per-node blocks, sharing prefix states.
 
@@ -42,7 +140,8 @@ class FastBuilder:
     """
 
     def __init__(self, names: List[str], longs: List[str], suffixed: bool,
-                 postfix_keys: Optional[set] = None) -> None:
+                 postfix_keys: Optional[set] = None,
+                 frame_names: Optional[FrameNames] = None) -> None:
         self.names = names
         self.longs = longs
         self.suffixed = suffixed
@@ -51,6 +150,8 @@ class FastBuilder:
         self.conds: dict = {}
         self.states: dict = {}
         self.file_maps: dict = {}  # node uid -> its FileMap items
+        # names and map files of stack-walker leaves, per frame
+        self.frame_names = frame_names or FrameNames(names, longs)
 
     def _conds(self, node: Node) -> tuple:
         conds = self.conds.get(node.uid)
@@ -161,6 +262,8 @@ class FastBuilder:
     def build(self, leaf: Leaf, maps: bool = True) -> dict:
         if not isinstance(leaf, Leaf):
             raise TypeError("joined leaves need the exact builder")
+        if isinstance(leaf, StackLeaf):
+            return self._build_frames(leaf, maps)
         longs = self.longs
         names = self.names
         d: dict = {
@@ -168,8 +271,7 @@ class FastBuilder:
             "dep": leaf.dep,
             "shortname": ".".join([names[i] for i in leaf.shortname]),
         }
-        d.update(self.state_frames(leaf) if isinstance(leaf, StackLeaf)
-                 else self.state(leaf.path, leaf.unpacked))
+        d.update(self.state(leaf.path, leaf.unpacked))
         if "_name_map_file" in d:
             if maps:
                 d["_name_map_file"] = {}
@@ -187,8 +289,29 @@ class FastBuilder:
             else:
                 del d["_name_map_file"]
                 d.pop("_short_name_map_file", None)
-        postfix_parse(d, None, self.postfix_keys)
+        if self.postfix_keys:
+            postfix_parse(d, None, self.postfix_keys)
+        return d
+
+    def _build_frames(self, leaf: StackLeaf, maps: bool) -> dict:
+        """build() of a stack-walker leaf: names and map files come per frame."""
+        frames = leaf.frames
+        last = len(frames) - 1
+        f = frames[last]
+        name, short = f.names or self.frame_names.raw_names(frames, last)
+        d: dict = {"name": name, "dep": leaf.dep, "shortname": short}
+        d.update(self.state_frames(leaf))
+        if "_name_map_file" in d:
+            if maps:
+                files, shorts = f.maps or self.frame_names.maps(frames, last)
+                d["_name_map_file"] = files.copy()
+                d["_short_name_map_file"] = shorts.copy()
+            else:
+                del d["_name_map_file"]
+                d.pop("_short_name_map_file", None)
+        if self.postfix_keys:
+            postfix_parse(d, None, self.postfix_keys)
         return d
 
 
-__all__ = ["FastBuilder"]
+__all__ = ["FastBuilder", "FrameNames"]

@@ -18,16 +18,16 @@ anchor steps, and its name, map-file and ``_min``/``_max`` keys.  The keys
 come out in avocado-vt's order because every step still runs, in order, on
 the leaf's dict.  ``compile_steps(maps=True)`` leaves a placeholder where
 each ``_*_map_file`` key is first set; the map dicts themselves are built
-once per frame, top down (``_maps``).
+once per frame, top down (``build.FrameNames``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator, List
+from typing import TYPE_CHECKING, Iterator, List, Optional
 
 from ..ops import apply_op, postfix_parse, regex_for, substitute
-from ..tree import RESERVED, FileMap, Node
-from .build import FastBuilder
+from ..tree import RESERVED, Node
+from .build import FastBuilder, FrameNames
 from .emit import ANCHOR_MIN, JsonEmitter, _Overlay
 from .steps import REGEX_OPS, Comp, compile_steps, node_conds
 from .walk import ANCHOR_FANOUT, Frame, StackLeaf, StackWalker
@@ -35,25 +35,20 @@ from .walk import ANCHOR_FANOUT, Frame, StackLeaf, StackWalker
 if TYPE_CHECKING:
     from ..parser import TreeBuilder
 
-_NO_MAPS: tuple = ({}, {})
 _NO_STEPS: list = []
 _EMPTY: dict = {}
 _NAME_KEYS_ORDER = ("name", "dep", "shortname")
 _MAX_AFTERS = 64
-_MAX_MEMO = 4096
-_NO_NAMES = ("", "")
 
 
 class DictEmitter(JsonEmitter):
     """Builds the dict of each leaf of a StackWalker (with anchors)."""
 
     def __init__(self, root: Node, names: List[str], longs: List[str],
-                 postfix_keys: set) -> None:
+                 postfix_keys: set, frame_names: Optional[FrameNames] = None) -> None:
         super().__init__(root, names, longs, postfix_keys)
-        self.file_maps: dict = {}  # node uid -> its FileMap items
         self.afters: dict = {}  # (state key, anchor steps) -> see _after
-        self.name_memo: dict = {}  # (id of the parent's, node uid) -> (parent's, names)
-        self.map_memo: dict = {}  # the same for the map-file dicts
+        self.frame_names = frame_names or FrameNames(names, longs)
 
     def _block(self, node: Node, unpacked: set) -> tuple:
         # JsonEmitter._block, compiled with the map-file placeholders
@@ -67,69 +62,6 @@ class DictEmitter(JsonEmitter):
             if not conds and not steps:
                 self.inert.add(node.uid)
         return key, steps
-
-    def _raw_names(self, frames: List[Frame], i: int) -> tuple:
-        """(name, shortname) of frame i, built on its parent's (cached per frame,
-        and per (parent's, node): the deepest frames are new for every leaf)."""
-        j = i
-        while j >= 0 and frames[j].names is None:
-            j -= 1
-        names = frames[j].names if j >= 0 else None
-        got = names if names is not None else _NO_NAMES
-        memo = self.name_memo
-        for f in frames[j + 1:i + 1]:
-            node = f.node
-            if node.name:
-                key = (id(got), node.uid)
-                hit = memo.get(key)
-                if hit is None or hit[0] is not got:
-                    if len(memo) >= _MAX_MEMO:
-                        memo.clear()
-                    hit = memo[key] = (got, self._own_name(got, node))
-                got = hit[1]
-            f.names = got
-        return got
-
-    def _own_name(self, parent: tuple, node: Node) -> tuple:
-        name, short = parent
-        ids = node.name
-        longs = self.longs
-        own = longs[ids[0]] if len(ids) == 1 else ".".join([longs[x] for x in ids])
-        name = name + "." + own if name else own
-        if node.append_to_shortname:
-            names = self.names
-            own = names[ids[0]] if len(ids) == 1 else ".".join([names[x] for x in ids])
-            short = short + "." + own if short else own
-        return name, short
-
-    def _maps(self, frames: List[Frame], i: int) -> tuple:
-        """(``_name_map_file``, ``_short_name_map_file``) of frame i, in avocado-vt's
-        key order (the file of the deepest node first), built on its parent's
-        (memoized as _raw_names does)."""
-        j = i
-        while j >= 0 and frames[j].maps is None:
-            j -= 1
-        found = frames[j].maps if j >= 0 else None
-        maps = found if found is not None else _NO_MAPS
-        file_maps = self.file_maps
-        memo = self.map_memo
-        for f in frames[j + 1:i + 1]:
-            node = f.node
-            own = file_maps.get(node.uid)
-            if own is None:
-                own = file_maps[node.uid] = tuple(
-                    [op for op in node.content if type(op) is FileMap])
-            if own:
-                key = (id(maps), node.uid)
-                hit = memo.get(key)
-                if hit is None or hit[0] is not maps:
-                    if len(memo) >= _MAX_MEMO:
-                        memo.clear()
-                    hit = memo[key] = (maps, (_extend(maps[0], own, "_name_map_file"),
-                                              _extend(maps[1], own, "_short_name_map_file")))
-                maps = hit[1]
-            f.maps = maps
-        return maps
 
     def build(self, leaf: StackLeaf, maps: bool = True) -> dict:
         frames = leaf.frames
@@ -171,7 +103,7 @@ class DictEmitter(JsonEmitter):
             elif key not in over and key not in state:  # ~=
                 over[key] = value
         top = self._top(frames, anchor, unpacked)
-        name, short = frames[last].names or self._raw_names(frames, last)
+        name, short = frames[last].names or self.frame_names.raw_names(frames, last)
         if not regex and (not top.has_ops or (
                 over.keys().isdisjoint(top.compute_reads())
                 and not (top.exps and top.any_match(over)))):
@@ -212,7 +144,7 @@ class DictEmitter(JsonEmitter):
         """The map-file keys filled in (or dropped), ``_max``/``_min``/``_fixed`` applied."""
         if "_name_map_file" in d:
             if maps:
-                names, shorts = frames[last].maps or self._maps(frames, last)
+                names, shorts = frames[last].maps or self.frame_names.maps(frames, last)
                 d["_name_map_file"] = names.copy()
                 d["_short_name_map_file"] = shorts.copy()
             else:
@@ -253,23 +185,6 @@ class DictEmitter(JsonEmitter):
             self.afters[akey] = got
         return got
 
-def _extend(files: dict, own: tuple, dest: str) -> dict:
-    """``files`` with the node's map entries for ``dest`` put first (the node is
-    deeper than every node ``files`` came from: avocado-vt applies it first)."""
-    out: dict = {}
-    for op in own:
-        if op.dest == dest:
-            old = files.get(op.short)
-            out[op.short] = op.name if old is None else "%s.%s" % (old, op.name)
-    if not out:
-        return files  # (only read: copied into each dict)
-    rest = files.copy()  # then the others, in their order (C loops: ~5 keys a call)
-    for key in out:
-        rest.pop(key, None)
-    out.update(rest)
-    return out
-
-
 def dicts(tree: TreeBuilder, defaults: bool, expand_defaults: List[str], maps: bool = True,
           anchor_min: int = ANCHOR_MIN, anchor_fanout: int = ANCHOR_FANOUT) -> Iterator[dict]:
     """The dicts of ``tree`` (a tree emit.supports()), in get_dicts() order.
@@ -284,8 +199,9 @@ def dicts(tree: TreeBuilder, defaults: bool, expand_defaults: List[str], maps: b
     names, longs = t.table.names, t.table.longs
     walker = StackWalker(t.node, longs, defaults, expand_defaults, anchor_min,
                          anchor_fanout=anchor_fanout)
-    build = DictEmitter(t.node, names, longs, set(t.postfix_keys)).build
-    simple = FastBuilder(names, longs, False, set(t.postfix_keys)).build
+    frame_names = FrameNames(names, longs)
+    build = DictEmitter(t.node, names, longs, set(t.postfix_keys), frame_names).build
+    simple = FastBuilder(names, longs, False, set(t.postfix_keys), frame_names).build
     for leaf in walker.leaves():
         yield build(leaf, maps) if leaf.frames[-1].anchor else simple(leaf, maps)
 
