@@ -32,93 +32,97 @@ def f_index(frames: List[Frame], f: Frame) -> int:
 
 _NO_MAPS: tuple = ({}, {})
 _NO_NAMES = ("", "")
-_MAX_MEMO = 4096
 
 
 class FrameNames:
-    """A walk frame's name, shortname and map-file dicts, each built once per
-    frame on its parent's (not per leaf: a leaf's path is ~20 frames, of which
-    only the deepest few are new).  Shared by the dict builders of one walk."""
+    """A walk frame's name, shortname and map-file dicts, built once per frame
+    on its parent's (not per leaf: a leaf's path is ~20 frames, of which only
+    the deepest few are new).  Shared by the dict builders of one walk."""
 
     def __init__(self, names: List[str], longs: List[str]) -> None:
         self.names = names
         self.longs = longs
-        self.file_maps: dict = {}  # node uid -> its FileMap items
-        self.name_memo: dict = {}  # (id of the parent's, node uid) -> (parent's, names)
-        self.map_memo: dict = {}  # the same for the map-file dicts
+        self.own: dict = {}  # node uid -> (name part, shortname part or None, map entries)
 
-    def raw_names(self, frames: List[Frame], i: int) -> tuple:
-        """(name, shortname) of frame i, built on its parent's (cached per frame,
-        and per (parent's, node): the deepest frames are new for every leaf)."""
+    def fill(self, frames: List[Frame], i: int) -> tuple:
+        """Frame i with ``names`` ((name, shortname)) and ``maps``
+        ((``_name_map_file``, ``_short_name_map_file``) in avocado-vt's key
+        order: the file of the deepest node first) set on it and the frames
+        above it that lacked them; returns (names, maps)."""
         j = i
         while j >= 0 and frames[j].names is None:
             j -= 1
-        names = frames[j].names if j >= 0 else None
-        got = names if names is not None else _NO_NAMES
-        memo = self.name_memo
+        if j >= 0:
+            g = frames[j]
+            names, maps = g.names, g.maps
+            assert names is not None and maps is not None  # (fill sets both)
+        else:
+            names = _NO_NAMES
+            maps = _NO_MAPS
+        owns = self.own
         for f in frames[j + 1:i + 1]:
             node = f.node
-            if node.name:
-                key = (id(got), node.uid)
-                hit = memo.get(key)
-                if hit is None or hit[0] is not got:
-                    if len(memo) >= _MAX_MEMO:
-                        memo.clear()
-                    hit = memo[key] = (got, self._own_name(got, node))
-                got = hit[1]
-            f.names = got
-        return got
-
-    def _own_name(self, parent: tuple, node: Node) -> tuple:
-        name, short = parent
-        ids = node.name
-        longs = self.longs
-        own = longs[ids[0]] if len(ids) == 1 else ".".join([longs[x] for x in ids])
-        name = name + "." + own if name else own
-        if node.append_to_shortname:
-            names = self.names
-            own = names[ids[0]] if len(ids) == 1 else ".".join([names[x] for x in ids])
-            short = short + "." + own if short else own
-        return name, short
-
-    def maps(self, frames: List[Frame], i: int) -> tuple:
-        """(``_name_map_file``, ``_short_name_map_file``) of frame i, in avocado-vt's
-        key order (the file of the deepest node first), built on its parent's
-        (memoized as raw_names does)."""
-        j = i
-        while j >= 0 and frames[j].maps is None:
-            j -= 1
-        found = frames[j].maps if j >= 0 else None
-        maps = found if found is not None else _NO_MAPS
-        file_maps = self.file_maps
-        memo = self.map_memo
-        for f in frames[j + 1:i + 1]:
-            node = f.node
-            own = file_maps.get(node.uid)
+            own = owns.get(node.uid)
             if own is None:
-                own = file_maps[node.uid] = tuple(
-                    [op for op in node.content if type(op) is FileMap])
-            if own:
-                key = (id(maps), node.uid)
-                hit = memo.get(key)
-                if hit is None or hit[0] is not maps:
-                    if len(memo) >= _MAX_MEMO:
-                        memo.clear()
-                    hit = memo[key] = (maps, (_extend(maps[0], own, "_name_map_file"),
-                                              _extend(maps[1], own, "_short_name_map_file")))
-                maps = hit[1]
+                own = owns[node.uid] = self._own(node)
+            if own is not _NOTHING:
+                part, short_part, entries = own
+                if part is not None:
+                    name, short = names
+                    name = name + "." + part if name else part
+                    if short_part is not None:
+                        short = short + "." + short_part if short else short_part
+                    names = (name, short)
+                if entries:
+                    maps = (_extend(maps[0], entries[0]), _extend(maps[1], entries[1]))
+            f.names = names
             f.maps = maps
-        return maps
+        return names, maps
+
+    def _own(self, node: Node) -> tuple:
+        """A node's own name and shortname parts (None if it adds none) and map entries."""
+        ids = node.name
+        entries = _own_maps(node)
+        if not ids and not entries:
+            return _NOTHING
+        part = short = None
+        if ids:
+            part = ".".join([self.longs[x] for x in ids])
+            if node.append_to_shortname:
+                short = ".".join([self.names[x] for x in ids])
+        return part, short, entries
 
 
-def _extend(files: dict, own: tuple, dest: str) -> dict:
-    """``files`` with the node's map entries for ``dest`` put first (the node is
+_NOTHING = (None, None, ())
+
+
+def _own_maps(node: Node) -> tuple:
+    """A node's map-file entries: ((short, name) for ``_name_map_file``, the same
+    for ``_short_name_map_file``), or () if it has none."""
+    ops = [op for op in node.content if type(op) is FileMap]
+    if not ops:
+        return ()
+    return (tuple([(op.short, op.name) for op in ops if op.dest == "_name_map_file"]),
+            tuple([(op.short, op.name) for op in ops if op.dest == "_short_name_map_file"]))
+
+
+def _extend(files: dict, own: tuple) -> dict:
+    """``files`` with the node's map entries ``own`` put first (the node is
     deeper than every node ``files`` came from: avocado-vt applies it first)."""
-    out: dict = {}
-    for op in own:
-        if op.dest == dest:
-            old = files.get(op.short)
-            out[op.short] = op.name if old is None else "%s.%s" % (old, op.name)
+    if len(own) == 1:  # (one file per node: the common case)
+        short, name = own[0]
+        old = files.get(short)
+        value = name if old is None else "%s.%s" % (old, name)
+        if not files:
+            return {short: value}
+        out = {short: value}
+        out.update(files)  # (the others, in their order; short keeps its place)
+        out[short] = value
+        return out
+    out = {}
+    for short, name in own:
+        old = files.get(short)
+        out[short] = name if old is None else "%s.%s" % (old, name)
     if not out:
         return files  # (only read: copied into each dict)
     rest = files.copy()  # then the others, in their order (C loops: ~5 keys a call)
@@ -298,12 +302,12 @@ class FastBuilder:
         frames = leaf.frames
         last = len(frames) - 1
         f = frames[last]
-        name, short = f.names or self.frame_names.raw_names(frames, last)
+        name, short = f.names or self.frame_names.fill(frames, last)[0]
         d: dict = {"name": name, "dep": leaf.dep, "shortname": short}
         d.update(self.state_frames(leaf))
         if "_name_map_file" in d:
             if maps:
-                files, shorts = f.maps or self.frame_names.maps(frames, last)
+                files, shorts = f.maps or self.frame_names.fill(frames, last)[1]
                 d["_name_map_file"] = files.copy()
                 d["_short_name_map_file"] = shorts.copy()
             else:

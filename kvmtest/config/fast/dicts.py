@@ -103,7 +103,7 @@ class DictEmitter(JsonEmitter):
             elif key not in over and key not in state:  # ~=
                 over[key] = value
         top = self._top(frames, anchor, unpacked)
-        name, short = frames[last].names or self.frame_names.raw_names(frames, last)
+        name, short = frames[last].names or self.frame_names.fill(frames, last)[0]
         if not regex and (not top.has_ops or (
                 over.keys().isdisjoint(top.compute_reads())
                 and not (top.exps and top.any_match(over)))):
@@ -144,7 +144,7 @@ class DictEmitter(JsonEmitter):
         """The map-file keys filled in (or dropped), ``_max``/``_min``/``_fixed`` applied."""
         if "_name_map_file" in d:
             if maps:
-                names, shorts = frames[last].maps or self.frame_names.maps(frames, last)
+                names, shorts = frames[last].maps or self.frame_names.fill(frames, last)[1]
                 d["_name_map_file"] = names.copy()
                 d["_short_name_map_file"] = shorts.copy()
             else:
