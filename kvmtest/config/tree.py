@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from operator import attrgetter
 from typing import AbstractSet, Dict, List, Literal, Optional, Set, Tuple, Union
 
 ONLY, NO, COND, NOTCOND, JOIN = range(5)
@@ -182,23 +183,31 @@ class Filter:
         # every word one label ("a, b, c"): no adjacency, no AND
         self.simple = simple and kind != JOIN
 
-    def compute_universe(self) -> None:
+    def compute_universe(self, cache: Optional[Dict[int, frozenset]] = None) -> None:
         """All label ids this filter can match (labels are final after parsing).
 
         ``deep`` adds what nested filters match; ``failcap`` says whether the
-        item (or something inside it) can remove a leaf.
+        item (or something inside it) can remove a leaf.  ``cache``: universes
+        by ``id(words)`` (filters of one text share their words), for one
+        prepare, while the filters live.
         """
-        sets = [fs for w in self.words for b in w for fs in b]
-        self.universe = frozenset(sets[0]) if len(sets) == 1 else frozenset().union(*sets)
+        words = self.words
+        uni = None if cache is None else cache.get(id(words))
+        if uni is None:
+            sets = [fs for w in words for b in w for fs in b]
+            uni = frozenset(sets[0]) if len(sets) == 1 else frozenset().union(*sets)
+            if cache is not None:
+                cache[id(words)] = uni
+        self.universe = uni
         if not self.content:
-            self.deep = self.universe
-            self.failcap = self.kind in (ONLY, NO)
+            self.deep = uni
+            self.failcap = self.kind <= NO  # (ONLY or NO)
             return
-        deep = set(self.universe)
-        failcap = self.kind in (ONLY, NO)
+        deep = set(uni)
+        failcap = self.kind <= NO
         for item in self.content:
             if item.is_filter:
-                item.compute_universe()
+                item.compute_universe(cache)
                 deep |= item.deep
                 failcap = failcap or item.failcap
         self.deep = frozenset(deep)
@@ -433,6 +442,9 @@ def impossible(item: Filter, ctx_set: AbstractSet[int], below: Labels) -> bool:
     return True
 
 
+_IS_FILTER = attrgetter("is_filter")
+
+
 def prepare(root: Node) -> List[Node]:
     """Per-walk precomputation: filter universes and hoisted dead-subtree checks.
 
@@ -464,30 +476,35 @@ def prepare(root: Node) -> List[Node]:
         for child in node.children:
             if child.uid not in seen:
                 stack.append((child, False))
+    unis: Dict[int, frozenset] = {}  # (see Filter.compute_universe)
     for node in order:  # children before parents
         if type(node.name) is list:  # (tuples: the walk extends contexts with them)
             node.name = tuple(node.name)
-        found = [it for it in node.content if it.is_filter]
-        node.filters = tuple(found)
+        found = node.filters = tuple(filter(_IS_FILTER, node.content))
         filters = []
         own_su: Set[int] = set()
         for item in found:
-            item.compute_universe()
+            item.compute_universe(unis)
             own_su |= item.deep
             if item.kind <= NO:  # ONLY or NO
                 filters.append(item)
         # share frozensets along chains: these sets can be large near the root
+        # (the variants of a block mostly have one su, the tree parsed before
+        # them: ``is`` first, a subset test walks the whole set)
         su = None
         for child in node.children:
-            if su is None or child.su <= su:
-                su = child.su if su is None else su
-            elif su <= child.su:
-                su = child.su
+            csu = child.su
+            if su is None:
+                su = csu
+            elif csu is su or csu <= su:
+                continue
+            elif su <= csu:
+                su = csu
             else:
-                su = su | child.su
+                su = su | csu
         if su is None:
             su = frozenset(own_su)
-        elif not own_su <= su:
+        elif own_su and not own_su <= su:
             su = su | own_su
         node.su = su
         own[node.uid] = tuple(filters)
