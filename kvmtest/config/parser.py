@@ -149,6 +149,10 @@ class TreeBuilder(VariantBlocks):
 
     @staticmethod
     def _flush(lexer: lx.Lexer, node: Container, pre: Dict[str, str]) -> Dict[str, str]:
+        """The pending plain sets as a PreDict in ``node`` (none if there are
+        none: an empty one changes no dict); returns the new pending dict."""
+        if not pre:
+            return pre
         node.content.append(PreDict(pre, lexer.filename, lexer.linenum))
         return {}
 
@@ -400,8 +404,9 @@ class TreeBuilder(VariantBlocks):
                         reader.peeked = None
                         lexer.line, lexer.linenum = line, num
                         content = node.content
-                        content.append(PreDict(pre, lexer.filename, num))  # (_flush)
-                        pre = {}
+                        if pre:  # (_flush)
+                            content.append(PreDict(pre, lexer.filename, num))
+                            pre = {}
                         content.append(Filter(ONLY if c == "o" else NO, got[0], line,
                                               lexer.filename, num, got[1]))
                         continue
@@ -426,8 +431,9 @@ class TreeBuilder(VariantBlocks):
                                      cond[2] if len(cond) > 2 else None)
                         self._parse(lexer, flt, indent)
                         content = node.content
-                        content.append(PreDict(pre, lexer.filename, lexer.linenum))  # (_flush)
-                        pre = {}
+                        if pre:  # (_flush)
+                            content.append(PreDict(pre, lexer.filename, lexer.linenum))
+                            pre = {}
                         content.append(flt)
                         lexer.fast = True
                         continue
