@@ -43,8 +43,7 @@ CHECK_MARKS := not guest and not libvirt and not netns and not slow
 check: venv
 	$(PY) -m ruff check kvmtest tests bench run.py
 	$(PY) -m mypy
-	HYPOTHESIS_PROFILE=check $(PY) -m pytest -q -p no:cacheprovider -n auto --slow-report 5 -m "$(CHECK_MARKS) and not serial" tests
-	HYPOTHESIS_PROFILE=check $(PY) -m pytest -q -p no:cacheprovider --slow-report 5 -m "$(CHECK_MARKS) and serial" tests
+	HYPOTHESIS_PROFILE=check $(PY) -m pytest -q -p no:cacheprovider -n auto --slow-report 5 -m "$(CHECK_MARKS)" tests
 
 demo: venv guest
 	$(PY) ./run.py -c samples/demo/kvm_hosts.cfg --set smoke

@@ -8,6 +8,10 @@
 * The history: every job a test runs indexes itself in the history
   (``kvmtest.history``); ``KVMTEST_HISTORY`` points it at a file in a temp dir of this
   session (inherited by the subprocesses tests start), never the user's own.
+* The state dir (``KVMTEST_STATE_DIR``, ``kvmtest.vm.orphans``): each test has its own, so
+  the orphan reaping every run does at its start sees only that test's runners. A test that
+  SIGKILLs a runner on purpose then runs beside the others: no other test's run (nor another
+  suite's, nor a real job on this machine) reaps what the killed runner left.
 
 SIGTERM and SIGHUP end the session the way Ctrl-C does, so every teardown
 runs on interruption too (tests/interrupts.py; tests/test_interrupt.py checks
@@ -42,6 +46,8 @@ def pytest_configure(config: pytest.Config) -> None:
     load_profile()  # HYPOTHESIS_PROFILE=check: make check's smaller counts (tests/hypo.py)
     # the suite's jobs index themselves here, never in the user's ~/.local/share/kvmtest
     os.environ["KVMTEST_HISTORY"] = os.path.join(_HISTORY_DIR, "history.db")
+    # (module and session fixtures' runs; each test gets its own below)
+    os.environ["KVMTEST_STATE_DIR"] = os.path.join(_HISTORY_DIR, "state")
     if config.getoption("--slow-report", None) is not None:
         config.pluginmanager.register(SlowReport(config.getoption("--slow-report")), "kvmtest-slow-report")
 
@@ -131,6 +137,12 @@ def _qemu_shim_dir(tmp_path_factory) -> str:
         path.write_text(QEMU_SHIM)
         path.chmod(0o755)
     return str(shims)
+
+
+@pytest.fixture(autouse=True)
+def _own_state_dir(monkeypatch, tmp_path_factory) -> None:
+    """Each test's runs record their runners in a state dir of its own (the module's docstring)."""
+    monkeypatch.setenv("KVMTEST_STATE_DIR", str(tmp_path_factory.mktemp("state")))
 
 
 @pytest.fixture(autouse=True)

@@ -58,6 +58,8 @@ BY_HAND: Dict[str, str] = {
     ".venv/bin/python -m pytest -q tests/vm/test_libvirt_xml.py": "is part of this suite",
     ".venv/bin/python -m pytest -q tests/vm/test_libvirt_guest.py": "is part of this suite (libvirt domains)",
     ".venv/bin/python -m pytest -q -m libvirt tests": "is part of this suite (libvirt domains)",
+    ".venv/bin/python -m pytest -q tests/vm/test_console_fast.py tests/vm/test_qmp_fast.py"
+    " tests/vm/test_vm_states.py": "is part of this suite (a second pytest here costs ~2 s of CPU)",
     "make demo-cluster": "needs root (network namespaces) and boots real guests on two hosts",
     "make check": "runs this suite (and make's venv prerequisite may reinstall the shared .venv)",
 }
@@ -247,6 +249,17 @@ def test_by_hand_list_matches_the_docs():
     for c in ALL:
         if c.key in BY_HAND:
             print(f"by hand: {c.doc}:{c.line}: {c.key}  ({BY_HAND[c.key]})")
+
+
+def test_by_hand_pytest_commands_name_files_that_exist():
+    """The suite's own pytest commands are run by hand (they are this suite), so that a renamed
+    or moved test file still fails here, every path they name exists."""
+    named = [(c, word) for c in ALL if c.key in BY_HAND and " -m pytest " in c.key
+             for word in c.key.split() if word.startswith("tests")]
+    assert named
+    missing = [f"{c.doc}:{c.line}: {word}" for c, word in named
+               if not (ROOT / word.split("::")[0]).exists()]
+    assert not missing, missing
 
 
 def test_docs_keep_the_conventions():

@@ -13,6 +13,11 @@ and for each job whose runner is gone also its libvirt domains, network
 namespaces (bridges and taps go with them), work dir and short socket dirs.
 A job whose runner still runs is never touched, whoever calls it. Every run
 calls it before starting; ``run.py cleanup`` calls it on demand.
+
+The state dir is the scope: processes inherit their runner's environment, so one whose
+``KVMTEST_STATE_DIR`` differs from the reaper's belongs to runners recorded elsewhere and
+is left to a reaper of that state dir (the test suite gives each test its own, so that one
+test's SIGKILLed runner is not reaped by another test's run).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Mapping, Optional
 
 import psutil
 
@@ -50,9 +55,15 @@ log = logging.getLogger("kvmtest.vm.orphans")
 _SOCKDIR_RE = re.compile(re.escape(SHORT_PREFIX) + "[0-9a-f]{12}")
 
 
-def state_dir() -> Path:
-    """Machine-wide (not per $TMPDIR): /run/kvmtest as root, else /tmp/kvmtest-state-<uid>."""
-    override = os.environ.get("KVMTEST_STATE_DIR")
+ENV_STATE_DIR = "KVMTEST_STATE_DIR"
+
+
+def state_dir(env: Optional[Mapping[str, str]] = None) -> Path:
+    """Machine-wide (not per $TMPDIR): /run/kvmtest as root, else /tmp/kvmtest-state-<uid>.
+
+    ``env``: another process's environment (default: this one's), for whose state dir it is.
+    """
+    override = (os.environ if env is None else env).get(ENV_STATE_DIR)
     if override:
         return Path(override)
     if os.access("/run", os.W_OK):
@@ -112,7 +123,10 @@ def reap_orphans() -> List[str]:
     dead = _dead_records()
     jobs = dict(dead)
     victims: List[psutil.Process] = []
+    ours = state_dir()
     for proc, env in marked_processes():
+        if state_dir(env) != ours:
+            continue  # its runner is recorded in another state dir: not ours to judge
         try:
             name = proc.name()
         except (psutil.Error, OSError):

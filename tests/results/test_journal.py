@@ -101,7 +101,6 @@ def test_a_half_written_last_line_is_ignored_a_bad_line_is_an_error(tmp_path):
         load_results(tmp_path)
 
 
-@pytest.mark.serial  # SIGKILLs a runner: any concurrent run would reap its leftovers
 def test_a_killed_runner_loses_no_result_between_snapshots(tmp_path):
     """A real runner killed right after its tests ended, long before its next snapshot."""
     plan = write_plan(tmp_path / "in.json", [

@@ -15,8 +15,6 @@ import signal
 import subprocess
 import time
 
-import pytest
-
 from tests.run.helpers import cmd, queue, run_runner, runner_cmd, runner_env, write_plan
 from tests.run.test_integration import alive, job_processes
 from tests.waiting import wait_for
@@ -29,7 +27,6 @@ def results_of(d):
         return {"tests": []}
 
 
-@pytest.mark.serial  # SIGKILLs a runner: any concurrent run would reap its leftovers
 def test_killed_attempt_keeps_its_logs_and_the_rerun_is_attempt_2(tmp_path):
     release = tmp_path / "release"
     # the command's output lands in <logdir>/host_cmd.log: "console" of this attempt
@@ -97,7 +94,6 @@ def test_killed_attempt_keeps_its_logs_and_the_rerun_is_attempt_2(tmp_path):
     assert resumed_run["ended"] == "finished" and resumed_run["end"] >= resumed_run["start"]
 
 
-@pytest.mark.serial  # SIGKILLs a runner: any concurrent run would reap its leftovers
 def test_runs_say_how_each_run_ended(tmp_path):
     """finished, interrupted (SIGTERM) and killed (SIGKILL), one run each."""
     release = tmp_path / "release"

@@ -160,7 +160,6 @@ def test_sigterm_stops_everything_kills_guests_and_keeps_finished_results(tmp_pa
     assert "TOTAL" in out and f"results: {r}" in out
 
 
-@pytest.mark.serial  # SIGKILLs a runner: any concurrent run would reap its leftovers
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_resume_finishes_the_job_without_rerunning_finished_tests(tmp_path, sig):
     log = tmp_path / "ran.log"

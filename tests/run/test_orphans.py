@@ -38,15 +38,17 @@ def dead_mark() -> str:
     return mark
 
 
-def marked_sleep(job: str, mark: str) -> subprocess.Popen:
-    env = dict(os.environ, KVMTEST_JOB=job, KVMTEST_QUEUE="q1", KVMTEST_RUNNER=mark)
+def marked_sleep(job: str, mark: str, **env_extra: str) -> subprocess.Popen:
+    env = dict(os.environ, KVMTEST_JOB=job, KVMTEST_QUEUE="q1", KVMTEST_RUNNER=mark, **env_extra)
     return subprocess.Popen(["sleep", "999"], env=env)
 
 
-@pytest.mark.serial  # SIGKILLs a runner: any concurrent run would reap its leftovers
 def test_any_later_run_reaps_processes_of_a_dead_runner(tmp_path):
+    """... of its own state dir: a process whose runner recorded itself in another one (another
+    test of the suite, each with its own) is left to that state dir's runs."""
     orphan = marked_sleep(f"{JOB_PREFIX}-orphan", dead_mark())
     owned = marked_sleep(f"{JOB_PREFIX}-owned", runner_mark())  # its runner (this pytest) runs
+    other = marked_sleep(f"{JOB_PREFIX}-other", dead_mark(), KVMTEST_STATE_DIR=str(tmp_path / "other"))
     try:
         cfg = tmp_path / "hosts.cfg"
         cfg.write_text("type = host_cmd\nhost_cmd = true\nhostname = localhost\n")
@@ -56,8 +58,9 @@ def test_any_later_run_reaps_processes_of_a_dead_runner(tmp_path):
         wait_for(lambda: orphan.poll() is not None, "the orphan to be reaped", timeout=10)
         assert f"job {JOB_PREFIX}-orphan: killed process (sleep, pid {orphan.pid}" in res.stderr
         assert owned.poll() is None and f"pid {owned.pid}" not in res.stderr
+        assert other.poll() is None and f"pid {other.pid}" not in res.stderr
     finally:
-        for p in (orphan, owned):
+        for p in (orphan, owned, other):
             p.kill()
             p.wait()
 
