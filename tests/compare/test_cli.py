@@ -12,6 +12,7 @@ import pytest
 
 from kvmtest.exitcodes import BAD_INPUT, OK, TESTS_FAILED
 from kvmtest.run import RunOptions, new_job, run_job
+from tests.clirun import run_cli
 from tests.run.helpers import cmd, ptest, queue
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,10 +37,13 @@ def jobs(tmp_path_factory):
 
 
 def kvmtest(*args: str, via: str = "run.py") -> subprocess.CompletedProcess:
-    head = ([sys.executable, str(ROOT / "run.py"), "compare"] if via == "run.py"
-            else [sys.executable, "-m", "kvmtest.compare"])
+    """``./run.py compare ARGS`` in this process (tests/clirun.py: its exit code and output),
+    or ``python -m kvmtest.compare ARGS`` as a real process (that entry point works too)."""
+    if via == "run.py":
+        return run_cli("compare", *args)
     env = dict(os.environ, PYTHONPATH=str(ROOT))  # this checkout's kvmtest
-    return subprocess.run([*head, *args], capture_output=True, text=True, timeout=60, env=env)
+    return subprocess.run([sys.executable, "-m", "kvmtest.compare", *args], capture_output=True,
+                          text=True, timeout=60, env=env)
 
 
 def test_compare_finds_the_known_differences_and_exits_1(jobs):

@@ -1,31 +1,36 @@
 """`kvmtest compare` with the history: job ids, tag selections, flaky-on-baseline demotion.
 
-Real jobs (docs/examples/compare.cfg, host-only tests) run through ./run.py with --tag and
---history, as a user runs them; the comparison then reads them back from the index.
+Real jobs (docs/examples/compare.cfg, host-only tests) run through the CLI with --tag and
+--history, as a user runs them; the comparison then reads them back from the index. The
+CLI runs in this process (tests/clirun.py: ``./run.py``'s ``main``, its exit code and
+output): what is tested is what the commands decide, not the process around them.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
+from typing import List, Sequence
 
 import pytest
 
 from kvmtest.exitcodes import BAD_INPUT, OK, TESTS_FAILED
+from tests.clirun import run_cli
+from tests.history.kit import write_job
 
 ROOT = Path(__file__).resolve().parents[2]
 CFG = str(ROOT / "docs" / "examples" / "compare.cfg")
+T0 = 1_800_000_000.0
 
 
 def run_py(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    env.pop("KVMTEST_HISTORY", None)  # every command here names its history
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True,
-                          text=True, timeout=120, env=env)
+    """``./run.py ARGS``, in this process, with no KVMTEST_HISTORY: every command here names its
+    history."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("KVMTEST_HISTORY", raising=False)
+        return run_cli(*args)
 
 
 def job(history: Path, results: Path, test_set: str, kernel: str, *extra: str) -> str:
@@ -119,21 +124,21 @@ def test_history_mistakes_are_bad_input(lab, tmp_path):
     assert "Traceback" not in res.stderr
 
 
+def naps(root: Path, seconds: Sequence[float], prefix: str, t0: float) -> List[Path]:
+    """One results directory per duration, each one job (started ``t0``, then every 1000 s)
+    whose test ``nap`` PASSed in that many seconds: written by the results writers, exact
+    durations, no sleeping."""
+    return [write_job(root, f"{prefix}{i}", t0 + 1000 * i, [("nap", "PASS", None, secs)])
+            for i, secs in enumerate(seconds)]
+
+
 def test_history_spread_vetoes_a_one_run_duration_change(tmp_path):
     """One run per side, 0.1 s -> 1.6 s: slower by the one-run rule, unless the history shows
     this test's duration swinging that much anyway (0.1, 1.8, 0.1, 1.8 s: 3 MAD = 2.55 s)."""
     from kvmtest.history import HistoryStore
-    from kvmtest.run import RunOptions, new_job, run_job
-    from tests.run.helpers import queue, sleep
 
-    def sleeper(name, seconds):
-        run_job([queue("q1", sleep("s.nap", seconds))], tmp_path / name, new_job("naps", ["t"]),
-                progress=lambda ev: None,
-                options=RunOptions(handle_signals=False, print_summary=False, history=False))
-        return tmp_path / name
-
-    past = [sleeper(f"h{i}", s) for i, s in enumerate((0.1, 1.8, 0.1, 1.8))]
-    base, dev = sleeper("base", 0.1), sleeper("dev", 1.6)
+    past = naps(tmp_path / "r", (0.1, 1.8, 0.1, 1.8), "h", T0)
+    base, dev = naps(tmp_path / "r", (0.1, 1.6), "side", T0 + 10_000)
     h = tmp_path / "history.db"
     with HistoryStore(h) as store:
         for d in past:
@@ -152,21 +157,12 @@ def test_the_dev_run_indexed_in_the_history_does_not_hide_its_own_slowdown(tmp_p
     with the dev run and a later one of 3 s (0.1, 1.6, 3.0: 3 MAD = 4.2 s; without the dev
     run: 0.1, 3.0: 4.35 s) the slowdown would be vetoed."""
     from kvmtest.history import HistoryStore
-    from kvmtest.run import RunOptions, new_job, run_job
-    from tests.run.helpers import queue, sleep
 
     h = tmp_path / "history.db"
-
-    def sleeper(name, seconds):
-        run_job([queue("q1", sleep("s.nap", seconds))], tmp_path / name, new_job("naps", ["t"]),
-                progress=lambda ev: None,
-                options=RunOptions(handle_signals=False, print_summary=False, history=False))
-        with HistoryStore(h) as store:  # as the run's own end-of-job indexing does
-            store.import_dir(tmp_path / name)
-        return tmp_path / name
-
-    base, dev, _ = (sleeper(n, s) for n, s in (("base", 0.1), ("dev", 1.6), ("later", 3.0)))
-    with HistoryStore(h) as store:
+    base, dev, _ = naps(tmp_path / "r", (0.1, 1.6, 3.0), "run", T0)
+    with HistoryStore(h) as store:  # as each run's own end-of-job indexing does
+        for d in sorted((tmp_path / "r").iterdir()):
+            store.import_dir(d)
         assert len(store.durations(["nap"], last=9)["nap"]) == 3  # all of them are indexed
     res, doc = compare_json(str(base), str(dev), "--history", str(h))
     assert res.returncode == OK, res.stderr

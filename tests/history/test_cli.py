@@ -1,26 +1,31 @@
-"""`kvmtest history ...` as real processes, and real jobs indexing themselves."""
+"""`kvmtest history ...`, and real jobs indexing themselves.
+
+The commands and jobs run in this process (tests/clirun.py: ``./run.py``'s ``main``, its exit
+code and output); ``python -m kvmtest.history`` once as a real process (that entry point)."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from kvmtest.history import HistoryStore
 from kvmtest.results.store import load_results
+from tests.clirun import run_cli
 from tests.history.kit import write_job
 from tests.history.test_store import FLAKY_RUNS, T0, flaky_history
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def history(*args: str, env=None, via_run_py: bool = True) -> subprocess.CompletedProcess:
-    argv = ([sys.executable, str(ROOT / "run.py"), "history"] if via_run_py
-            else [sys.executable, "-m", "kvmtest.history"])
-    return subprocess.run([*argv, *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env=env)
+def history(*args: str, via_run_py: bool = True) -> subprocess.CompletedProcess:
+    if via_run_py:
+        return run_cli("history", *args, cwd=ROOT)
+    return subprocess.run([sys.executable, "-m", "kvmtest.history", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
 
 
 def test_import_list_show_flaky_rebuild(tmp_path):
@@ -108,12 +113,11 @@ def test_bad_input_is_exit_2_with_one_line(tmp_path):
 
 
 def run_host_job(tmp_path: Path, results: Path, *extra: str, env_history=None):
-    env = dict(os.environ)
-    if env_history is not None:
-        env["KVMTEST_HISTORY"] = str(env_history)
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), "-c", "samples/demo/kvm_hosts.cfg",
-                           "--set", "smoke", "--only", "host_uname", "--results", str(results),
-                           *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    with pytest.MonkeyPatch.context() as mp:
+        if env_history is not None:
+            mp.setenv("KVMTEST_HISTORY", str(env_history))
+        return run_cli("-c", "samples/demo/kvm_hosts.cfg", "--set", "smoke", "--only", "host_uname",
+                       "--results", str(results), *extra, cwd=ROOT)
 
 
 def test_a_real_job_indexes_itself_in_the_history_the_environment_names(tmp_path):

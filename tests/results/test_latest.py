@@ -5,24 +5,28 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+import pytest
 
 from kvmtest.history import HistoryStore
 from kvmtest.results import latest as latest_mod
 from kvmtest.results.durations import ResultsDurations
 from kvmtest.results.latest import follow, job_dir, point_latest, unique_paths
 from kvmtest.results.store import RESULTS_JSON, load_results
+from tests.clirun import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "samples" / "demo" / "kvm_hosts.cfg"
 
 
 def run_py(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    """``run.py ARGS`` as a QA engineer types it in ``cwd`` (its history file in ``cwd`` too)."""
-    env = dict(os.environ, KVMTEST_HISTORY=str(cwd / "history.db"))
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    """``run.py ARGS`` as a QA engineer types it in ``cwd`` (its history file in ``cwd`` too),
+    in this process (tests/clirun.py: ``main``'s exit code and output; the links and paths
+    under test do not depend on the process)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KVMTEST_HISTORY", str(cwd / "history.db"))
+        return run_cli(*args, cwd=cwd)
 
 
 def host_job(cwd: Path, *extra: str) -> subprocess.CompletedProcess:
