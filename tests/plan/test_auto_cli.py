@@ -1,29 +1,32 @@
 """``assign = auto`` through the real CLI: dry run, --explain, --durations, and a real job
-planned from guesses, run, and planned again from its own results (issue 14)."""
+planned from guesses, run, and planned again from its own results (issue 14). The CLI's
+``main`` runs in this process (tests/clirun.py)."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Dict, List
+
+import pytest
 
 import kvmtest
 from kvmtest.history import HistoryStore
 from kvmtest.results import load_results
 from kvmtest.results.durations import ResultsDurations
+from tests.clirun import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = str(ROOT / "samples" / "auto" / "kvm_hosts.cfg")
 
 
 def kvmtest_cli(tmp: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, KVMTEST_HISTORY=str(tmp / "history.db"))  # (each job indexes itself)
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True,
-                          text=True, timeout=300, cwd=tmp, env=env)
+    """``./run.py ARGS`` in ``tmp``, in this process (tests/clirun.py: exit code and output)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KVMTEST_HISTORY", str(tmp / "history.db"))  # (each job indexes itself)
+        return run_cli(*args, cwd=tmp)
 
 
 def test_dry_run_lists_each_queue_and_the_makespan_against_the_lower_bound(tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 
 from kvmtest import exitcodes
 from kvmtest.history import HistoryStore
+from tests.clirun import run_cli
 from tests.report.dom import parse
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,10 +27,9 @@ def test_report_with_a_baseline_lists_each_verdict(two_jobs, tmp_path, indexed):
         with HistoryStore(history) as store:
             store.import_dir(base)
             store.import_dir(dev)
-    env = dict(os.environ, KVMTEST_HISTORY=str(history))
-    res = subprocess.run([sys.executable, str(REPO / "run.py"), "report", str(dev), "--baseline",
-                          str(base), "-o", str(out)], capture_output=True, text=True, timeout=60,
-                         env=env)
+    with pytest.MonkeyPatch.context() as mp:  # ./run.py report, in this process (tests/clirun.py)
+        mp.setenv("KVMTEST_HISTORY", str(history))
+        res = run_cli("report", dev, "--baseline", base, "-o", out)
     assert res.returncode == 0, res.stderr  # the report was written; `compare` is the gate
     doc = parse(out.read_text())
     section = doc.by_id("comparison")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +9,7 @@ from kvmtest.report import render_report
 from kvmtest.report.history import PastRun, strip, strips
 from kvmtest.results import load_results
 from kvmtest.run import new_job, run_job
+from tests.clirun import run_cli
 from tests.report.conftest import OPTIONS
 from tests.report.dom import parse
 from tests.run.helpers import cmd, queue
@@ -59,8 +58,8 @@ def _history(tmp_path, *dirs):
 
 
 def _report(*args, cwd):
-    return subprocess.run([sys.executable, str(REPO / "run.py"), "report", *map(str, args)],
-                          capture_output=True, text=True, timeout=60, cwd=cwd)
+    """``./run.py report ARGS`` in this process (tests/clirun.py: exit code and output)."""
+    return run_cli("report", *args, cwd=cwd)
 
 
 def test_cli_baseline_by_job_id_or_tags_and_strips_from_the_history(two_jobs, tmp_path):

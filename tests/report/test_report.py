@@ -16,6 +16,7 @@ from kvmtest.report.view import recorded_exit
 from kvmtest.report.writer import ReportWriter
 from kvmtest.results import load_results
 from kvmtest.run import resume_job
+from tests.clirun import run_cli
 from tests.report.conftest import EVIL_NAME, EVIL_OUTPUT, OPTIONS
 from tests.report.dom import Node, parse
 
@@ -109,8 +110,7 @@ def test_cli_writes_elsewhere_with_links_that_still_resolve(report_job, tmp_path
     results, _ = report_job
     out = tmp_path / "elsewhere" / "r.html"
     out.parent.mkdir()
-    res = subprocess.run([sys.executable, str(REPO / "run.py"), "report", str(results), "-o", str(out)],
-                         capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    res = run_cli("report", results, "-o", out, cwd=tmp_path)  # ./run.py report, in this process
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == str(out)
     links = [a.attrs["href"] for a in page(out.parent, out.name).find_all("a") if "debug.log" in a.attrs["href"]]
