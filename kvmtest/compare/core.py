@@ -11,7 +11,7 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Any, Collection, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from kvmtest.compare.stats import cis_overlap, fisher_greater, mad
+from kvmtest.compare.stats import cis_overlap, fisher_greater, mad, outside_prediction
 from kvmtest.results.records import (
     ERROR,
     FAIL,
@@ -200,8 +200,12 @@ class MetricRow:
     base_mean: Optional[float]  # None when that side did not record it
     dev_mean: Optional[float]
     change_pct: Optional[float]  # None when a side lacks it or the base mean is 0
-    significant: bool  # 95 % intervals do not overlap (needs >= 2 values per side)
+    significant: bool  # by ``rule``
     verdict: str  # IMPROVEMENT, REGRESSION or "" (not significant)
+    # "ci": >= 2 values per side, 95 % intervals apart; "history": one side had a single
+    # value, judged against the prediction interval of the history's earlier values;
+    # "": neither applies (a single value and no history to say what is usual)
+    rule: str = ""
 
     def to_json(self) -> Dict[str, Any]:
         return asdict(self)
@@ -246,13 +250,17 @@ class Comparison:
 def compare(base: Sequence[ResultsFile], dev: Sequence[ResultsFile], *,
             flaky: Collection[str] = (), alpha: float = 0.05,
             min_duration_change: float = 1.0,
-            duration_history: Optional[Mapping[str, Sequence[float]]] = None) -> Comparison:
+            duration_history: Optional[Mapping[str, Sequence[float]]] = None,
+            metric_history: Optional[Mapping[Tuple[str, str], Sequence[float]]] = None
+            ) -> Comparison:
     """Compare the runs of ``base`` (baseline) with those of ``dev``, test by shortname.
 
     ``flaky``: shortnames the history calls flaky on the baseline. ``alpha``: the
     significance level of the Fisher test. ``min_duration_change``: seconds below which
     a duration change is never flagged. ``duration_history``: earlier PASS durations per
     shortname, whose spread (MAD) the one-run-per-side duration rule uses.
+    ``metric_history``: earlier values per (shortname, metric), which judge a metric with a
+    single value on a side (``stats.outside_prediction``, at least 3 earlier values).
     """
     b_sides, b_metrics = _collect(base)
     d_sides, d_metrics = _collect(dev)
@@ -274,7 +282,8 @@ def compare(base: Sequence[ResultsFile], dev: Sequence[ResultsFile], *,
                             min_duration_change, (duration_history or {}).get(name, ()))
                  for name in sorted(set(b_sides) & set(d_sides))
                  if b_sides[name].durations and d_sides[name].durations]
-    metrics = [_metric(key, b_metrics.get(key), d_metrics.get(key))
+    metrics = [_metric(key, b_metrics.get(key), d_metrics.get(key),
+                       (metric_history or {}).get(key, ()))
                for key in sorted(set(b_metrics) | set(d_metrics))]
     return Comparison([f.job.job_id for f in base], [f.job.job_id for f in dev], rows, durations,
                       metrics, alpha)
@@ -353,15 +362,24 @@ def _durations(name: str, base: List[float], dev: List[float], floor: float,
     return DurationRow(name, base, dev, bm, dm, _pct(bm, dm), verdict, rule)
 
 
-def _metric(key: _MetricKey, b: Optional[_MetricRuns], d: Optional[_MetricRuns]) -> MetricRow:
+def _metric(key: _MetricKey, b: Optional[_MetricRuns], d: Optional[_MetricRuns],
+            history: Sequence[float] = ()) -> MetricRow:
     unit, better = (b or d or ("", HIGHER))[:2]
     bv, dv = (b[2] if b else []), (d[2] if d else [])
     bm = statistics.fmean(bv) if bv else None
     dm = statistics.fmean(dv) if dv else None
     change = _pct(bm, dm) if bm is not None and dm is not None else None
-    significant = len(bv) >= 2 and len(dv) >= 2 and not cis_overlap(bv, dv)
+    rule = ""
+    significant = False
+    if len(bv) >= 2 and len(dv) >= 2:
+        rule = "ci"
+        significant = not cis_overlap(bv, dv)
+    elif bv and dv and len(history) >= 3:
+        rule = "history"
+        significant = outside_prediction(history, dv)
     verdict = ""
     if significant and bm is not None and dm is not None and dm != bm:
         up = dm > bm
         verdict = IMPROVEMENT if up == (better == HIGHER) else REGRESSION
-    return MetricRow(key[0], key[1], unit, better, bv, dv, bm, dm, change, significant, verdict)
+    return MetricRow(key[0], key[1], unit, better, bv, dv, bm, dm, change, significant, verdict,
+                     rule)

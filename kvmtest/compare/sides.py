@@ -129,11 +129,26 @@ def recent_durations(shortnames: Iterable[str], history: Optional[HistoryStore],
                              exclude=dev_ids, statuses=(PASS,))
 
 
+def earlier_metrics(keys: Iterable[Tuple[str, str]], history: Optional[HistoryStore],
+                    base: Sequence[ResultsFile], dev: Sequence[ResultsFile]
+                    ) -> Dict[Tuple[str, str], List[float]]:
+    """The history's last DURATION_WINDOW values of each (test, metric), from the same jobs
+    as ``recent_durations`` (base jobs or older than the dev side, never the dev jobs)."""
+    if history is None:
+        return {}
+    dev_ids = {f.job.job_id for f in dev}
+    before = min((f.job.start for f in dev), default=None)
+    return history.metric_values(sorted(set(keys)), last=DURATION_WINDOW,
+                                 jobs={f.job.job_id for f in base} - dev_ids, before=before,
+                                 exclude=dev_ids)
+
+
 def compare_with_history(base: Sequence[ResultsFile], dev: Sequence[ResultsFile],
                          history: Optional[HistoryStore], alpha: float = 0.05) -> Comparison:
     """``compare`` with what the history knows, asked only where it can change the answer:
     flakiness on the baseline for the tests whose verdict is regression, suspected or fix,
-    and usual durations for the one-run duration changes."""
+    usual durations for the one-run duration changes, and earlier values of the metrics
+    with a single value on a side."""
     result = compare(base, dev, alpha=alpha)
     if history is None:
         return result
@@ -141,6 +156,10 @@ def compare_with_history(base: Sequence[ResultsFile], dev: Sequence[ResultsFile]
     flaky = flaky_on_base(base, history) & candidates if candidates else set()
     changed = [d.shortname for d in result.durations if d.verdict and d.rule == "threshold"]
     durations = recent_durations(changed, history, base, dev) if changed else {}
-    if flaky or durations:
-        result = compare(base, dev, alpha=alpha, flaky=flaky, duration_history=durations)
+    single = [(m.shortname, m.name) for m in result.metrics
+              if m.base and m.dev and not m.rule]
+    metrics = earlier_metrics(single, history, base, dev) if single else {}
+    if flaky or durations or metrics:
+        result = compare(base, dev, alpha=alpha, flaky=flaky, duration_history=durations,
+                         metric_history=metrics)
     return result

@@ -6,6 +6,8 @@
   from a small table); ``cis_overlap`` is MMTests' significance rule (a change is
   real when the two intervals do not overlap, ``bin/lib/MMTests/Stat.pm`` ``cidiff``).
 * ``mad``: median absolute deviation, the spread measure of the one-run-per-side rule.
+* ``outside_prediction``: is a side's mean outside the 95 % prediction interval of earlier
+  values (the history's), for a metric with one sample on a side.
 """
 
 from __future__ import annotations
@@ -58,6 +60,20 @@ def cis_overlap(a: Sequence[float], b: Sequence[float]) -> bool:
     ma, ha = mean_ci(a)
     mb, hb = mean_ci(b)
     return abs(mb - ma) <= ha + hb
+
+
+def outside_prediction(earlier: Sequence[float], values: Sequence[float]) -> bool:
+    """True when the mean of ``values`` lies outside the 95 % prediction interval of the
+    mean of ``len(values)`` new samples drawn like ``earlier`` (at least 3 values):
+    ``mean(earlier) +- t * sd * sqrt(1/m + 1/n)``. Earlier values with no spread at all
+    predict exactly their value (as ``cis_overlap`` treats two such sides)."""
+    n, m = len(earlier), len(values)
+    if n < 3 or m < 1:
+        raise ValueError(f"needs >= 3 earlier values and >= 1 value, not {n} and {m}")
+    mean = math.fsum(earlier) / n
+    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in earlier) / (n - 1))
+    half = t975(n - 1) * sd * math.sqrt(1 / m + 1 / n)
+    return abs(math.fsum(values) / m - mean) > half
 
 
 def mad(values: Sequence[float]) -> float:

@@ -243,20 +243,7 @@ class HistoryStore:
         out: Dict[str, List[float]] = {}
         if last <= 0:
             return out
-        where = ""
-        args: List[Any] = []
-        keep: List[str] = []
-        if jobs is not None:
-            keep.append(f"job_id IN ({','.join('?' * len(jobs))})")
-            args += sorted(jobs)
-        if before is not None:
-            keep.append("job_id IN (SELECT job_id FROM job WHERE start < ?)")
-            args.append(before)
-        if keep:
-            where += f" AND ({' OR '.join(keep)})"
-        if exclude:
-            where += f" AND job_id NOT IN ({','.join('?' * len(exclude))})"
-            args += sorted(exclude)
+        where, args = self._job_window(jobs, before, exclude)
         if not statuses:
             return out
         sql = ("SELECT duration FROM result INDEXED BY result_by_test WHERE shortname = ?"
@@ -267,6 +254,47 @@ class HistoryStore:
             if seen:
                 out[short] = seen[::-1]
         return out
+
+    def metric_values(self, keys: Iterable[Tuple[str, str]], last: int = 10, *,
+                      jobs: Optional[Collection[str]] = None, before: Optional[float] = None,
+                      exclude: Collection[str] = ()) -> Dict[Tuple[str, str], List[float]]:
+        """Per (shortname, metric name), its ``last`` most recent values (every sample of
+        each final run), oldest first; ``jobs``, ``before`` and ``exclude`` as for
+        ``durations``. Metrics never recorded are left out."""
+        out: Dict[Tuple[str, str], List[float]] = {}
+        if last <= 0:
+            return out
+        where, args = self._job_window(jobs, before, exclude, "r.job_id")
+        sql = ("SELECT m.value FROM result r INDEXED BY result_by_test JOIN metric m"
+               " ON m.job_id = r.job_id AND m.test_id = r.test_id AND m.attempt = r.attempt"
+               f" WHERE r.shortname = ? AND r.latest = 1 AND m.name = ?{where}"
+               " ORDER BY r.start DESC, m.seq DESC LIMIT ?")
+        for short, name in dict.fromkeys(keys):
+            seen = [r[0] for r in self.conn.execute(sql, (short, name, *args, last))]
+            if seen:
+                out[(short, name)] = seen[::-1]
+        return out
+
+    @staticmethod
+    def _job_window(jobs: Optional[Collection[str]], before: Optional[float],
+                    exclude: Collection[str], column: str = "job_id") -> Tuple[str, List[Any]]:
+        """The SQL (`` AND ...``) and arguments keeping runs of ``jobs`` or of jobs started
+        before ``before`` (either, when both are given), never of ``exclude``'s."""
+        where = ""
+        args: List[Any] = []
+        keep: List[str] = []
+        if jobs is not None:
+            keep.append(f"{column} IN ({','.join('?' * len(jobs))})")
+            args += sorted(jobs)
+        if before is not None:
+            keep.append(f"{column} IN (SELECT job_id FROM job WHERE start < ?)")
+            args.append(before)
+        if keep:
+            where += f" AND ({' OR '.join(keep)})"
+        if exclude:
+            where += f" AND {column} NOT IN ({','.join('?' * len(exclude))})"
+            args += sorted(exclude)
+        return where, args
 
     def types(self, shortnames: Iterable[str]) -> Dict[str, str]:
         """Per short name, its test ``type`` as the most recent plan.json said ('' unknown)."""

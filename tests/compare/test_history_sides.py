@@ -207,3 +207,38 @@ def test_failed_runs_in_the_history_do_not_widen_the_duration_spread(tmp_path):
         got = compare_with_history([load_results(base)], [load_results(dev)], store)
     [nap] = got.durations
     assert (nap.verdict, nap.rule) == ("slower", "threshold")
+
+
+def test_a_metric_with_one_value_per_side_is_judged_by_the_history(tmp_path):
+    """One nightly run per kernel gives one bandwidth sample per side: no interval can be
+    drawn from the sides, so the history's earlier values say what is usual (a 95 %
+    prediction interval). 100 -> 80 MB/s is a regression where earlier runs gave 99-101,
+    not where they swung 60-140; with too little history (2 values) nothing is claimed."""
+    from kvmtest.compare import compare, compare_with_history
+    from kvmtest.history import HistoryStore
+    from kvmtest.results.records import Metric
+    from kvmtest.results.store import load_results
+    from tests.history.kit import write_job
+
+    t0 = 1_800_000_000.0
+
+    def verdict(name, earlier):
+        root = tmp_path / name
+        with HistoryStore(tmp_path / f"{name}.db") as store:
+            for i, v in enumerate(earlier):
+                store.import_dir(write_job(root, f"past{i}", t0 + 1000 * i, [("net", "PASS")],
+                                           metrics={"net": [Metric("bw", v, "MB/s", "higher")]}))
+            sides = []
+            for job_id, t, v in (("base", 9000, 100.0), ("dev", 10000, 80.0)):
+                d = write_job(root, job_id, t0 + t, [("net", "PASS")],
+                              metrics={"net": [Metric("bw", v, "MB/s", "higher")]})
+                store.import_dir(d)  # every run indexes itself: dev must not count
+                sides.append([load_results(d)])
+            [row] = compare_with_history(*sides, store).metrics
+            [alone] = compare(*sides).metrics
+        assert (alone.rule, alone.significant) == ("", False)
+        return row.rule, row.verdict
+
+    assert verdict("steady", [99.0, 101.0, 100.5, 99.5]) == ("history", "regression")
+    assert verdict("noisy", [60.0, 140.0, 90.0, 120.0]) == ("history", "")
+    assert verdict("short", [99.0]) == ("", "")  # the base run + 1: too few to predict

@@ -7,7 +7,14 @@ import statistics
 
 import pytest
 
-from kvmtest.compare.stats import cis_overlap, fisher_greater, mad, mean_ci, t975
+from kvmtest.compare.stats import (
+    cis_overlap,
+    fisher_greater,
+    mad,
+    mean_ci,
+    outside_prediction,
+    t975,
+)
 
 
 @pytest.mark.parametrize("dev, base, expected", [
@@ -71,3 +78,15 @@ def test_mean_ci_and_overlap():
 def test_mad():
     assert mad([1.0, 2.0, 3.0, 4.0, 100.0]) == 1.0  # the outlier does not inflate it
     assert mad([7.0]) == 0.0
+
+
+def test_outside_prediction_interval():
+    # 10, 12, 14: mean 12, sd 2, t(2) = 4.303, one new value: +- 4.303 * 2 * sqrt(4/3) = 9.937
+    assert not outside_prediction([10, 12, 14], [21.9])
+    assert outside_prediction([10, 12, 14], [22.0])
+    assert outside_prediction([10, 12, 14], [2.0]) and not outside_prediction([10, 12, 14], [2.1])
+    # the mean of two new values is predicted more tightly: sqrt(1/2 + 1/3) -> 7.856
+    assert outside_prediction([10, 12, 14], [19.9, 19.9])
+    assert outside_prediction([5, 5, 5], [5.001]) and not outside_prediction([5, 5, 5], [5])
+    with pytest.raises(ValueError):
+        outside_prediction([1, 2], [3])

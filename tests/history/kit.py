@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from kvmtest.results.records import JobInfo, Metric, TestResult
 from kvmtest.results.store import ResultsFile
@@ -16,8 +16,10 @@ Spec = Tuple
 
 def write_job(root: Path, job_id: str, start: float, specs: Sequence[Spec],
               tags: Optional[Dict[str, str]] = None, test_set: str = "nightly",
-              superseded: Sequence[Spec] = (), types: Optional[Dict[str, str]] = None) -> Path:
-    """A results directory holding ``specs`` as the job's results (one per test, in order)."""
+              superseded: Sequence[Spec] = (), types: Optional[Dict[str, str]] = None,
+              metrics: Optional[Dict[str, List[Metric]]] = None) -> Path:
+    """A results directory holding ``specs`` as the job's results (one per test, in order);
+    ``metrics`` replaces the default metrics of the tests it names."""
     d = root / job_id
     d.mkdir(parents=True)
     job = JobInfo(job_id, set=test_set, hostname="h1", cmdline=["run.py"], start=start,
@@ -25,6 +27,9 @@ def write_job(root: Path, job_id: str, start: float, specs: Sequence[Spec],
                   hosts={"h1": {"kernel": "6.1.0-test", "qemu": "QEMU 7.2", "cpu_model": "EPYC"}},
                   runs=[{"start": start, "end": start + 100, "ended": "finished"}])
     tests = [_result(start, i, s) for i, s in enumerate(specs)]
+    for r in tests:
+        if metrics and r.shortname in metrics:
+            r.metrics = list(metrics[r.shortname])
     old = [_result(start, i, s, attempt=1) for i, s in enumerate(superseded)]
     for r in tests:
         if any(o.id == r.id for o in old):  # re-run by a --resume: after the first attempt
