@@ -1,9 +1,10 @@
 # ruff: noqa: UP031  (printf-style output mirrors avocado-vt's formats)
 """The memoizing leaf builder: compiled per-node steps, shared prefix states.
 
-For leaves with no anchor above them (``dicts.dicts``) and for trees the
-emitters do not support (``suffix``: ``api.Parser``).  Checked against
-``reference.build.ExactBuilder`` by tests/config/test_emit.py.
+For trees the emitters do not support (``suffix``: ``api.Parser``); also
+home of ``FrameNames`` (a frame's names and map files), which ``dicts``
+uses.  Checked against ``reference.build.ExactBuilder`` by
+tests/config/test_emit.py.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Iterator, List, Optional
 
 from ..ops import apply_op, postfix_parse, regex_for, substitute
 from ..tree import RESERVED, Node
-from .build import FastBuilder, FrameNames
+from .build import FrameNames
 from .emit import ANCHOR_MIN, JsonEmitter, _Overlay
 from .steps import REGEX_OPS, Comp, compile_steps, node_conds
 from .walk import ANCHOR_FANOUT, Frame, StackLeaf, StackWalker
@@ -39,6 +39,7 @@ _NO_STEPS: list = []
 _EMPTY: dict = {}
 _NAME_KEYS_ORDER = ("name", "dep", "shortname")
 _MAX_AFTERS = 64
+_FLAT_DEPTH = 4  # build_flat: memoized state of this many deepest blocks (measured)
 
 
 class DictEmitter(JsonEmitter):
@@ -129,6 +130,23 @@ class DictEmitter(JsonEmitter):
             self._apply(top.steps, d)
         return self._finish(d, frames, last, maps)
 
+    def build_flat(self, leaf: StackLeaf, maps: bool = True) -> dict:
+        """build() for a leaf with no anchor worth sharing above it: the state
+        of its four deepest blocks (memoized: in a test list, often a replayed
+        subtree's), then its other frames' steps up to the root, cached per
+        frame (``_chain``)."""
+        frames = leaf.frames
+        unpacked = leaf.unpacked
+        last = len(frames) - 1
+        k = _FLAT_DEPTH if last >= _FLAT_DEPTH else last + 1
+        state = self._state(frames, last, k, unpacked)[1]
+        name, short = frames[last].names or self.frame_names.fill(frames, last)[0]
+        d = {"name": name, "dep": leaf.dep, "shortname": short}
+        d.update(state)
+        if last >= k:
+            self._apply(self._chain(frames, last - k, 0, unpacked), d)
+        return self._finish(d, frames, last, maps)
+
     def _apply(self, steps: list, d: dict) -> None:
         """Run ``steps`` on ``d`` (regex ops through the emitter's per-pattern
         memo of matching keys, not a regex match per key of every dict)."""
@@ -190,10 +208,10 @@ def dicts(tree: TreeBuilder, defaults: bool, expand_defaults: List[str], maps: b
     """The dicts of ``tree`` (a tree emit.supports()), in get_dicts() order.
 
     Leaves under an anchor (a test list in a big matrix) go through the
-    DictEmitter, which shares the anchor's work; the others (configs with no
-    subtree big enough for an anchor, or an anchor right below the root)
-    through FastBuilder, which shares the deepest blocks' state: it does less
-    per new frame.  ``anchor_min`` and
+    DictEmitter's build(), which shares the anchor's work; the others
+    (configs with no subtree big enough for an anchor, or an anchor right
+    below the root) through its build_flat(), which shares the deepest
+    blocks' state and each frame's steps up to the root.  ``anchor_min`` and
     ``anchor_fanout`` are for tests (they move the anchors).
     """
     t = tree
@@ -201,8 +219,9 @@ def dicts(tree: TreeBuilder, defaults: bool, expand_defaults: List[str], maps: b
     walker = StackWalker(t.node, longs, defaults, expand_defaults, anchor_min,
                          anchor_fanout=anchor_fanout)
     frame_names = FrameNames(names, longs)
-    build = DictEmitter(t.node, names, longs, set(t.postfix_keys), frame_names).build
-    simple = FastBuilder(names, longs, False, set(t.postfix_keys), frame_names).build
+    emitter = DictEmitter(t.node, names, longs, set(t.postfix_keys), frame_names)
+    build = emitter.build
+    simple = emitter.build_flat
     for leaf in walker.leaves():
         # (an anchor right below the root has nothing above it to share: a
         # test list alone, tp-qemu's subtests.cfg, goes faster the other way)
