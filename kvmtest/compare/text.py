@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from tabulate import tabulate
-
 from kvmtest.compare.core import UNCHANGED, VERDICTS, Comparison, MetricRow, TestRow
+from kvmtest.texttable import simple_table
 
 
 def format_comparison(c: Comparison, show_unchanged: bool = False) -> str:
@@ -26,21 +25,19 @@ def format_comparison(c: Comparison, show_unchanged: bool = False) -> str:
             headers.remove("p")
             cells = [row[:3] + row[4:] for row in cells]
         out += ["", f"{verdict} ({len(rows)})",
-                tabulate(cells, headers=headers, tablefmt="simple", disable_numparse=True)]
+                simple_table(cells, headers)]
     changed = [d for d in c.durations if d.verdict]
     if changed:
         out += ["", f"durations ({len(changed)} changed of {len(c.durations)} compared)",
-                tabulate([[d.shortname, f"{d.base_mean:.2f}s ({len(d.base)})",
-                           f"{d.dev_mean:.2f}s ({len(d.dev)})", pct(d.change_pct, True),
-                           d.verdict] for d in changed],
-                         headers=["test", "base", "dev", "change", "verdict"], tablefmt="simple",
-                         disable_numparse=True)]
+                simple_table([[d.shortname, f"{d.base_mean:.2f}s ({len(d.base)})",
+                               f"{d.dev_mean:.2f}s ({len(d.dev)})", pct(d.change_pct, True),
+                               d.verdict] for d in changed],
+                             ["test", "base", "dev", "change", "verdict"])]
     if c.metrics:
         out += ["", "metrics (base and dev means; *change* = significant, (change) = not)",
-                tabulate([_metric_cells(m) for m in c.metrics],
-                         headers=["test", "metric", "unit", "better", "base", "dev", "change", "samples",
-                                  "verdict"],
-                         tablefmt="simple", disable_numparse=True)]
+                simple_table([_metric_cells(m) for m in c.metrics],
+                             ["test", "metric", "unit", "better", "base", "dev", "change", "samples",
+                              "verdict"])]
     counts = ", ".join(f"{n} {v}" for v, n in c.counts().items() if n)
     out += ["", f"{counts or 'no tests'}; " + (
         "REGRESSED" if c.regressed else "no significant regression")]

@@ -82,9 +82,9 @@ def _tags(tags: dict) -> str:
 
 
 def _table(rows: List[Tuple[Any, ...]], headers: Tuple[str, ...]) -> str:
-    from tabulate import tabulate
+    from kvmtest.texttable import simple_table
 
-    return tabulate(rows, headers=headers, disable_numparse=True)
+    return simple_table(rows, headers)
 
 
 def _out(args: argparse.Namespace, items: List[Any], rows: List[Tuple[Any, ...]],

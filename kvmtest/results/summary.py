@@ -6,10 +6,9 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, Optional
 
-from tabulate import tabulate
-
 from kvmtest.results.records import PASS, STATUSES
 from kvmtest.results.store import ResultsFile
+from kvmtest.texttable import simple_table
 
 
 def counts_by_queue(data: ResultsFile) -> Dict[str, Dict[str, int]]:
@@ -37,7 +36,7 @@ def format_summary(data: ResultsFile, results_dir: Optional[Path] = None) -> str
         for s in STATUSES:
             totals[s] += c[s]
     table.append(["TOTAL", *(totals[s] for s in STATUSES), ""])
-    lines = [tabulate(table, headers=headers, tablefmt="simple")]
+    lines = [simple_table(table, headers, right=range(1, len(STATUSES) + 1))]  # counts: numbers
     pending = max(0, data.planned - len(data.final_ids()))
     if pending:
         lines.append(f"{pending} planned test(s) have no final result: finish with --resume")
