@@ -30,9 +30,7 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
-
-import psutil
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional
 
 from kvmtest.fsutil import atomic_write
 from kvmtest.vm import netns
@@ -49,6 +47,9 @@ from kvmtest.vm.reaper import (
     runner_mark,
 )
 from kvmtest.vm.sockdir import SHORT_BASE, SHORT_PREFIX, remove_workdir
+
+if TYPE_CHECKING:
+    import psutil
 
 log = logging.getLogger("kvmtest.vm.orphans")
 
@@ -127,6 +128,8 @@ def reap_orphans() -> List[str]:
     for proc, env in marked_processes():
         if state_dir(env) != ours:
             continue  # its runner is recorded in another state dir: not ours to judge
+        import psutil  # (loaded by marked_processes for every process it yields)
+
         try:
             name = proc.name()
         except (psutil.Error, OSError):

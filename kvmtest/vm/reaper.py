@@ -14,11 +14,12 @@ import os
 import signal
 import sys
 import time
-from typing import Dict, Iterator, List, Optional, Tuple
-
-import psutil
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
 from kvmtest.vm import netns
+
+if TYPE_CHECKING:  # psutil is imported where a marked process is found: most runs find none
+    import psutil
 
 log = logging.getLogger("kvmtest.vm")
 
@@ -30,12 +31,37 @@ ENV_RUNNER = "KVMTEST_RUNNER"  # "<pid>:<create time>" of the process that owns 
 _MARK: List[str] = []
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def proc_stat(pid: int) -> Optional[Tuple[str, float]]:
+    """(state letter, create time) of ``pid`` from /proc, None when there is no such process.
+
+    The create time as psutil computes it (start in clock ticks since boot, plus the boot
+    time), without importing psutil: every run marks its children with it and checks the
+    marks of the runners it finds recorded (``tests/run/test_orphans.py`` compares the two).
+    """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()  # (the name may hold ')')
+        with open("/proc/stat", "rb") as f:
+            btime = next(float(line.split()[1]) for line in f if line.startswith(b"btime"))
+    except (OSError, StopIteration, ValueError):
+        return None
+    return fields[0].decode(), float(fields[19]) / _CLOCK_TICKS + btime  # fields 3 and 22
+
+
 def runner_mark(pid: Optional[int] = None) -> str:
     """This process (or ``pid``) as ``<pid>:<create time>``: survives pid reuse."""
     if pid is None and _MARK and _MARK[0].startswith(f"{os.getpid()}:"):
         return _MARK[0]
-    p = psutil.Process(pid)
-    mark = f"{p.pid}:{p.create_time():.2f}"
+    target = os.getpid() if pid is None else pid
+    stat = proc_stat(target)
+    if stat is None:
+        import psutil
+
+        raise psutil.NoSuchProcess(target)
+    mark = f"{target}:{stat[1]:.2f}"
     if pid is None:
         _MARK[:] = [mark]
     return mark
@@ -46,10 +72,10 @@ def runner_alive(mark: str) -> bool:
     pid_text, _, ctime_text = mark.partition(":")
     try:
         pid, ctime = int(pid_text), float(ctime_text)
-        proc = psutil.Process(pid)
-        return abs(proc.create_time() - ctime) < 0.05 and proc.status() != psutil.STATUS_ZOMBIE
-    except (ValueError, psutil.Error):
+    except ValueError:
         return False
+    stat = proc_stat(pid) if pid > 0 else None
+    return stat is not None and abs(stat[1] - ctime) < 0.05 and stat[0] != "Z"
 
 
 def verified_guest(pid: int, create_time: float, cmdline: List[str], job_id: str, queue: str,
@@ -62,6 +88,8 @@ def verified_guest(pid: int, create_time: float, cmdline: List[str], job_id: str
     """
     if pid <= 0 or not cmdline or not job_id:
         return None
+    import psutil
+
     try:
         proc = psutil.Process(pid)
         if abs(proc.create_time() - create_time) > 0.05 or proc.cmdline() != list(cmdline):
@@ -133,6 +161,8 @@ def marked_processes() -> Iterator[Tuple[psutil.Process, Dict[str, str]]]:
         raw = _environ(int(name))
         if raw is None or _MARKER not in raw:
             continue
+        import psutil
+
         try:
             proc = psutil.Process(int(name))
             env = proc.environ()  # (psutil's parse, as before; the process may be gone by now)
@@ -150,6 +180,8 @@ def find_guest_processes(job_id: str, queue: Optional[str] = None) -> List[psuti
 
 def kill_tree(proc: psutil.Process, sig: int = signal.SIGKILL) -> None:
     """Signal ``proc`` and all its descendants (children first, so none is orphaned)."""
+    import psutil
+
     try:
         children = proc.children(recursive=True)
     except psutil.Error:
@@ -166,6 +198,8 @@ def kill_tree(proc: psutil.Process, sig: int = signal.SIGKILL) -> None:
 
 
 def _is_dead(proc: psutil.Process) -> bool:
+    import psutil
+
     try:
         return proc.status() == psutil.STATUS_ZOMBIE
     except psutil.Error:

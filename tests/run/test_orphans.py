@@ -15,7 +15,7 @@ import pytest
 
 from kvmtest.vm import netns
 from kvmtest.vm.orphans import state_dir
-from kvmtest.vm.reaper import find_guest_processes, runner_mark
+from kvmtest.vm.reaper import find_guest_processes, proc_stat, runner_alive, runner_mark
 from tests.run.helpers import REPO, ptest, queue, runner_cmd, runner_env, write_plan
 from tests.vm.guestkit import JOB_PREFIX, cleanup_job, have_guest_tools, tiny_params
 from tests.waiting import wait_for
@@ -122,3 +122,32 @@ def test_cleanup_reaps_a_sigkilled_runner_and_spares_a_running_job(tmp_path, tin
                 p.wait(60)
         cleanup_job(job_a)
         cleanup_job(job_b)
+
+
+def test_marks_are_psutils_create_times_without_psutil():
+    """runner_mark and runner_alive read /proc themselves (a run need not import psutil); their
+    create time is psutil's, so marks written by either agree."""
+    child = subprocess.Popen(["sleep", "999"])
+    zombie = subprocess.Popen(["true"])
+    wait_for(lambda: psutil.Process(zombie.pid).status() == psutil.STATUS_ZOMBIE, "a zombie")
+    try:
+        for pid in (os.getpid(), os.getppid(), child.pid, zombie.pid, 1):
+            p = psutil.Process(pid)
+            assert runner_mark(pid) == f"{pid}:{p.create_time():.2f}"
+            assert (proc_stat(pid)[0] == "Z") == (p.status() == psutil.STATUS_ZOMBIE) == (pid == zombie.pid)
+        assert runner_alive(runner_mark(child.pid)) and runner_alive(runner_mark())
+        assert not runner_alive(runner_mark(zombie.pid))  # exited, not yet reaped: gone
+        pid, ctime = runner_mark(child.pid).split(":")
+        assert not runner_alive(f"{pid}:{float(ctime) - 1:.2f}")  # the pid, reused by another
+        assert not runner_alive("junk") and not runner_alive("0:1.0")
+    finally:
+        child.kill()
+        child.wait()
+        zombie.wait()
+    assert not runner_alive(f"{child.pid}:{psutil.Process().create_time():.2f}")
+    with pytest.raises(psutil.NoSuchProcess):
+        runner_mark(child.pid)
+    out = subprocess.run([sys.executable, "-c", "import sys; import kvmtest.run.job;"
+                          " print('psutil' in sys.modules)"], capture_output=True, text=True,
+                         cwd=REPO, check=True).stdout
+    assert out.strip() == "False"  # (a host-only run finds no marked process: no psutil)
