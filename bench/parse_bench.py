@@ -25,6 +25,8 @@ def main(argv: list) -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--once", action="store_true")
     ap.add_argument("--no-prepare", action="store_true")
+    ap.add_argument("--no-teardown", action="store_true",
+                    help="--once: end with os._exit (the tree is not freed)")
     ap.add_argument("--src", default=ROOT, help="checkout whose kvmtest to time")
     args = ap.parse_args(argv)
     sys.path.insert(0, args.src)
@@ -37,6 +39,8 @@ def main(argv: list) -> int:
             p.parse_file(f)
             if not args.no_prepare:
                 prepare(p.node)
+        if args.no_teardown:
+            os._exit(0)
         return 0
     for f in args.files:
         best_p = best_q = float("inf")

@@ -113,6 +113,8 @@ class TreeBuilder(VariantBlocks):
         self.reserved_refs = False  # some value substitutes ${name} (or another reserved key)
         self.log = AssignmentLog()  # for Parser.assignments_of
         self.plain_keys: set = set()  # names the fast lane found plain (while parsing)
+        # and the lines it took as plain sets, per block indentation: line -> (name, value)
+        self.plain_lines: Dict[str, Dict[str, Tuple[str, str]]] = {}
 
     # ------------------------------------------------------------ entry points
 
@@ -134,6 +136,7 @@ class TreeBuilder(VariantBlocks):
         finally:
             lexer.close()
             self.plain_keys.clear()
+            self.plain_lines.clear()
 
     def parse_file(self, path: str) -> None:
         """Parse a top-level file; one without a statement is an error (avocado-vt
@@ -295,53 +298,67 @@ class TreeBuilder(VariantBlocks):
         pre-dict as _assign would store them (scan.plain_set is the reference
         for what is taken; inline here, the common case, for speed); then the
         first other line is peeked as Reader._peek would.  Returns the pre-dict
-        (a ``name += value`` or ``$`` value in the run flushes it: _op_line)."""
+        (a ``name += value`` or ``$`` value in the run flushes it: _op_line).
+
+        Called once per other line of a config (~10,000 times for tp-qemu's
+        subtests.cfg): what only a new line needs is looked up there."""
         reader = lexer.reader
-        lines = reader.lines
-        has_tab = reader.has_tab
-        not_plain, postfix, plain_name = NOT_PLAIN, POSTFIX, PLAIN_NAME
-        plain_keys = self.plain_keys
-        log_entries = self.log.entries
+        seen = self.plain_lines.get(indented)  # line -> (name, value), see __init__
+        if seen is None:
+            seen = self.plain_lines[indented] = {}
+        seen_get = seen.get
         first = pos = reader.pos
         last = 0
-        kind = None
-        for s in lines:
+        for s in reader.lines:
             pos += 1
+            got = seen_get(s)  # (half of the plain sets repeat a line taken before)
+            if got is not None:
+                pre[got[0]] = got[1]
+                last = pos
+                continue
             k, eq, v = s.partition("=")
-            if eq and not (has_tab and "\t" in s):
+            if eq and not (reader.has_tab and "\t" in s):
                 key = k.strip()
-                if ((key in plain_keys  # (else checked, and noted if plain)
-                        or (key.isidentifier() or plain_name(key) is not None)
-                        and key not in not_plain and not key.endswith(postfix)
-                        and _noted(plain_keys, key))
+                if ((key in self.plain_keys  # (else checked, and noted if plain)
+                        or (key.isidentifier() or PLAIN_NAME(key) is not None)
+                        and key not in NOT_PLAIN and not key.endswith(POSTFIX)
+                        and _noted(self.plain_keys, key))
                         and k.startswith(indented)):  # (other blanks: exact way)
                     v = v.strip()
                     if not v or "$" not in v and v[0] not in "\"':":
                         pre[key] = v
+                        seen[s] = (key, v)
                         last = pos
                         continue
                     c = v[0]
-                    if c != ":":
-                        if "$" not in v:  # quoted
-                            pre[key] = v[1:-1] if v[-1] == c else v
-                            last = pos
-                            continue
+                    if c == ":":
+                        kind = ""
+                    elif "$" not in v:  # quoted
+                        if v[-1] == c:
+                            v = v[1:-1]
+                        pre[key] = v
+                        seen[s] = (key, v)
+                        last = pos
+                        continue
+                    else:
                         kind = "="  # a value with "$": an Op
                 elif k[-1:] == "+" and k.startswith(indented):  # "name += value"
                     key = key[:-1].rstrip()
-                    if ((key.isidentifier() or plain_name(key) is not None)
-                            and key not in not_plain and not key.endswith(postfix)):
+                    kind = ""
+                    if ((key.isidentifier() or PLAIN_NAME(key) is not None)
+                            and key not in NOT_PLAIN and not key.endswith(POSTFIX)):
                         v = v.strip()
                         if not v or v[0] != ":":
                             kind = "+="
-                if kind is not None:  # as _assign (after the run so far)
+                else:
+                    kind = ""
+                if kind:  # as _assign (after the run so far)
                     if last:
-                        log_entries += (first, last,
-                                        None if lexer.is_file or reader.raw is None else reader.raw[first:last])
+                        self.log.entries += (first, last, None if lexer.is_file or reader.raw is None
+                                             else reader.raw[first:last])
                         last = 0
                     first = pos
                     pre = self._op_line(lexer, node, pre, key, kind, v, pos, s)
-                    kind = None
                     continue
             s = s.rstrip()
             if "\t" in s:
@@ -352,17 +369,38 @@ class TreeBuilder(VariantBlocks):
                 break
         reader.pos = pos
         if last:  # a run: see AssignmentLog
-            log_entries += (first, last,
-                            None if lexer.is_file or reader.raw is None else reader.raw[first:last])
+            self.log.entries += (first, last, None if lexer.is_file or reader.raw is None
+                                 else reader.raw[first:last])
         return pre
 
-    def _parse(self, lexer: lx.Lexer, node: Container, prev_indent: int) -> Container:
+    def _block(self, lexer: lx.Lexer, node: Container, prev_indent: int) -> Container:
+        """``_parse(lexer, node, prev_indent)``; a block of plain sets only (most
+        variants' and conditions' bodies) is read here, without it."""
+        reader = lexer.reader
+        if reader.stored is not None or lexer.rest_as_string or reader.peeked is not None:
+            return self._parse(lexer, node, prev_indent)
+        lexer.fast = True  # (as _parse: its fast lane, up to the first other line)
+        pre = self._plain_lines(lexer, node, {}, _INDENTED[prev_indent + 1]
+                                if prev_indent < 63 else " " * (prev_indent + 1))
+        nxt = reader.peeked
+        if nxt is None or nxt[1] <= prev_indent:  # (peeked None: the end of the text)
+            lexer.line, lexer.linenum = None, -1 if nxt is None else nxt[2]
+            if pre:
+                node.content.append(PreDict(pre, lexer.filename, lexer.linenum))  # (_flush)
+            return node
+        return self._parse(lexer, node, prev_indent, pre)
+
+    def _parse(self, lexer: lx.Lexer, node: Container, prev_indent: int,
+               pre: Optional[Dict[str, str]] = None) -> Container:
+        """Statements of a block (lines indented deeper than ``prev_indent``) into
+        ``node``; ``pre``: plain sets read before (see _block)."""
         allowed: Tuple[Type[lx.Tok], ...] = _BLOCK_ALLOWED
         var_indent = 0
         var_name = ""
         var_comparable = True  # see variants.block_name
         meta: Dict[str, list] = _NO_META  # set by each `variants` line
-        pre: Dict[str, str] = {}
+        if pre is None:
+            pre = {}
         suffix = None
         lexer.fast = True
         wcache = self.words
@@ -429,7 +467,7 @@ class TreeBuilder(VariantBlocks):
                             reader.stored = (cond[1], indent + 1, num)
                         flt = Filter(COND, cond[0], line, lexer.filename, num,
                                      cond[2] if len(cond) > 2 else None)
-                        self._parse(lexer, flt, indent)
+                        self._block(lexer, flt, indent)
                         content = node.content
                         if pre:  # (_flush)
                             content.append(PreDict(pre, lexer.filename, lexer.linenum))

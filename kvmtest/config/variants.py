@@ -102,6 +102,8 @@ class VariantBlocks:
 
         def _parse(self, lexer: lx.Lexer, node: Container, prev_indent: int) -> Container: ...
 
+        def _block(self, lexer: lx.Lexer, node: Container, prev_indent: int) -> Container: ...
+
     def _variant_block(self, lexer: lx.Lexer, node: Container, pre: Dict[str, str], indent: int,
                        var_indent: int, var_name: str, meta: Dict[str, list],
                        entry: Optional[tuple] = None, comparable: bool = True) -> Node:
@@ -177,7 +179,7 @@ class VariantBlocks:
                 inner.content.append(Op("=", var_name, short, filename, linenum))
                 log_entries += (var_name, linenum, "=", short,  # (log.add)
                                 None if lexer.is_file else lexer.line)
-            variant = self._parse(lexer, inner, indent)
+            variant = self._block(lexer, inner, indent)
             assert isinstance(variant, Node)  # (_parse returns the node it was given)
             if var_name and comparable:  # (the walker's defaults test; see block_name)
                 variant.var_name = var_name
