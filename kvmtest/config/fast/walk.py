@@ -38,7 +38,10 @@ _REPLAYED: frozenset = frozenset()  # a replayed frame's ctx_set (never read: no
 
 
 class Frame:
-    """One node on the walk's stack: what its children inherit, and the loop state."""
+    """One node on the walk's stack: what its children inherit, and the loop state.
+
+    (``StackWalker._walk`` builds replayed frames without ``__init__``, setting
+    every slot itself: a new slot must be set there too.)"""
 
     __slots__ = ("node", "ctx", "ctx_set", "keep", "shortname", "dep", "below", "i", "entry",
                  "multi", "unpacked", "stop_at_default", "data", "anchor", "recs", "rec",
@@ -189,21 +192,6 @@ class StackWalker(Walker):
             extra = self._rel[rkey] = frozenset(extra - rel)
         return (rkey, project(ctx, ctx_set, rel, extra))
 
-    def _from_rec(self, f: Frame, rec: tuple) -> Frame:
-        """A frame replayed from a record: no filters to decide, same result."""
-        node, unp, keep, sub = rec
-        ctx = f.ctx
-        dep = self._with_deps(node, ctx, f.dep) if node.dep else f.dep
-        shortname = f.shortname
-        if node.name:
-            ctx = ctx + node.name
-            if node.append_to_shortname:
-                shortname = shortname + node.name
-        fr = Frame(node, ctx, _REPLAYED, keep, shortname, dep, None, self.count, False, unp, False)
-        fr.recs = sub
-        fr.anchor = f.anchor  # (replays are below the anchors: never one themselves)
-        return fr
-
     def _walk(self) -> Iterator[StackLeaf]:
         frames = self.frames
         path = self.path
@@ -213,6 +201,7 @@ class StackWalker(Walker):
         anchor_min = self.anchor_min
         fanout = self.anchor_fanout
         memo = self._replay
+        new_frame = object.__new__
         top = enter(self.root, (), frozenset(), (), (), [], None)
         if top is None:
             return
@@ -230,7 +219,38 @@ class StackWalker(Walker):
                 i = f.i
                 if i < len(recs):
                     f.i = i + 1
-                    child = self._from_rec(f, recs[i])
+                    # a frame replayed from a record: no filters to decide, same
+                    # result (inlined: most frames of a test list are replays)
+                    node, unp, keep, sub = recs[i]
+                    ctx = f.ctx
+                    shortname = f.shortname
+                    name = node.name
+                    if name:
+                        ctx = ctx + name
+                        if node.append_to_shortname:
+                            shortname = shortname + name
+                    child = new_frame(Frame)  # (no __init__ call: every slot set here)
+                    child.node = node
+                    child.ctx = ctx
+                    child.ctx_set = _REPLAYED
+                    child.keep = keep
+                    child.shortname = shortname
+                    child.dep = self._with_deps(node, f.ctx, f.dep) if node.dep else f.dep
+                    child.below = None
+                    child.i = 0
+                    child.entry = self.count
+                    child.multi = False
+                    child.unpacked = unp
+                    child.stop_at_default = False
+                    child.data = None
+                    child.anchor = f.anchor
+                    child.recs = sub
+                    child.rec = None
+                    child.replay_key = None
+                    child.spliced = False
+                    child.names = None
+                    child.maps = None
+                    child.up = None
             else:
                 children = f.node.children
                 i = f.i
