@@ -8,7 +8,6 @@ This module imports nothing from kvmtest, so any stage may use it.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Union
 
@@ -34,6 +33,8 @@ def atomic_write(path: Union[str, Path], data: Union[str, bytes], fsync: bool = 
     mkstemp's private 0600 would hide results from a CI that publishes them as another user.
     """
     path = Path(path)
+    import tempfile  # (here: fsutil is imported by every command, --help included)
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~current_umask())

@@ -78,9 +78,9 @@ def write_table(out: TextIO, rows: Union[Sequence[Tuple[str, ...]], ListingRows]
 def format_table(rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> str:
     """A plain aligned table (tabulate's "simple" layout) that stays fast at 100,000 rows."""
     if len(rows) <= 2000:
-        from tabulate import tabulate
+        from kvmtest.texttable import simple_table  # (tabulate's layout, ~40 ms less to import)
 
-        return tabulate(rows, headers=headers, disable_numparse=True) + "\n"
+        return simple_table(rows, headers) + "\n"
     widths = [max(len(h), max(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
     lines = [fmt.format(*headers).rstrip(), "  ".join("-" * w for w in widths)]

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Dict, List, Mapping, Optional, Tuple
 
-import netaddr
-
 MAC_BITS = 48
 _RANGE_KEY = re.compile(r"^(base_mac|base_ip|range_size)_(\w+)$")
 
@@ -75,15 +73,22 @@ class AddressRange:
 
 @lru_cache(maxsize=65536)
 def format_mac(value: int) -> str:
+    import netaddr  # (in the functions: every command that reads a results file imports plan/,
+    #                   ~20 ms of netaddr that only address ranges need)
+
     return str(netaddr.EUI(value, dialect=netaddr.mac_unix_expanded))
 
 
 @lru_cache(maxsize=65536)
 def format_ip(value: int, version: int = 4) -> str:
+    import netaddr
+
     return str(netaddr.IPAddress(value, version))
 
 
 def _parse_mac(text: str, key: str) -> int:
+    import netaddr
+
     try:
         return int(netaddr.EUI(text))
     except (netaddr.AddrFormatError, TypeError, ValueError) as exc:
@@ -91,6 +96,8 @@ def _parse_mac(text: str, key: str) -> int:
 
 
 def _parse_ip(text: str, key: str) -> Tuple[int, int]:
+    import netaddr
+
     try:
         addr = netaddr.IPAddress(text)
     except (netaddr.AddrFormatError, TypeError, ValueError) as exc:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Union
 
@@ -76,7 +75,7 @@ def point_latest(results_dir: Path) -> Optional[Path]:
     if results_dir.name == LATEST or not wants_latest(root):
         return None
     link = root / LATEST
-    temp = root / f".{LATEST}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    temp = root / f".{LATEST}.{os.getpid()}.{os.urandom(4).hex()}"
     try:
         os.symlink(results_dir.name, temp)
         try:

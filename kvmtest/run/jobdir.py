@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import datetime
 import fcntl
+import os
 import socket
 import sys
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Dict, List, Optional, Sequence, Tuple
@@ -63,7 +63,7 @@ class OutputPathError(JobSetupError, ValueError):
 def new_job(set_name: str = "", cmdline: Optional[List[str]] = None,
             job_id: Optional[str] = None) -> JobInfo:
     """A new job's identity: a random id, the set, this host and the command line."""
-    return JobInfo(job_id=job_id or uuid.uuid4().hex[:12], set=set_name,
+    return JobInfo(job_id=job_id or os.urandom(6).hex(), set=set_name,
                    hostname=socket.gethostname(),
                    cmdline=list(sys.argv if cmdline is None else cmdline))
 
