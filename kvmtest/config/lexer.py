@@ -178,6 +178,38 @@ def _chunks(text: str) -> Iterator[str]:
         start = cut + 1
 
 
+# what str.splitlines() ends lines at, besides "\n" (and "\r", which read_text replaces)
+_OTHER_BREAKS = "\r\v\f\x1c\x1d\x1e"
+_OTHER_BREAKS_WIDE = "\x85\u2028\u2029"
+
+
+def only_newlines(text: str) -> bool:
+    """Whether "\n" is the only character in ``text`` that splitlines() ends a line at."""
+    for c in _OTHER_BREAKS:
+        if c in text:
+            return False
+    if not text.isascii():
+        for c in _OTHER_BREAKS_WIDE:
+            if c in text:
+                return False
+    return True
+
+
+def _split_chunks(text: str) -> Iterator[List[str]]:
+    """text.splitlines() in lists of a chunk's lines, for a text where only
+    "\n" ends lines (split() finds it with memchr: ~5x faster than
+    splitlines(), which tests every character for the other breaks)."""
+    start, end = 0, len(text)
+    while start < end:
+        cut = text.find("\n", start + _CHUNK)
+        if cut < 0:
+            last = text[start:]
+            yield (last[:-1] if last[-1] == "\n" else last).split("\n")
+            return
+        yield text[start:cut].split("\n")
+        start = cut + 1
+
+
 # A token: punctuation and keywords are Token instances, names Ident (a str)
 Tok = Union[Token, Ident]
 
@@ -202,7 +234,8 @@ class Reader:
                 self.raw = None
         else:
             self.raw = None
-            self.lines = chain.from_iterable(map(str.splitlines, _chunks(text)))
+            self.lines = chain.from_iterable(_split_chunks(text) if only_newlines(text)
+                                             else map(str.splitlines, _chunks(text)))
         self.has_tab = "\t" in text  # (a tab in a line keeps it off the parser's fast lane)
         self.pos = 0
         self.peeked: Optional[Tuple[str, int, int]] = None

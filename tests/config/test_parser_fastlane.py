@@ -90,6 +90,13 @@ def test_chunked_lines_are_splitlines():
         for _ in range(3000):
             text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
             assert list(lx.Reader(text, "f", False).lines) == text.splitlines()
+        plain = ["a", "b = c", "\n", " ", "\n\n", "\xe9", "\t"]  # (split("\n") per chunk)
+        for _ in range(3000):
+            text = "".join(rng.choice(plain) for _ in range(rng.randint(0, 25)))
+            assert lx.only_newlines(text)
+            assert list(lx.Reader(text, "f", False).lines) == text.splitlines()
+        for odd in pieces[3:9] + ["\v", "\x1d", "\x1e", "\u2029"]:
+            assert not lx.only_newlines("a" + odd + "\xe9")
     finally:
         lx._CHUNK = old
 
