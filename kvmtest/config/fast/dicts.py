@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Iterator, List, Optional
 from ..ops import apply_op, postfix_parse, regex_for, substitute
 from ..tree import RESERVED, Node
 from .build import FrameNames
-from .emit import ANCHOR_MIN, JsonEmitter, _Overlay
+from .emit import ANCHOR_MIN, FLAT_DEPTH, JsonEmitter, _Overlay
 from .steps import REGEX_OPS, Comp, compile_steps, node_conds
 from .walk import ANCHOR_FANOUT, Frame, StackLeaf, StackWalker
 
@@ -39,7 +39,6 @@ _NO_STEPS: list = []
 _EMPTY: dict = {}
 _NAME_KEYS_ORDER = ("name", "dep", "shortname")
 _MAX_AFTERS = 64
-_FLAT_DEPTH = 4  # build_flat: memoized state of this many deepest blocks (measured)
 
 
 class DictEmitter(JsonEmitter):
@@ -138,7 +137,7 @@ class DictEmitter(JsonEmitter):
         frames = leaf.frames
         unpacked = leaf.unpacked
         last = len(frames) - 1
-        k = _FLAT_DEPTH if last >= _FLAT_DEPTH else last + 1
+        k = FLAT_DEPTH if last >= FLAT_DEPTH else last + 1
         state = self._state(frames, last, k, unpacked)[1]
         name, short = frames[last].names or self.frame_names.fill(frames, last)[0]
         d = {"name": name, "dep": leaf.dep, "shortname": short}
@@ -146,17 +145,6 @@ class DictEmitter(JsonEmitter):
         if last >= k:
             self._apply(self._chain(frames, last - k, 0, unpacked), d)
         return self._finish(d, frames, last, maps)
-
-    def _apply(self, steps: list, d: dict) -> None:
-        """Run ``steps`` on ``d`` (regex ops through the emitter's per-pattern
-        memo of matching keys, not a regex match per key of every dict)."""
-        for step in steps:
-            if type(step) is dict:
-                d.update(step)
-            elif step.op in REGEX_OPS:
-                self._regex_op(step, d, set())  # (the keys it touched: not needed)
-            else:
-                apply_op(step, d, False)
 
     def _finish(self, d: dict, frames: List[Frame], last: int, maps: bool) -> dict:
         """The map-file keys filled in (or dropped), ``_max``/``_min``/``_fixed`` applied."""

@@ -40,6 +40,7 @@ ANCHOR_MIN = 1 << 16  # an anchor has at least this many leaf paths below (befor
 _MAX_STATES = 64
 _MAX_BASES = 64
 _PER_KEY = 512
+FLAT_DEPTH = 4  # flat leaves: memoized state of this many deepest blocks (measured)
 _EMPTY: dict = {}
 _NO_STEPS: list = []
 _NO_CONDS: frozenset = frozenset()
@@ -283,6 +284,17 @@ class JsonEmitter:
                     touched.add(step.name)
                 apply_op(step, d, False)
 
+    def _apply(self, steps: list, d: dict) -> None:
+        """Run ``steps`` on ``d`` (regex ops through the emitter's per-pattern
+        memo of matching keys, not a regex match per key of every dict)."""
+        for step in steps:
+            if type(step) is dict:
+                d.update(step)
+            elif step.op in _REGEX_OPS:
+                self._regex_op(step, d, set())  # (the keys it touched: not needed)
+            else:
+                apply_op(step, d, False)
+
     def _regex_op(self, op: Op, d: dict, touched: set) -> None:
         """``?=``, ``?+=``, ``?<=``, ``del``: like ops.apply_op, by set operations.
 
@@ -516,6 +528,39 @@ class JsonEmitter:
         return ",".join(parts)
 
 
+    def flat_line(self, leaf: StackLeaf) -> str:
+        """line() for a leaf with no anchor worth sharing above it (a test list
+        alone): its dict built as ``dicts.DictEmitter.build_flat`` does, then
+        encoded key by key from the per-key fragment caches."""
+        frames = leaf.frames
+        unpacked = leaf.unpacked
+        last = len(frames) - 1
+        k = FLAT_DEPTH if last >= FLAT_DEPTH else last + 1
+        d = self._state(frames, last, k, unpacked)[1].copy()
+        if last >= k:
+            self._apply(self._chain(frames, last - k, 0, unpacked), d)
+        if self.postfix_keys:
+            postfix_parse(d, None, self.postfix_keys)
+        keys = sorted(d)
+        frags = self.frags
+        frag = self._frag
+        parts = []
+        for key in keys:
+            value = d[key]
+            per_key = frags.get(key)
+            f = per_key.get(value) if per_key is not None else None
+            parts.append(f if f is not None else frag(key, value))
+        name, short = frames[last].names or self._names(frames, last)
+        dep = leaf.dep
+        for key, f in (("dep", '"dep":[%s]' % ",".join([encode_basestring(x) for x in dep])
+                        if dep else '"dep":[]'),
+                       ("name", '"name":"' + name + '"'),
+                       ("shortname", '"shortname":"' + short + '"')):
+            i = bisect(keys, key)
+            keys.insert(i, key)
+            parts.insert(i, f)
+        return "{" + ",".join(parts) + "}\n"
+
     def value(self, key: str, default: object = None) -> object:
         """The final value of ``key`` in the leaf last encoded by ``line`` (not name/shortname/dep).
 
@@ -555,8 +600,10 @@ def json_lines(tree: TreeBuilder, defaults: bool, expand_defaults: List[str],
     emitter = JsonEmitter(tree.node, tree.table.names, tree.table.longs,
                           set(tree.postfix_keys))
     line = emitter.line
+    flat = emitter.flat_line
     for leaf in leaves:
-        yield line(leaf)
+        # (as in dicts.dicts: an anchor right below the root shares nothing)
+        yield line(leaf) if leaf.frames[-1].anchor > 1 else flat(leaf)
 
 
 __all__ = ["JsonEmitter", "json_lines", "supports", "Comp", "ANCHOR_MIN"]
