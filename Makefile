@@ -37,13 +37,15 @@ lint: venv
 
 # Before every commit: lint, types and every test that boots no guest, needs no root network
 # namespaces or libvirt daemon and is not slow by nature (docs/hacking.md has the measured
-# time). One worker per core; --slow-report names the tests over the budget; the hypothesis
-# tests run a fifth of their examples (tests/hypo.py; make test runs them all).
+# time). One worker more than cores (a third of the tests' time is no CPU: sleeps, timeouts,
+# waiting on child processes); --slow-report names the tests over the budget; the hypothesis tests run a fifth
+# of their examples (tests/hypo.py; make test runs them all).
 CHECK_MARKS := not guest and not libvirt and not netns and not slow
+CHECK_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 check: venv
 	$(PY) -m ruff check kvmtest tests bench run.py
 	$(PY) -m mypy
-	HYPOTHESIS_PROFILE=check $(PY) -m pytest -q -p no:cacheprovider -n auto --slow-report 5 -m "$(CHECK_MARKS)" tests
+	HYPOTHESIS_PROFILE=check $(PY) -m pytest -q -p no:cacheprovider -n $(CHECK_WORKERS) --slow-report 5 -m "$(CHECK_MARKS)" tests
 
 demo: venv guest
 	$(PY) ./run.py -c samples/demo/kvm_hosts.cfg --set smoke

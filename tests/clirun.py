@@ -3,9 +3,13 @@
 A ``python run.py`` process costs a few tenths of a second of CPU to start and import the
 package; the plan-time checks (bad input, dry runs, listings) run in milliseconds. Tests of
 those call ``kvmtest.cli.main(argv)`` here: the same code path after the interpreter has
-started, with stdout and stderr captured and the exit code returned. What only a process
-shows (``run.py``'s bootstrap, signals, exit status, a closed stdout) and every test that
-runs a job stay real processes (tests/test_cli_exitcodes.py, tests/test_cli_run.py, ...).
+started, with stdout and stderr captured and the exit code returned. So do the tests of what
+a job writes and what ``compare``, ``history``, ``report`` and ``results`` make of it (a job
+in-process installs its signal handlers only in the main thread and restores them, its
+loggers' handlers are restored here; set its environment with ``monkeypatch``). What only a
+process shows stays a real process: ``run.py``'s bootstrap, signals, SIGKILL and resume,
+the process's exit status, a closed stdout, the umask, ``python -m`` entry points
+(tests/test_cli_exitcodes.py, tests/test_cli_run.py, tests/run/, ...).
 """
 
 from __future__ import annotations
