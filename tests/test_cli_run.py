@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kvmtest.history import HistoryStore
 from kvmtest.results.store import load_results
+from tests.clirun import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,9 +91,8 @@ def test_bad_tag_and_tag_with_resume_are_bad_input(tmp_path):
     cfg.write_text(CFG.format(tmp=tmp_path))
     (tmp_path / "go").touch()
     results = tmp_path / "results"
-    for bad in ("kernel", "k=a,b", "=v"):
-        proc = subprocess.run([sys.executable, str(ROOT / "run.py"), "-c", str(cfg), "--results",
-                               str(results), "--tag", bad], capture_output=True, text=True, timeout=60)
+    for bad in ("kernel", "k=a,b", "=v"):  # (bad input: ./run.py's main in-process, tests/clirun.py)
+        proc = run_cli("-c", cfg, "--results", results, "--tag", bad)
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr.startswith("error: tag ") and "Traceback" not in proc.stderr
         assert not results.exists()  # refused before anything was written
@@ -100,6 +100,5 @@ def test_bad_tag_and_tag_with_resume_are_bad_input(tmp_path):
                            "--results", str(results), "--tag", "nokey"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "expected KEY=VALUE" in proc.stderr, proc.stderr
-    proc = subprocess.run([sys.executable, str(ROOT / "run.py"), "--resume", str(results), "--tag",
-                           "a=b"], capture_output=True, text=True, timeout=60)
+    proc = run_cli("--resume", results, "--tag", "a=b")
     assert proc.returncode == 2 and "--tag cannot change it" in proc.stderr, proc.stderr

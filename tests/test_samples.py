@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.clirun import run_cli
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_demo_plan_gives_each_queue_its_own_range():
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), "-c", "samples/demo/kvm_hosts.cfg", "--set", "smoke",
-         "--dry-run", "--format", "json"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout
+    res = run_cli("-c", "samples/demo/kvm_hosts.cfg", "--set", "smoke", "--dry-run", "--format",
+                  "json", cwd=ROOT)  # ./run.py, in this process (tests/clirun.py)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
     tests = [json.loads(line) for line in out.splitlines()]
     by_queue = {}
     for t in tests:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -60,8 +59,8 @@ hostname = localhost
 
 
 def kvmtest(tmp: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True,
-                          text=True, timeout=120, cwd=tmp)
+    """./run.py ARGS, the job runs (in this process: its warnings and files are the point)."""
+    return run_cli(*args, cwd=tmp)
 
 
 def in_process(tmp: Path, *args: str) -> subprocess.CompletedProcess:

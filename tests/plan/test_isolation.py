@@ -43,9 +43,8 @@ def _cfg(tmp_path: Path, extra: str = "", qa: str = "a", qb: str = "b", ea: str 
 
 
 def run(tmp_path: Path, *args: str, **fmt: str) -> subprocess.CompletedProcess:
-    """A real ./run.py process (the job runs)."""
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), "-c", str(_cfg(tmp_path, **fmt)), *args],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    """./run.py, the job runs (in this process: what it writes is the point, tests/clirun.py)."""
+    return run_cli("-c", _cfg(tmp_path, **fmt), *args, cwd=tmp_path)
 
 
 def refused(tmp_path: Path, *args: str, **fmt: str) -> subprocess.CompletedProcess:
