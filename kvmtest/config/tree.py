@@ -461,33 +461,34 @@ def prepare(root: Node) -> List[Node]:
     idom: Dict[int, Optional[Node]] = {}  # uid -> the first node on every path below
     dlen: Dict[int, int] = {}  # uid -> length of its chain (itself, idom, idom's idom...)
     own: Dict[int, tuple] = {}
-    seen: Set[int] = set()
+    seen = {root.uid}
     order: List[Node] = []
-    stack = [(root, False)]
+    # depth first, the last child first, each node after its children
+    stack = [(root, reversed(root.children))]
     while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if node.uid in seen:
-            continue
-        seen.add(node.uid)
-        stack.append((node, True))
-        for child in node.children:
+        for child in stack[-1][1]:
             if child.uid not in seen:
-                stack.append((child, False))
+                seen.add(child.uid)
+                stack.append((child, reversed(child.children)))
+                break
+        else:
+            order.append(stack.pop()[0])
     unis: Dict[int, frozenset] = {}  # (see Filter.compute_universe)
     for node in order:  # children before parents
         if type(node.name) is list:  # (tuples: the walk extends contexts with them)
             node.name = tuple(node.name)
         found = node.filters = tuple(filter(_IS_FILTER, node.content))
-        filters = []
-        own_su: Set[int] = set()
-        for item in found:
-            item.compute_universe(unis)
-            own_su |= item.deep
-            if item.kind <= NO:  # ONLY or NO
-                filters.append(item)
+        own_su: AbstractSet[int] = _EMPTY
+        own_filters: tuple = ()
+        if found:
+            filters = []
+            deep: Set[int] = set()
+            for item in found:
+                item.compute_universe(unis)
+                deep |= item.deep
+                if item.kind <= NO:  # ONLY or NO
+                    filters.append(item)
+            own_su, own_filters = deep, tuple(filters)
         # share frozensets along chains: these sets can be large near the root
         # (the variants of a block mostly have one su, the tree parsed before
         # them: ``is`` first, a subset test walks the whole set)
@@ -507,7 +508,7 @@ def prepare(root: Node) -> List[Node]:
         elif own_su and not own_su <= su:
             su = su | own_su
         node.su = su
-        own[node.uid] = tuple(filters)
+        own[node.uid] = own_filters
         # The nodes on every path from here to a leaf form a chain: the first
         # one below (idom), its first one, and so on; the hoist is their own
         # filters.  One child: that child and its chain.  Several: where
