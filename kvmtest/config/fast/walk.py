@@ -311,7 +311,15 @@ class StackWalker(Walker):
                 if child.node.children:
                     continue
                 self.count += 1
-                yield StackLeaf(path, unpacked, child.ctx, child.shortname, child.dep, None, frames)
+                leaf = new_frame(StackLeaf)  # (Leaf.__init__ inlined)
+                leaf.path = path
+                leaf.unpacked = unpacked
+                leaf.ctx = child.ctx
+                leaf.shortname = child.shortname
+                leaf.dep = child.dep
+                leaf.removed_by = None
+                leaf.frames = frames
+                yield leaf
                 f = child
             # done with f
             frames.pop()
