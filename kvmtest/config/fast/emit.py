@@ -139,8 +139,13 @@ class JsonEmitter:
                 rest = got
                 break
             todo.append((f.node, chains, key))
+        conds = self.conds
+        blocks = self.blocks
         for node, chains, key in reversed(todo):
-            own = self._block(node, unpacked)[1]
+            if conds.get(node.uid, True):
+                own = self._block(node, unpacked)[1]
+            else:  # (a node seen with no conditions: compiled under its uid)
+                own = blocks[node.uid]
             rest = chains[key] = concat(own, rest) if own else rest
         return rest
 
@@ -170,18 +175,22 @@ class JsonEmitter:
         return comp
 
     def _state(self, frames: List[Frame], leaf: int, k: int, unpacked: set) -> tuple:
+        """(key, memoized state) of the ``k`` deepest blocks of a leaf."""
         keys = []
-        blocks = []
+        conds = self.conds
         for i in range(leaf, leaf - k, -1):
-            key, steps = self._block(frames[i].node, unpacked)
-            keys.append(key)
-            blocks.append(steps)
+            node = frames[i].node
+            if conds.get(node.uid, True):  # (a node seen with no conditions: its uid)
+                keys.append(self._block(node, unpacked)[0])
+            else:
+                keys.append(node.uid)
         skey = tuple(keys)
         d = self.states.get(skey)
         if d is None:
             d = {}
-            for steps in blocks:
-                for step in steps:
+            blocks = self.blocks  # (compiled by _block, never dropped)
+            for key in keys:
+                for step in blocks[key]:
                     if type(step) is dict:
                         d.update(step)
                     else:
