@@ -11,6 +11,7 @@ import sys
 import psutil
 
 from kvmtest.vm.env import ENV_VERSION, Env, GuestRecord
+from tests.waiting import wait_for
 
 
 def record_for(pid: int, name: str = "vm1") -> GuestRecord:
@@ -26,6 +27,9 @@ MARKED = dict(os.environ, KVMTEST_JOB="j", KVMTEST_QUEUE="q", KVMTEST_VM="vm1")
 def test_roundtrip_keeps_live_guest(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], env=MARKED)
     try:
+        # (recorded before its exec, its command line is empty: a record that proves nothing)
+        wait_for(lambda: "time.sleep(30)" in " ".join(psutil.Process(proc.pid).cmdline()),
+                 "the child to exec")
         env = Env.load(tmp_path / "env")
         env.register_guest(record_for(proc.pid))
         env.data["note"] = 1
