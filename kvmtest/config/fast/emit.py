@@ -80,6 +80,7 @@ class JsonEmitter:
         self.matching: dict = {}  # regex pattern -> (keys it matches, keys checked)
         self.frags: Dict[str, Dict[str, str]] = {}
         self.own_names: dict = {}  # node uid -> its escaped (name, shortname or None) parts
+        self.flat_ref: Optional[Base] = None  # the last flat_line's encoding
 
     # -- steps of one node, given the leaf's unpacked conditions ----------
 
@@ -540,7 +541,7 @@ class JsonEmitter:
     def flat_line(self, leaf: StackLeaf) -> str:
         """line() for a leaf with no anchor worth sharing above it (a test list
         alone): its dict built as ``dicts.DictEmitter.build_flat`` does, then
-        encoded key by key from the per-key fragment caches."""
+        encoded as a patch of the previous such leaf's encoding (``_derive``)."""
         frames = leaf.frames
         unpacked = leaf.unpacked
         last = len(frames) - 1
@@ -550,24 +551,24 @@ class JsonEmitter:
             self._apply(self._chain(frames, last - k, 0, unpacked), d)
         if self.postfix_keys:
             postfix_parse(d, None, self.postfix_keys)
-        keys = sorted(d)
-        frags = self.frags
-        frag = self._frag
-        parts = []
-        for key in keys:
-            value = d[key]
-            per_key = frags.get(key)
-            f = per_key.get(value) if per_key is not None else None
-            parts.append(f if f is not None else frag(key, value))
+        d["name"] = d["shortname"] = d["dep"] = None  # (their fragments: set below)
+        # encoded by patching the previous flat leaf's (siblings differ little)
+        ref = self.flat_ref
+        base = self._derive(ref, d) if ref is not None else None
+        if base is None:
+            keys = sorted(d)
+            frag = self._frag
+            base = Base(keys, [frag(k, d[k]) for k in keys])
+        base.values = d
+        self.flat_ref = base
+        parts = base.parts[:]
+        pos = base.pos
         name, short = frames[last].names or self._names(frames, last)
+        parts[pos["name"]] = '"name":"' + name + '"'
+        parts[pos["shortname"]] = '"shortname":"' + short + '"'
         dep = leaf.dep
-        for key, f in (("dep", '"dep":[%s]' % ",".join([encode_basestring(x) for x in dep])
-                        if dep else '"dep":[]'),
-                       ("name", '"name":"' + name + '"'),
-                       ("shortname", '"shortname":"' + short + '"')):
-            i = bisect(keys, key)
-            keys.insert(i, key)
-            parts.insert(i, f)
+        parts[pos["dep"]] = ('"dep":[%s]' % ",".join([encode_basestring(x) for x in dep])
+                             if dep else '"dep":[]')
         return "{" + ",".join(parts) + "}\n"
 
     def value(self, key: str, default: object = None) -> object:
