@@ -74,7 +74,23 @@ class FrameNames:
                     if short_part is not None:
                         short = short + "." + short_part if short else short_part
                     names = (name, short)
-                if entries:
+                if len(entries) == 4:  # one entry per map (the common case), inlined
+                    fshort, fname, sshort, sname = entries
+                    files, shorts = maps
+                    old = files.get(fshort)
+                    value = fname if old is None else old + "." + fname
+                    new_files = {fshort: value}
+                    if files:
+                        new_files.update(files)  # (the others after it, in their order)
+                        new_files[fshort] = value
+                    old = shorts.get(sshort)
+                    value = sname if old is None else old + "." + sname
+                    new_shorts = {sshort: value}
+                    if shorts:
+                        new_shorts.update(shorts)
+                        new_shorts[sshort] = value
+                    maps = (new_files, new_shorts)
+                elif entries:
                     maps = (_extend(maps[0], entries[0]), _extend(maps[1], entries[1]))
             f.names = names
             f.maps = maps
@@ -99,12 +115,16 @@ _NOTHING = (None, None, ())
 
 def _own_maps(node: Node) -> tuple:
     """A node's map-file entries: ((short, name) for ``_name_map_file``, the same
-    for ``_short_name_map_file``), or () if it has none."""
+    for ``_short_name_map_file``), or () if it has none; one entry each is
+    given flat, as (short, name, short, name)."""
     ops = [op for op in node.content if type(op) is FileMap]
     if not ops:
         return ()
-    return (tuple([(op.short, op.name) for op in ops if op.dest == "_name_map_file"]),
-            tuple([(op.short, op.name) for op in ops if op.dest == "_short_name_map_file"]))
+    files = tuple([(op.short, op.name) for op in ops if op.dest == "_name_map_file"])
+    shorts = tuple([(op.short, op.name) for op in ops if op.dest == "_short_name_map_file"])
+    if len(files) == 1 and len(shorts) == 1:
+        return files[0] + shorts[0]  # (short, name, short, name): see fill
+    return files, shorts
 
 
 def _extend(files: dict, own: tuple) -> dict:
