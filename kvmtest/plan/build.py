@@ -16,6 +16,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from kvmtest.plan.deps import DepIndex
 from kvmtest.plan.errors import PlanError
+from kvmtest.plan.memo import Reads, ValueMemo
 from kvmtest.plan.model import DEFAULT_QUEUE, Address, PlannedTest
 from kvmtest.plan.names import check_env_name, check_plain, check_timeout, env_file_name
 from kvmtest.plan.params import guest_nics, object_value
@@ -66,6 +67,7 @@ class Planner:
         self._short_hashes = array("q")
         self._scanned_ranges = False
         self._checked: set = set()  # (vms, main_vm, images..., nics..., timeout) already validated
+        self._memo = ValueMemo()  # what _place derived, by the values it read
 
     @property
     def count(self) -> int:
@@ -82,22 +84,20 @@ class Planner:
             self._scanned_ranges = True
             for name in range_names(params):  # validate every defined range once
                 self._range(params, name)
-        host = params.get("hostname", "")
-        host = self.local_host if host in LOCAL_ALIASES else host
-        queue = params.get("queue") or DEFAULT_QUEUE
-        tally = self.queues.get((host, queue))
-        if tally is None:
-            tally = self._new_queue(host, queue, params.get("env") or f"env-{queue}")
-        tally.count += 1
-        range_list = tuple(params.get("mac_ranges", "").split())
-        ranges = [self._range(params, name) for name in range_list]
-        for rng in ranges:
-            if rng.name not in tally.ranges:
-                self._claim(tally, rng)
         name = params.get("name") or ""
         shortname = params.get("shortname") or name
-        self._check_values(params, shortname, tally)
-        addresses = self._addresses(params, shortname, tally, range_list, ranges)
+        # where the test runs and its addresses: once per distinct combination of the
+        # params read for them (kvmtest.plan.memo), a memo look-up for the other tests
+        memo = self._memo
+        signature = memo.signature(params)
+        placed = memo.get(signature)
+        if placed is None:
+            reads = Reads(params)
+            placed = self._place(reads, shortname)
+            memo.store(params, reads, signature, placed)
+        else:
+            placed[2].count += 1
+        host, queue, tally, queue_key, addresses = placed
         dep: Union[str, List[str]] = params.get("dep") or []
         test = PlannedTest(
             name or shortname,
@@ -110,10 +110,31 @@ class Planner:
             dep.split() if isinstance(dep, str) else dep,
         )
         self._short_hashes.append(hash(shortname))
-        self.deps.add(test.name, shortname, test.dep, tally.key)
+        self.deps.add(test.name, shortname, test.dep, queue_key)
         if self.ignore_deps:
             test.dep = []
         return test
+
+    def _place(self, params: Mapping[str, str], shortname: str
+               ) -> Tuple[str, str, QueueTally, str, List[Address]]:
+        """(host, queue, its tally, the queue key, addresses) of a test, checked and
+        counted; a function of the params it reads (``shortname`` only names the test
+        in errors), so that ``add`` can memoize it."""
+        host = params.get("hostname", "")
+        host = self.local_host if host in LOCAL_ALIASES else host
+        queue = params.get("queue") or DEFAULT_QUEUE
+        tally = self.queues.get((host, queue))
+        if tally is None:
+            tally = self._new_queue(host, queue, params.get("env") or f"env-{queue}")
+        tally.count += 1
+        range_list = tuple(params.get("mac_ranges", "").split())
+        ranges = [self._range(params, name) for name in range_list]
+        for rng in ranges:
+            if rng.name not in tally.ranges:
+                self._claim(tally, rng)
+        self._check_values(params, shortname, tally)
+        addresses = self._addresses(params, shortname, tally, range_list, ranges)
+        return host, queue, tally, tally.key, addresses
 
     def _where(self, key: str) -> str:
         where = self.locate(key) if self.locate else None

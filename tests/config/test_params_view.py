@@ -38,3 +38,23 @@ def test_view_equals_get_dicts(path, extra):
         with pytest.raises(KeyError):
             view["no-such-key"]
     assert count > 0
+
+
+def test_values_of_equals_get_for_every_key_and_leaf():
+    """values_of (the planner's memo key) is get() over a tuple of keys, also when its
+    per-base cache answers (same tuple, next leaves) and for name keys and missing ones."""
+    path = ROOT / "samples" / "kvm_hosts.cfg"
+    fast, slow = Parser(), Parser()
+    for p in (fast, slow):
+        p.parse_file(str(path))
+        p.parse_string("only nightly")
+    dicts = list(slow.get_dicts(maps=False))
+    every = sorted({k for d in dicts for k in d} - {"name", "shortname", "dep"})
+    keys = tuple(every + ["no-such-key"])
+    with_names = ("shortname",) + keys[:3]
+    count = 0
+    for (_, view), d in zip(fast.json_lines_with_params(), dicts, strict=True):
+        count += 1
+        for ks in (keys, keys, with_names):
+            assert view.values_of(ks) == tuple(d.get(k) for k in ks)
+    assert count == len(dicts) > 1
