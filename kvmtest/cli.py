@@ -129,7 +129,10 @@ def format_addresses(addresses: Iterable[Address]) -> str:
     return ", ".join(parts)
 
 
-_ADDRESSES_JSON: dict = {}
+_PLAN_KEYS = ("hostname", "queue", "env")
+# (id of the addresses or None, host, queue, env, the params' own values of _PLAN_KEYS)
+# -> (the addresses, the line's new head, (old, new) fragments to swap): a few per plan
+_HEADS: Dict[tuple, tuple] = {}
 
 
 def with_plan_fields(line: str, test: PlannedTest) -> str:
@@ -137,32 +140,43 @@ def with_plan_fields(line: str, test: PlannedTest) -> str:
     resolved hostname, queue and env (replacing the params' own values when they differ).
 
     Safe on the encoded text: inside a JSON string every quote is escaped, so
-    ``,"key":`` can only be a key boundary.
+    ``,"key":`` can only be a key boundary. What to add and swap is worked out once per
+    distinct (addresses, placement, own values): the planner shares one address list
+    per allocation, and the params view answers the three values in one call.
     """
+    addresses = test.addresses
+    params = test.params
+    own = getattr(params, "values_of", None)  # (as kvmtest.plan.memo.values_of)
+    olds = own(_PLAN_KEYS) if own is not None else tuple(map(params.get, _PLAN_KEYS))
+    # (a test without addresses has a new empty list: keyed by None, never kept)
+    key = (id(addresses) if addresses else None, test.hostname, test.queue, test.env, olds)
+    got = _HEADS.get(key)
+    if got is None or (addresses and got[0] is not addresses):
+        if len(_HEADS) >= 4096:
+            _HEADS.clear()
+        got = _HEADS[key] = _plan_head(addresses, test, olds)
+    for old, new in got[2]:
+        for sep in (",", "{"):
+            if sep + old in line:
+                line = line.replace(sep + old, sep + new, 1)
+                break
+    return got[1] + line[1:]
+
+
+def _plan_head(addresses: List[Address], test: PlannedTest, olds: tuple) -> tuple:
+    """(addresses or None, '{' + the fields added + ',', fragments to swap) for with_plan_fields."""
     from json.encoder import encode_basestring
 
-    addresses = test.addresses  # the planner shares one list per allocation: encode it once
-    if not addresses:  # (a new list per test: caching it would keep every one)
-        head = ['"addresses":[]']
-    else:
-        cached = _ADDRESSES_JSON.get(id(addresses))
-        if cached is None or cached[0] is not addresses:
-            cached = _ADDRESSES_JSON[id(addresses)] = (addresses, '"addresses":' + json.dumps(
-                [a.to_json() for a in addresses], separators=(",", ":")))
-        head = [cached[1]]
-    for key, value in (("hostname", test.hostname), ("queue", test.queue), ("env", test.env)):
-        old = test.params.get(key)
+    head = ['"addresses":' + json.dumps([a.to_json() for a in addresses], separators=(",", ":"))]
+    swaps = []
+    for key, value, old in zip(_PLAN_KEYS, (test.hostname, test.queue, test.env), olds):
         if old == value:
             continue
         if old is not None:
-            frag = f'"{key}":' + encode_basestring(old)
-            for sep in (",", "{"):
-                if sep + frag in line:
-                    line = line.replace(sep + frag, sep + f'"{key}":' + encode_basestring(value), 1)
-                    break
+            swaps.append((f'"{key}":' + encode_basestring(old), f'"{key}":' + encode_basestring(value)))
         else:
             head.append(f'"{key}":' + encode_basestring(value))
-    return "{" + ",".join(head) + "," + line[1:]
+    return (addresses or None), "{" + ",".join(head) + ",", tuple(swaps)
 
 
 class HistoryDurations:

@@ -108,3 +108,23 @@ def test_duplicates_are_listed_in_plan_order_naming_the_first_queue():
     warnings = p.finish()
     assert warnings == ["2 test(s) selected for two queues (selections should be mutually"
                         " exclusive): b (here/1 and here/2); a (here/1 and here/3)"]
+
+
+def test_plan_fields_are_worked_out_once_and_applied_to_each_line():
+    """with_plan_fields caches what to add and swap per placement: every line still gets
+    its own text, swapped where its own values differ from the resolved ones."""
+    import json as _json
+
+    from kvmtest.cli import with_plan_fields
+    from kvmtest.plan.model import Address, PlannedTest
+
+    shared = [Address("vm1", "nic1", "02:00:00:00:00:01", "10.0.0.1", "r0")]
+    for i in range(3):
+        for addresses in (shared, []):
+            params = {"hostname": "localhost", "name": f"t{i}", "env": "e1"}  # (no queue)
+            line = _json.dumps(params, sort_keys=True, separators=(",", ":")) + "\n"
+            test = PlannedTest(f"t{i}", f"t{i}", params, "box", "default", "e1", addresses)
+            got = _json.loads(with_plan_fields(line, test))
+            assert got == {"addresses": [a.to_json() for a in addresses], "hostname": "box",
+                           "queue": "default", "env": "e1", "name": f"t{i}"}
+            assert with_plan_fields(line, test).endswith("}\n")

@@ -31,24 +31,27 @@ def json_lines_with_params(tree: TreeBuilder, defaults: bool, expand_defaults: L
 _NAME_KEYS = frozenset(("name", "shortname", "dep"))
 
 
-class _Shared:
+class _KeysState:
     """What ``values_of`` keeps between the leaves of one walk, for one keys tuple."""
 
     __slots__ = ("keys", "index", "keyset", "plain", "bases")
 
-    def __init__(self) -> None:
-        self.keys: Optional[Tuple[str, ...]] = None
-        self.index: Dict[str, int] = {}
-        self.keyset: frozenset = frozenset()
-        self.plain = True  # no name key among them (those come from the frames)
-        self.bases: Dict[int, tuple] = {}  # id(base values) -> (them, their keys' values)
-
-    def use(self, keys: Tuple[str, ...]) -> None:
-        self.keys = keys
+    def __init__(self, keys: Tuple[str, ...]) -> None:
+        self.keys = keys  # (kept: the id it is found by stays its own)
         self.index = {k: i for i, k in enumerate(keys)}
         self.keyset = frozenset(keys)
-        self.plain = _NAME_KEYS.isdisjoint(keys)
-        self.bases = {}
+        self.plain = _NAME_KEYS.isdisjoint(keys)  # (name keys come from the frames)
+        self.bases: Dict[int, tuple] = {}  # id(base values) -> (them, their keys' values)
+
+
+class _Shared(Dict[int, _KeysState]):
+    """id(keys tuple) -> its _KeysState, for the few tuples callers ask about."""
+
+    def state(self, keys: Tuple[str, ...]) -> _KeysState:
+        if len(self) >= 16:
+            self.clear()
+        got = self[id(keys)] = _KeysState(keys)
+        return got
 
 
 class LeafParams:
@@ -60,7 +63,7 @@ class LeafParams:
         self._emitter = emitter
         self._leaf = leaf
         self._names: Optional[tuple] = None
-        self._shared = shared or _Shared()
+        self._shared = shared if shared is not None else _Shared()
 
     def _name_pair(self) -> tuple:
         if self._names is None:
@@ -93,9 +96,9 @@ class LeafParams:
         more than the rest of planning it.
         """
         d, touched, base_values, _ = self._emitter._leaf
-        shared = self._shared
-        if keys is not shared.keys:
-            shared.use(keys)
+        shared = self._shared.get(id(keys))
+        if shared is None:
+            shared = self._shared.state(keys)
         if not shared.plain:
             return tuple([self.get(k) for k in keys])
         if base_values is None:
