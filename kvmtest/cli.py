@@ -10,7 +10,6 @@ plan, command line: nothing started), 3 the run failed (runner or machine),
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import signal
 import sys
@@ -27,7 +26,7 @@ if TYPE_CHECKING:  # the stages below are imported when a command needs them
 
     from kvmtest.config import Parser
     from kvmtest.plan import AutoAssignment, DurationSource, PlanError, Planner
-    from kvmtest.plan.model import Address, PlannedTest
+    from kvmtest.plan.model import Address
     from kvmtest.run import RunOptions
     from kvmtest.run.job import JobSummary
 
@@ -129,56 +128,6 @@ def format_addresses(addresses: Iterable[Address]) -> str:
     return ", ".join(parts)
 
 
-_PLAN_KEYS = ("hostname", "queue", "env")
-# (id of the addresses or None, host, queue, env, the params' own values of _PLAN_KEYS)
-# -> (the addresses, the line's new head, (old, new) fragments to swap): a few per plan
-_HEADS: Dict[tuple, tuple] = {}
-
-
-def with_plan_fields(line: str, test: PlannedTest) -> str:
-    """A canonical config JSON line with the planning fields set: addresses, and the
-    resolved hostname, queue and env (replacing the params' own values when they differ).
-
-    Safe on the encoded text: inside a JSON string every quote is escaped, so
-    ``,"key":`` can only be a key boundary. What to add and swap is worked out once per
-    distinct (addresses, placement, own values): the planner shares one address list
-    per allocation, and the params view answers the three values in one call.
-    """
-    addresses = test.addresses
-    params = test.params
-    own = getattr(params, "values_of", None)  # (as kvmtest.plan.memo.values_of)
-    olds = own(_PLAN_KEYS) if own is not None else tuple(map(params.get, _PLAN_KEYS))
-    # (a test without addresses has a new empty list: keyed by None, never kept)
-    key = (id(addresses) if addresses else None, test.hostname, test.queue, test.env, olds)
-    got = _HEADS.get(key)
-    if got is None or (addresses and got[0] is not addresses):
-        if len(_HEADS) >= 4096:
-            _HEADS.clear()
-        got = _HEADS[key] = _plan_head(addresses, test, olds)
-    for old, new in got[2]:
-        for sep in (",", "{"):
-            if sep + old in line:
-                line = line.replace(sep + old, sep + new, 1)
-                break
-    return got[1] + line[1:]
-
-
-def _plan_head(addresses: List[Address], test: PlannedTest, olds: tuple) -> tuple:
-    """(addresses or None, '{' + the fields added + ',', fragments to swap) for with_plan_fields."""
-    from json.encoder import encode_basestring
-
-    head = ['"addresses":' + json.dumps([a.to_json() for a in addresses], separators=(",", ":"))]
-    swaps = []
-    for key, value, old in zip(_PLAN_KEYS, (test.hostname, test.queue, test.env), olds):
-        if old == value:
-            continue
-        if old is not None:
-            swaps.append((f'"{key}":' + encode_basestring(old), f'"{key}":' + encode_basestring(value)))
-        else:
-            head.append(f'"{key}":' + encode_basestring(value))
-    return (addresses or None), "{" + ",".join(head) + ",", tuple(swaps)
-
-
 class HistoryDurations:
     """The history store as a DurationSource, opened only when an auto set asks (a
     listing never creates the file). An unusable file is a warning: the plan is then
@@ -230,13 +179,23 @@ def dry_run(args: argparse.Namespace, parser: Parser, planner: Planner, out: Opt
 
     # The parsed tree and the planner's indexes are large and acyclic-in-practice; the cyclic
     # collector would rescan them again and again (measured: a third of a large dry run).
+    # Off while listing, back on after (a caller in the same process keeps its GC).
+    enabled = gc.isenabled()
     gc.disable()
-    out = out or sys.stdout
+    try:
+        return _dry_run(args, parser, planner, out or sys.stdout, auto)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _dry_run(args: argparse.Namespace, parser: Parser, planner: Planner, out: TextIO,
+             auto: Optional[AutoAssignment]) -> int:
     local = planner.local_host
     every = args.all_hosts
     add = planner.add
     buf: List[str] = []
-    from kvmtest.plan.listing import ListingRows, write_table
+    from kvmtest.plan.listing import ListingRows, with_plan_fields, write_table
 
     rows = ListingRows(planner.shortname)  # (a row is two ints: 150,000 rows stay small)
     shown_addresses: dict = {}

@@ -1,4 +1,5 @@
-"""The dry-run table: its rows, kept in a few bytes each until the table is written.
+"""The dry run's output: the table's rows, kept in a few bytes each until the table is
+written, and the JSON lines with the plan's fields.
 
 A table's column widths are known only after its last row, so its rows wait. As
 tuples of strings they took ~190 bytes a row (the short name alone ~190 more);
@@ -9,8 +10,11 @@ tuples of the plan.
 
 from __future__ import annotations
 
+import json
 from array import array
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
+
+from kvmtest.plan.model import Address, PlannedTest
 
 Row = Tuple[str, str, str, str, str]
 
@@ -86,3 +90,53 @@ def format_table(rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> s
     lines = [fmt.format(*headers).rstrip(), "  ".join("-" * w for w in widths)]
     lines.extend(fmt.format(*r).rstrip() for r in rows)
     return "\n".join(lines) + "\n"
+
+
+_PLAN_KEYS = ("hostname", "queue", "env")
+# (id of the addresses or None, host, queue, env, the params' own values of _PLAN_KEYS)
+# -> (the addresses, the line's new head, (old, new) fragments to swap): a few per plan
+_HEADS: Dict[tuple, tuple] = {}
+
+
+def with_plan_fields(line: str, test: PlannedTest) -> str:
+    """A canonical config JSON line with the planning fields set: addresses, and the
+    resolved hostname, queue and env (replacing the params' own values when they differ).
+
+    Safe on the encoded text: inside a JSON string every quote is escaped, so
+    ``,"key":`` can only be a key boundary. What to add and swap is worked out once per
+    distinct (addresses, placement, own values): the planner shares one address list
+    per allocation, and the params view answers the three values in one call.
+    """
+    addresses = test.addresses
+    params = test.params
+    own = getattr(params, "values_of", None)  # (as kvmtest.plan.memo.values_of)
+    olds = own(_PLAN_KEYS) if own is not None else tuple(map(params.get, _PLAN_KEYS))
+    # (a test without addresses has a new empty list: keyed by None, never kept)
+    key = (id(addresses) if addresses else None, test.hostname, test.queue, test.env, olds)
+    got = _HEADS.get(key)
+    if got is None or (addresses and got[0] is not addresses):
+        if len(_HEADS) >= 4096:
+            _HEADS.clear()
+        got = _HEADS[key] = _plan_head(addresses, test, olds)
+    for old, new in got[2]:
+        for sep in (",", "{"):
+            if sep + old in line:
+                line = line.replace(sep + old, sep + new, 1)
+                break
+    return got[1] + line[1:]
+
+
+def _plan_head(addresses: List[Address], test: PlannedTest, olds: tuple) -> tuple:
+    """(addresses or None, '{' + the fields added + ',', fragments to swap) for with_plan_fields."""
+    from json.encoder import encode_basestring
+
+    head = ['"addresses":' + json.dumps([a.to_json() for a in addresses], separators=(",", ":"))]
+    swaps = []
+    for key, value, old in zip(_PLAN_KEYS, (test.hostname, test.queue, test.env), olds):
+        if old == value:
+            continue
+        if old is not None:
+            swaps.append((f'"{key}":' + encode_basestring(old), f'"{key}":' + encode_basestring(value)))
+        else:
+            head.append(f'"{key}":' + encode_basestring(value))
+    return (addresses or None), "{" + ",".join(head) + ",", tuple(swaps)

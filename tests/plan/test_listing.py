@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+from pathlib import Path
 from typing import List
 
 from kvmtest.plan.build import Planner
@@ -115,7 +116,7 @@ def test_plan_fields_are_worked_out_once_and_applied_to_each_line():
     its own text, swapped where its own values differ from the resolved ones."""
     import json as _json
 
-    from kvmtest.cli import with_plan_fields
+    from kvmtest.plan.listing import with_plan_fields
     from kvmtest.plan.model import Address, PlannedTest
 
     shared = [Address("vm1", "nic1", "02:00:00:00:00:01", "10.0.0.1", "r0")]
@@ -128,3 +129,18 @@ def test_plan_fields_are_worked_out_once_and_applied_to_each_line():
             assert got == {"addresses": [a.to_json() for a in addresses], "hostname": "box",
                            "queue": "default", "env": "e1", "name": f"t{i}"}
             assert with_plan_fields(line, test).endswith("}\n")
+
+
+def test_dry_run_gives_the_cyclic_gc_back(capsys):
+    """The dry run turns the cyclic GC off while it lists; an in-process caller (a test, a
+    control file) gets it back on afterwards (it stayed off, and later tests that need it
+    on failed depending on which tests ran before them in the same process)."""
+    import gc
+
+    from kvmtest.cli import main
+
+    hosts = str(Path(__file__).resolve().parents[2] / "samples" / "kvm_hosts.cfg")
+    assert gc.isenabled()
+    assert main(["-c", hosts, "--set", "nightly", "--dry-run", "--all-hosts"]) == 0
+    assert gc.isenabled()
+    assert "test(s) on all hosts" in capsys.readouterr().out
