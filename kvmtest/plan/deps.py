@@ -74,6 +74,7 @@ class DepIndex:
         self._count: Dict[str, int] = {}
         self._matches: Optional[Dict[str, Dict[str, List[Tuple[int, str]]]]] = None
         self._by_name: Optional[Dict[str, int]] = None
+        self._last_deps: Tuple[Optional[list], int] = (None, 0)  # (a dep list, its index)
 
     def __len__(self) -> int:
         return len(self._name)
@@ -88,12 +89,20 @@ class DepIndex:
             self._queues.append(queue_key)
         self._name.append(self._names.add(name))
         self._short.append(-1 if shortname == name else self._shorts.add(shortname))
-        # (kept once each: in tp-qemu most tests depend on one of a few dozen tests)
-        entries = tuple([d for d in (d.strip() for d in deps) if d])
-        did = self._dep_ids.get(entries)
-        if did is None:
-            did = self._dep_ids[entries] = len(self._dep_lists)
-            self._dep_lists.append(entries)
+        # (kept once each: in tp-qemu most tests depend on one of a few dozen tests, and
+        # on the same as the test before: a list equal to the last one is not stripped again)
+        last = self._last_deps
+        if type(deps) is list and deps == last[0]:
+            did = last[1]
+        else:
+            entries = tuple([d for d in (d.strip() for d in deps) if d])
+            known = self._dep_ids.get(entries)
+            if known is None:
+                known = self._dep_ids[entries] = len(self._dep_lists)
+                self._dep_lists.append(entries)
+            did = known
+            if type(deps) is list:
+                self._last_deps = (list(deps), did)
         self._dep.append(did)
         self._queue.append(qid)
         self._index_in_queue.append(n)

@@ -144,3 +144,19 @@ def test_dry_run_gives_the_cyclic_gc_back(capsys):
     assert main(["-c", hosts, "--set", "nightly", "--dry-run", "--all-hosts"]) == 0
     assert gc.isenabled()
     assert "test(s) on all hosts" in capsys.readouterr().out
+
+
+def test_dep_lists_equal_to_the_last_one_are_kept_once_and_right():
+    """DepIndex.add reuses the last dep list's entry when the next is equal (the usual
+    case), and still strips and tells apart the others (also a list changed in place)."""
+    index = DepIndex()
+    deps = ["a.boot", " b "]
+    index.add("a.boot", "a.boot", [], "h/1")
+    index.add("x.t1", "t1", deps, "h/1")
+    index.add("x.t2", "t2", ["a.boot", " b "], "h/1")
+    deps.append("c")  # (the caller's list changed after it was added)
+    index.add("x.t3", "t3", deps, "h/1")
+    index.add("x.t4", "t4", [" ", ""], "h/1")
+    lists = [index._dep_lists[index._dep[i]] for i in range(5)]
+    assert lists == [(), ("a.boot", "b"), ("a.boot", "b"), ("a.boot", "b", "c"), ()]
+    assert index._dep[1] == index._dep[2] and len(index._dep_lists) == 3
