@@ -19,6 +19,11 @@ come out in avocado-vt's order because every step still runs, in order, on
 the leaf's dict.  ``compile_steps(maps=True)`` leaves a placeholder where
 each ``_*_map_file`` key is first set; the map dicts themselves are built
 once per frame, top down (``build.FrameNames``).
+
+Without an anchor worth sharing (none, or one right below the root: a test
+list alone, like tp-qemu's subtests.cfg) a leaf goes through ``build_flat``:
+the memoized state of its four deepest blocks (often a replayed subtree's),
+then its other frames' steps up to the root, cached per frame.
 """
 
 from __future__ import annotations
