@@ -137,7 +137,8 @@ def test_sigterm_stops_everything_kills_guests_and_keeps_finished_results(tmp_pa
         wait_for(lambda: statuses(r).get("first") == "PASS"
                  and statuses(r).get("quick") == "PASS", "the first tests to finish")
         pid_file = r / "tests" / "localhost-q1" / "2-guest" / "qemu.pid"
-        wait_for(pid_file.exists, "the qemu to start")
+        # (created a moment before the pid is written in it: read it once it holds one)
+        wait_for(lambda: pid_file.exists() and pid_file.read_text().strip(), "the qemu to start")
         qemu = psutil.Process(int(pid_file.read_text()))
         assert "qemu" in qemu.name()
         proc.send_signal(signal.SIGTERM)
