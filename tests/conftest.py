@@ -140,9 +140,19 @@ def _qemu_shim_dir(tmp_path_factory) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _own_state_dir(monkeypatch, tmp_path_factory) -> None:
-    """Each test's runs record their runners in a state dir of its own (the module's docstring)."""
-    monkeypatch.setenv("KVMTEST_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+def _own_state_dir(monkeypatch, tmp_path_factory):
+    """Each test's runs record their runners in a state dir of its own (the module's docstring).
+
+    No later run of another test reaps what a runner this test killed left, so the test's
+    teardown does, as such a run would have (a test that failed between its SIGKILL and its
+    resume left a paused qemu behind)."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("KVMTEST_STATE_DIR", str(state))
+    yield
+    if (state / "runners").is_dir():  # a job ran in this test
+        from kvmtest.vm.orphans import reap_orphans
+
+        reap_orphans()
 
 
 @pytest.fixture(autouse=True)
