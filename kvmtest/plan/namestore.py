@@ -65,14 +65,16 @@ class NameStore:
             nodes.clear()
         ids, words, parents, word_of = self._ids, self._words, self._parent, self._word
         node = len(word_of)
-        for w in rest:
+        last = len(rest) - 1
+        for k, w in enumerate(rest):
             wid = ids.get(w)
             if wid is None:
                 wid = ids[w] = len(words)
                 words.append(w)
             parents.append(parent)
             word_of.append(wid)
-            text = w if text is None else text + "." + w
+            # (the last prefix is the name itself: no copy of it)
+            text = name if k == last else w if text is None else text + "." + w
             prefixes.append(text)
             nodes.append(node)
             parent = node
