@@ -418,7 +418,24 @@ def test_gc_state_is_restored(tmp_path):
     """Parsing turns the cyclic GC off, then freezes the tree out of its way
     while the Parser lives; get_dicts() of a tree parsed with the GC off
     freezes it while it runs.  All undone afterwards, also when the caller
-    stops early (and never undone for someone else's gc.disable()/gc.freeze())."""
+    stops early (and never undone for someone else's gc.disable()/gc.freeze()).
+
+    In a fresh interpreter: the freeze is process-wide, and a Parser another test
+    of this worker left alive (a fixture, a cycle not yet collected) holds it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import sys; from pathlib import Path; from tests.config.test_emit import "
+            "check_gc_state; check_gc_state(Path(sys.argv[1]))")
+    res = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=root,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+
+
+def check_gc_state(tmp_path):
+    """The body of test_gc_state_is_restored (run in its own interpreter)."""
     import gc
 
     assert gc.isenabled() and gc.get_freeze_count() == 0
