@@ -34,6 +34,7 @@ log = logging.getLogger("kvmtest.run.watchdog")
 
 #: How often the waiting pipeline looks at the job-wide stop flag.
 POLL = 0.1
+HURRIED_RETURN = 1.0  # hurry: how long a SIGKILLed test's thread gets to return
 
 
 @dataclass
@@ -132,13 +133,21 @@ class Watchdog:
             self._kill(signal.SIGKILL)  # anything the test left behind
             return True
         self._kill(signal.SIGKILL)
-        return self._wait(worker, self.abandon_after)
+        # in a hurry too: a thread whose guest or command was just SIGKILLed returns within
+        # milliseconds; without this short wait it raced the kill and was called abandoned
+        return self._wait(worker, self.abandon_after, hurried=min(HURRIED_RETURN,
+                                                                  self.abandon_after))
 
-    def _wait(self, worker: _Worker, seconds: float) -> bool:
-        end = time.monotonic() + seconds
+    def _wait(self, worker: _Worker, seconds: float, hurried: float = 0.0) -> bool:
+        """Wait up to ``seconds`` for the worker; once ``hurry`` is set, ``hurried`` at most."""
+        start = time.monotonic()
+        end = start + seconds
         while not worker.done.is_set():
-            left = end - time.monotonic()
-            if left <= 0 or (self.hurry is not None and self.hurry.is_set()):
+            now = time.monotonic()
+            left = end - now
+            if self.hurry is not None and self.hurry.is_set():
+                left = min(left, start + hurried - now)
+            if left <= 0:
                 return worker.done.is_set()
             worker.done.wait(min(left, POLL))
         return True

@@ -141,6 +141,25 @@ def test_hurry_cuts_the_grace_period():
         forever.set()
 
 
+def test_in_a_hurry_a_thread_that_returns_after_sigkill_is_not_abandoned():
+    """A second Ctrl-C (or a new coordinator taking the job over) skips the grace period,
+    but the test whose command the SIGKILL ended returns a moment later: it is stopped, not
+    abandoned (the reason a resumed cluster job recorded once the reaper got faster)."""
+    hurry = threading.Event()
+    hurry.set()
+    killed = threading.Event()
+
+    def on_kill(sig):
+        if sig == signal.SIGKILL:
+            threading.Timer(0.05, killed.set).start()  # the thread notices a moment later
+
+    k = Killer(on_kill)
+    out = Watchdog(kill=k, grace=3600, abandon_after=3600, hurry=hurry).run(
+        lambda: killed.wait(60), timeout=0.05, test_stop=threading.Event())
+    assert k.sent == [signal.SIGTERM, signal.SIGKILL]
+    assert out.status == INTERRUPTED and not out.abandoned, out.fail_reason
+
+
 def test_failing_killer_does_not_break_the_watchdog():
     def kill(sig):
         raise OSError("psutil exploded")
