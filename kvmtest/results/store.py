@@ -228,7 +228,9 @@ def load_results(path: Union[str, Path]) -> ResultsFile:
     complete up to the last finished test.
     """
     p = Path(path)
-    if p.is_dir():
+    if p.is_dir() or (p.suffix != ".json" and not p.exists()):
+        # a directory, or one that does not exist yet: its results.json (not found), never
+        # the path itself (a reader polling a run's directory would race its creation)
         p = p / RESULTS_JSON
     journal = read_journal(p.parent / JOURNAL)  # first: a snapshot taken meanwhile holds it all
     data = ResultsFile.from_json(load_json(p), p)

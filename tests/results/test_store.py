@@ -255,3 +255,15 @@ def test_results_cli_prints_summary_and_writes_exports(tmp_path, capsys):
     assert ET.parse(tmp_path / "j.xml").getroot().get("tests") == "3"
     kcidb_io.schema.LATEST.validate(json.loads((tmp_path / "k.json").read_text()))
     assert main([str(tmp_path / "nope")]) == 2
+
+
+def test_a_directory_not_there_yet_is_read_as_one(tmp_path):
+    """A reader polling a run's results dir before the run made it must get 'no such file'
+    for its results.json (and retry), never IsADirectoryError once the dir appears in between
+    (tests/run/test_integration's SIGTERM test hit that under load)."""
+    with pytest.raises(FileNotFoundError) as got:
+        load_results(tmp_path / "r")
+    assert got.value.filename == str(tmp_path / "r" / "results.json")
+    with pytest.raises(FileNotFoundError) as got:
+        load_results(tmp_path / "old.json")  # a file name stays a file name
+    assert got.value.filename == str(tmp_path / "old.json")
