@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -114,6 +115,19 @@ def _interrupt(test: str, sig: int, to_group: bool, times: int, ready, tmp_path:
     return proc.pid, rc, log.read_text()
 
 
+def interrupted_after_cleanup(rc: int, out: str, times: int) -> bool:
+    """pytest's "interrupted" exit status (2) after its KeyboardInterrupt report. A second
+    Ctrl-C that comes after the cleanup and the final summary line (``... in 1.76s``), while
+    the interpreter shuts down (its handlers are the default ones again), ends the process
+    by SIGINT instead: nothing is lost then, and the checks below see what was left."""
+    if "KeyboardInterrupt" not in out:
+        return False
+    if rc == 2:
+        return True
+    finished = re.search(r" in [0-9.]+s( \([0-9:]+\))?( =+)?\s*$", out) is not None
+    return times > 1 and rc == -signal.SIGINT and finished
+
+
 CASES = [("ctrl-c", signal.SIGINT, True, 1), ("ctrl-c twice", signal.SIGINT, True, 2),
          ("sigterm", signal.SIGTERM, False, 1)]
 
@@ -122,7 +136,7 @@ CASES = [("ctrl-c", signal.SIGINT, True, 1), ("ctrl-c twice", signal.SIGINT, Tru
 def test_interrupted_qemu_test_leaves_no_guest_or_namespace(tmp_path, tiny_guest, how, sig, to_group, times):
     pid, rc, out = _interrupt(QEMU_TEST, sig, to_group, times,
                               lambda p: len(_qemus(p)) >= 2 and _namespaces(p), tmp_path)
-    assert rc == 2 and "KeyboardInterrupt" in out, out  # pytest's "interrupted" exit status
+    assert interrupted_after_cleanup(rc, out, times), out
     assert _qemus(pid) == [], out
     assert _namespaces(pid) == [], out
 
@@ -135,7 +149,7 @@ def test_interrupted_libvirt_test_leaves_no_domain_bridge_or_daemon(tmp_path, ti
     daemon_before = _daemon_answers()
     pid, rc, out = _interrupt(LIBVIRT_TEST, sig, to_group, times,
                               lambda p: len(_qemus(p)) >= 1 and _bridges(p), tmp_path)
-    assert rc == 2 and "KeyboardInterrupt" in out, out
+    assert interrupted_after_cleanup(rc, out, times), out
     assert _qemus(pid) == [], out
     assert _bridges(pid) == [], out
     assert _domains(pid) == [], out
