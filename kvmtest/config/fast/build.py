@@ -153,6 +153,23 @@ def _extend(files: dict, own: tuple) -> dict:
     return out
 
 
+def finish_leaf(d: dict, frames: List[Frame], last: int, frame_names: FrameNames, maps: bool,
+                postfix_keys: Optional[set]) -> dict:
+    """A stack-walker leaf's dict finished: its map-file keys filled in from the frame's
+    (or dropped: ``maps`` false), then ``_max``/``_min``/``_fixed`` applied."""
+    if "_name_map_file" in d:
+        if maps:
+            names, shorts = frames[last].maps or frame_names.fill(frames, last)[1]
+            d["_name_map_file"] = names.copy()
+            d["_short_name_map_file"] = shorts.copy()
+        else:
+            del d["_name_map_file"]
+            d.pop("_short_name_map_file", None)
+    if postfix_keys:
+        postfix_parse(d, None, postfix_keys)
+    return d
+
+
 class FastBuilder:
     """Builds leaf dicts from compiled per-node blocks, sharing prefix states.
 
@@ -322,21 +339,10 @@ class FastBuilder:
         """build() of a stack-walker leaf: names and map files come per frame."""
         frames = leaf.frames
         last = len(frames) - 1
-        f = frames[last]
-        name, short = f.names or self.frame_names.fill(frames, last)[0]
+        name, short = frames[last].names or self.frame_names.fill(frames, last)[0]
         d: dict = {"name": name, "dep": leaf.dep, "shortname": short}
         d.update(self.state_frames(leaf))
-        if "_name_map_file" in d:
-            if maps:
-                files, shorts = f.maps or self.frame_names.fill(frames, last)[1]
-                d["_name_map_file"] = files.copy()
-                d["_short_name_map_file"] = shorts.copy()
-            else:
-                del d["_name_map_file"]
-                d.pop("_short_name_map_file", None)
-        if self.postfix_keys:
-            postfix_parse(d, None, self.postfix_keys)
-        return d
+        return finish_leaf(d, frames, last, self.frame_names, maps, self.postfix_keys)
 
 
 __all__ = ["FastBuilder", "FrameNames"]

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator, List, Optional
 
-from ..ops import apply_op, postfix_parse, regex_for, substitute
+from ..ops import apply_op, regex_for, substitute
 from ..tree import RESERVED, Node
-from .build import FrameNames
+from .build import FrameNames, finish_leaf
 from .emit import ANCHOR_MIN, FLAT_DEPTH, JsonEmitter, _Overlay
 from .steps import REGEX_OPS, Comp, compile_steps, node_conds
 from .walk import ANCHOR_FANOUT, Frame, StackLeaf, StackWalker
@@ -152,18 +152,7 @@ class DictEmitter(JsonEmitter):
         return self._finish(d, frames, last, maps)
 
     def _finish(self, d: dict, frames: List[Frame], last: int, maps: bool) -> dict:
-        """The map-file keys filled in (or dropped), ``_max``/``_min``/``_fixed`` applied."""
-        if "_name_map_file" in d:
-            if maps:
-                names, shorts = frames[last].maps or self.frame_names.fill(frames, last)[1]
-                d["_name_map_file"] = names.copy()
-                d["_short_name_map_file"] = shorts.copy()
-            else:
-                del d["_name_map_file"]
-                d.pop("_short_name_map_file", None)
-        if self.postfix_keys:
-            postfix_parse(d, None, self.postfix_keys)
-        return d
+        return finish_leaf(d, frames, last, self.frame_names, maps, self.postfix_keys)
 
     def _after(self, skey: tuple, state: dict, top: Comp) -> tuple:
         """``state`` with the anchor's steps applied, as (head, tail, fixed):

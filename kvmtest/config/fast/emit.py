@@ -58,6 +58,14 @@ class _Overlay(dict):
         return self.base[key]
 
 
+
+def _name_parts(parts: List[str], pos: Dict[str, int], names: tuple, dep: List[str]) -> None:
+    """A leaf's own fragments in its line's parts: name, shortname and dep."""
+    parts[pos["name"]] = '"name":"' + names[0] + '"'
+    parts[pos["shortname"]] = '"shortname":"' + names[1] + '"'
+    parts[pos["dep"]] = ('"dep":[%s]' % ",".join([encode_basestring(x) for x in dep])
+                         if dep else '"dep":[]')
+
 class JsonEmitter:
     """Encodes the leaves of a StackWalker as canonical JSON lines."""
 
@@ -476,12 +484,7 @@ class JsonEmitter:
         self._leaf = (d, touched, base.values if fast else None, leaf)
         parts = base.parts[:]
         pos = base.pos
-        name, short = frames[last].names or self._names(frames, last)
-        parts[pos["name"]] = '"name":"' + name + '"'
-        parts[pos["shortname"]] = '"shortname":"' + short + '"'
-        dep = leaf.dep
-        parts[pos["dep"]] = ('"dep":[%s]' % ",".join([encode_basestring(x) for x in dep])
-                             if dep else '"dep":[]')
+        _name_parts(parts, pos, frames[last].names or self._names(frames, last), leaf.dep)
         newf = None  # fragments of keys the base lacks (newk: their keys)
         gone = False
         frag = self._frag
@@ -563,12 +566,7 @@ class JsonEmitter:
         self.flat_ref = base
         parts = base.parts[:]
         pos = base.pos
-        name, short = frames[last].names or self._names(frames, last)
-        parts[pos["name"]] = '"name":"' + name + '"'
-        parts[pos["shortname"]] = '"shortname":"' + short + '"'
-        dep = leaf.dep
-        parts[pos["dep"]] = ('"dep":[%s]' % ",".join([encode_basestring(x) for x in dep])
-                             if dep else '"dep":[]')
+        _name_parts(parts, pos, frames[last].names or self._names(frames, last), leaf.dep)
         return "{" + ",".join(parts) + "}\n"
 
     def value(self, key: str, default: object = None) -> object:
