@@ -11,7 +11,7 @@ never created here.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from kvmtest.compare.core import FIX, REGRESSION, SUSPECTED, Comparison, compare
 from kvmtest.history import HistoryError, HistoryStore
@@ -122,11 +122,8 @@ def recent_durations(shortnames: Iterable[str], history: Optional[HistoryStore],
     PASS runs only, as on the two sides: a failure's time says nothing of the test's speed."""
     if history is None:
         return {}
-    dev_ids = {f.job.job_id for f in dev}
-    before = min((f.job.start for f in dev), default=None)
     return history.durations(sorted(set(shortnames)), last=DURATION_WINDOW,
-                             jobs={f.job.job_id for f in base} - dev_ids, before=before,
-                             exclude=dev_ids, statuses=(PASS,))
+                             statuses=(PASS,), **_earlier_jobs(base, dev))
 
 
 def earlier_metrics(keys: Iterable[Tuple[str, str]], history: Optional[HistoryStore],
@@ -136,11 +133,16 @@ def earlier_metrics(keys: Iterable[Tuple[str, str]], history: Optional[HistorySt
     as ``recent_durations`` (base jobs or older than the dev side, never the dev jobs)."""
     if history is None:
         return {}
-    dev_ids = {f.job.job_id for f in dev}
-    before = min((f.job.start for f in dev), default=None)
     return history.metric_values(sorted(set(keys)), last=DURATION_WINDOW,
-                                 jobs={f.job.job_id for f in base} - dev_ids, before=before,
-                                 exclude=dev_ids)
+                                 **_earlier_jobs(base, dev))
+
+
+def _earlier_jobs(base: Sequence[ResultsFile], dev: Sequence[ResultsFile]) -> Dict[str, Any]:
+    """The history's job window of a comparison (``jobs``, ``before``, ``exclude``): the
+    base jobs or jobs older than the oldest dev job, never the dev jobs themselves."""
+    dev_ids = {f.job.job_id for f in dev}
+    return {"jobs": {f.job.job_id for f in base} - dev_ids,
+            "before": min((f.job.start for f in dev), default=None), "exclude": dev_ids}
 
 
 def compare_with_history(base: Sequence[ResultsFile], dev: Sequence[ResultsFile],

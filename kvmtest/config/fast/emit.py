@@ -364,18 +364,22 @@ class JsonEmitter:
             pf = bool(pk) and not pk.isdisjoint(e)
             for k in ("name", "shortname", "dep"):
                 e[k] = None
-            ref = self.last_full.get(skey)
-            base = self._derive(ref, e) if ref is not None else None
-            if base is None:
-                keys = sorted(e)
-                frag = self._frag
-                base = Base(keys, [frag(k, e[k]) for k in keys])
+            base = self._base_of(self.last_full.get(skey), e)
             base.postfix = pf
             base.values = e
             if len(self.bases) >= _MAX_BASES:
                 self.bases.clear()
             self.bases[bkey] = base
             self.last_full[skey] = base
+        return base
+
+    def _base_of(self, ref: Optional[Base], d: dict) -> Base:
+        """The encoding of ``d``: a patch of ``ref``'s where that pays, else encoded anew."""
+        base = self._derive(ref, d) if ref is not None else None
+        if base is None:
+            keys = sorted(d)
+            frag = self._frag
+            base = Base(keys, [frag(k, d[k]) for k in keys])
         return base
 
     def _derive(self, ref: Base, e: dict) -> Optional[Base]:
@@ -556,12 +560,7 @@ class JsonEmitter:
             postfix_parse(d, None, self.postfix_keys)
         d["name"] = d["shortname"] = d["dep"] = None  # (their fragments: set below)
         # encoded by patching the previous flat leaf's (siblings differ little)
-        ref = self.flat_ref
-        base = self._derive(ref, d) if ref is not None else None
-        if base is None:
-            keys = sorted(d)
-            frag = self._frag
-            base = Base(keys, [frag(k, d[k]) for k in keys])
+        base = self._base_of(self.flat_ref, d)
         base.values = d
         self.flat_ref = base
         parts = base.parts[:]
