@@ -26,9 +26,11 @@ if TYPE_CHECKING:  # the stages below are imported when a command needs them
 
     from kvmtest.config import Parser
     from kvmtest.plan import AutoAssignment, DurationSource, PlanError, Planner
-    from kvmtest.plan.model import Address
+    from kvmtest.plan.model import Address, PlannedTest
     from kvmtest.run import RunOptions
+    from kvmtest.run.faults import InfraError
     from kvmtest.run.job import JobSummary
+    from kvmtest.run.preflight import Preflight
 
     Planned = Tuple[Parser, Planner]
 
@@ -193,39 +195,29 @@ def _dry_run(args: argparse.Namespace, parser: Parser, planner: Planner, out: Te
              auto: Optional[AutoAssignment]) -> int:
     local = planner.local_host
     every = args.all_hosts
-    add = planner.add
-    buf: List[str] = []
-    from kvmtest.plan.listing import ListingRows, with_plan_fields, write_table
+    from kvmtest.plan.listing import ListingRows, listed, with_plan_fields, write_table
 
+    checks = _LocalChecks()  # what the run checks before it starts (this host's tests)
+    listing = listed(parser.json_lines_with_params(), planner, every, checks.add)
     rows = ListingRows(planner.shortname)  # (a row is two ints: 150,000 rows stay small)
-    shown_addresses: dict = {}
-    from kvmtest.run.preflight import Preflight
+    if args.format == "json":
+        from kvmtest.config.encode import write_lines  # (chunks below the mmap threshold)
 
-    preflight = Preflight()  # what the run checks before it starts (this host's tests)
-    for line, params in parser.json_lines_with_params():
-        test = add(params)
-        if test.hostname == local:
-            preflight.add(test)
-        elif not every:
-            continue
-        if args.format == "json":
-            buf.append(with_plan_fields(line, test))
-            if len(buf) >= 512:
-                out.write("".join(buf))
-                buf.clear()
-        else:
+        write_lines((with_plan_fields(line, test) for line, test in listing), out)
+    else:
+        shown_addresses: dict = {}
+        for _, test in listing:
             # (the planner shares one address list between the tests that get the same
             # addresses: format each once; a test without any has a list of its own)
             addresses, text = test.addresses, ""
             if addresses:
-                shown = shown_addresses.get(id(addresses))
-                if shown is None or shown[0] is not addresses:
-                    shown = shown_addresses[id(addresses)] = (
+                got = shown_addresses.get(id(addresses))
+                if got is None or got[0] is not addresses:
+                    got = shown_addresses[id(addresses)] = (
                         addresses, format_addresses(addresses))
-                text = shown[1]
+                text = got[1]
             rows.add(planner.count - 1, len(test.shortname),
                      (test.hostname, test.queue, test.env, text))
-    out.write("".join(buf))
     problems = _finish_listing(parser, planner)
     if args.host and args.host not in hosts_with_tests(planner):
         print(f"error: {no_test_on(planner, args.host)}", file=sys.stderr)
@@ -241,7 +233,7 @@ def _dry_run(args: argparse.Namespace, parser: Parser, planner: Planner, out: Te
         summary = "".join(line + "\n" for line in auto.summary(shown))
         (sys.stderr if args.format == "json" else out).write(summary)
     errors = str(problems).splitlines() if problems is not None else []
-    errors += _preflight_verdict(preflight, local)
+    errors += _preflight_verdict(checks.preflight, local)
     if errors:  # after the listing: the same checks as the run, the same exit code
         from kvmtest.plan import PlanError
 
@@ -249,11 +241,29 @@ def _dry_run(args: argparse.Namespace, parser: Parser, planner: Planner, out: Te
     return EXIT_OK
 
 
+class _LocalChecks:
+    """The run's preflight over this host's tests, made at the first one (a listing of
+    other hosts' tests never imports the runner)."""
+
+    def __init__(self) -> None:
+        self.preflight: Optional[Preflight] = None
+
+    def add(self, test: PlannedTest) -> None:
+        if self.preflight is None:
+            from kvmtest.run.preflight import Preflight
+
+            self.preflight = Preflight()
+        self.preflight.add(test)
+
+
 def _preflight_verdict(preflight, host: str) -> List[str]:
     """The run's preflight: its errors (exit 2) when planning for this machine; warnings
-    when acting as another host, whose files and daemons this machine cannot vouch for."""
+    when acting as another host, whose files and daemons this machine cannot vouch for.
+    No preflight (no test on this host): nothing to say."""
     import socket
 
+    if preflight is None:
+        return []
     report = preflight.report()
     here = socket.gethostname()
     if host == here:
@@ -393,6 +403,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return exitcodes.interrupted(signal.SIGINT)
 
 
+def _infra_error() -> type[InfraError]:
+    """kvmtest.run's InfraError, imported only when an exception is being matched (an
+    except clause's class is looked up then): a listing never imports the runner."""
+    from kvmtest.run.faults import InfraError
+
+    return InfraError
+
+
 def _main(argv: List[str]) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         import importlib
@@ -409,7 +427,6 @@ def _main(argv: List[str]) -> int:
     from kvmtest.config import MissingIncludeError, ParserError
     from kvmtest.plan import PlanError, make_parser, new_planner
     from kvmtest.results.records import parse_tags
-    from kvmtest.run.faults import InfraError
 
     try:
         params = _params(args.param)
@@ -429,7 +446,7 @@ def _main(argv: List[str]) -> int:
     except (ParserError, MissingIncludeError) as exc:
         print(f"error: {config_error_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except InfraError as exc:  # the machine, before the job could start (disk full...)
+    except _infra_error() as exc:  # the machine, before the job could start (disk full...)
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INFRA
     except BrokenPipeError:

@@ -12,9 +12,25 @@ from __future__ import annotations
 
 import json
 from array import array
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, TextIO, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    TextIO,
+    Tuple,
+    Union,
+)
 
 from kvmtest.plan.model import Address, PlannedTest
+
+if TYPE_CHECKING:
+    from kvmtest.plan.build import Planner
 
 Row = Tuple[str, str, str, str, str]
 
@@ -57,10 +73,26 @@ class ListingRows:
         return [max(len(h), n) for h, n in zip(headers, longest)]
 
 
+def listed(pairs: Iterable[Tuple[str, Mapping[str, str]]], planner: Planner, every: bool,
+           local: Callable[[PlannedTest], None]) -> Iterator[Tuple[str, PlannedTest]]:
+    """Plan each (JSON line, params) pair (``Parser.json_lines_with_params``); yield the
+    pairs of the tests listed: every host's (``every``) or this host's. Each test of
+    this host also goes to ``local`` (the run's preflight)."""
+    add, here = planner.add, planner.local_host
+    for line, params in pairs:
+        test = add(params)
+        if test.hostname == here:
+            local(test)
+        elif not every:
+            continue
+        yield line, test
+
+
 def write_table(out: TextIO, rows: Union[Sequence[Tuple[str, ...]], ListingRows],
                 headers: Tuple[str, ...], widths: Optional[Sequence[int]] = None) -> None:
-    """format_table, written out a thousand rows at a time (a 150,000-row table as one
-    string would be tens of megabytes on top of the rows). ``rows`` is read in order
+    """format_table, written out ~64 KiB at a time (a 150,000-row table as one string
+    would be tens of megabytes on top of the rows; a chunk above glibc's mmap threshold
+    is a fresh mapping per write, see config.encode.CHUNK). ``rows`` is read in order
     only (a ``ListingRows`` makes its tuples as they are read); ``widths``: the columns'
     widths when known (else computed from the rows)."""
     if len(rows) <= 2000:
@@ -69,14 +101,11 @@ def write_table(out: TextIO, rows: Union[Sequence[Tuple[str, ...]], ListingRows]
     if widths is None:
         widths = [max(len(h), max(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + "  {}"
+    from kvmtest.config.encode import write_lines
+
     out.write(fmt.format(*headers).rstrip() + "\n" + "  ".join("-" * w for w in widths) + "\n")
-    batch: List[str] = []
-    for r in rows:
-        batch.append(fmt.format(*r).rstrip() + "\n")
-        if len(batch) == 1000:
-            out.write("".join(batch))
-            batch.clear()
-    out.write("".join(batch))
+    form = fmt.format
+    write_lines((form(*r).rstrip() + "\n" for r in rows), out)
 
 
 def format_table(rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> str:

@@ -160,3 +160,65 @@ def test_dep_lists_equal_to_the_last_one_are_kept_once_and_right():
     lists = [index._dep_lists[index._dep[i]] for i in range(5)]
     assert lists == [(), ("a.boot", "b"), ("a.boot", "b"), ("a.boot", "b", "c"), ()]
     assert index._dep[1] == index._dep[2] and len(index._dep_lists) == 3
+
+
+class _Writes(io.StringIO):
+    """A stdout that notes the size of each write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: List[int] = []
+
+    def write(self, text: str) -> int:
+        self.sizes.append(len(text))
+        return super().write(text)
+
+
+LONG_LINES = """\
+hostname = elsewhere
+filler = {filler}
+variants:
+    - a:
+    - b:
+variants:
+{tests}
+"""
+
+
+def test_dry_run_writes_chunks_below_the_mmap_threshold(tmp_path, monkeypatch):
+    """Both listings go out in chunks of ~64 KiB (config.encode.CHUNK): 512 JSON lines or
+    1000 table rows at once were megabytes a write, each a fresh mapping of the heap
+    (measured: 2 s of a 17 s large.cfg dry run)."""
+    from kvmtest.cli import main
+    from kvmtest.config.encode import CHUNK
+
+    cfg = tmp_path / "long.cfg"
+    tests = "".join(f"    - t{i}_{'z' * 400}:\n        x{i} = y\n" for i in range(1100))
+    cfg.write_text(LONG_LINES.format(filler="f" * 2000, tests=tests))
+    for fmt in ("json", "table"):
+        out = _Writes()
+        monkeypatch.setattr("sys.stdout", out)
+        assert main(["-c", str(cfg), "--dry-run", "--all-hosts", "--format", fmt]) == 0
+        lines = out.getvalue().splitlines()
+        assert len(lines) == 2200 + (3 if fmt == "table" else 0)
+        longest = max(map(len, lines)) + 1
+        assert sum(out.sizes) > 10 * CHUNK  # (so that it is chunked at all)
+        assert max(out.sizes) < CHUNK + longest, fmt
+
+
+def test_a_listing_of_other_hosts_tests_does_not_import_the_runner(tmp_path):
+    """The run's preflight covers this host's tests only: a dry run with none here never
+    imports kvmtest.run (~50 ms of a listing), nor does the exit-code mapping of errors
+    that did not happen. With a test here the preflight still runs (tests/run/test_preflight)."""
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "there.cfg"
+    cfg.write_text("hostname = elsewhere\nvariants:\n    - a:\n    - b:\n")
+    code = ("import sys; from kvmtest.cli import main; rc = main(sys.argv[1:]);"
+            " print(rc, sorted(m for m in sys.modules if m.startswith('kvmtest.run')))")
+    root = Path(__file__).resolve().parents[2]
+    got = subprocess.run([sys.executable, "-c", code, "-c", str(cfg), "--dry-run", "--all-hosts"],
+                         capture_output=True, text=True, cwd=root, check=True)
+    assert got.stdout.splitlines()[-1] == "0 []"
+    assert "2 test(s) on all hosts" in got.stdout
