@@ -62,6 +62,8 @@ BY_HAND: Dict[str, str] = {
     " tests/vm/test_vm_states.py": "is part of this suite (a second pytest here costs ~2 s of CPU)",
     "make demo-cluster": "needs root (network namespaces) and boots real guests on two hosts",
     "make check": "runs this suite (and make's venv prerequisite may reinstall the shared .venv)",
+    "KVMTEST_MYPYC=1 .venv/bin/python -m pip wheel --no-build-isolation --no-deps -w /tmp/kvmtest-wheel .":
+        "compiles for a minute (tests/config/test_compiled.py builds the same wheel)",
 }
 
 # Docs whose python blocks are fragments of a larger program, not runnable alone.

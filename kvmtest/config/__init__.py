@@ -7,8 +7,16 @@
         ...
 """
 
+from importlib.machinery import EXTENSION_SUFFIXES as _EXT
+
+from . import tree as _tree
 from .api import Parser
 from .errors import LexerError, MissingIncludeError, ParserError
+
+#: True in the optional mypyc-compiled build (setup.py, ``KVMTEST_MYPYC=1``):
+#: the parser, walkers and builders are then C extensions (docs/hacking.md).
+COMPILED = (_tree.__file__ or "").endswith(tuple(_EXT))
+BUILD = "compiled (mypyc)" if COMPILED else "pure Python"
 
 
 def __getattr__(name: str) -> type:
@@ -19,5 +27,5 @@ def __getattr__(name: str) -> type:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["Parser", "ParserError", "LexerError", "MissingIncludeError", "Assignment",
+__all__ = ["COMPILED", "BUILD", "Parser", "ParserError", "LexerError", "MissingIncludeError", "Assignment",
            "Candidate", "Statement"]

@@ -80,7 +80,15 @@ def _full_args(argv: List[str]) -> Args:
                     help="use only the default variant of variants blocks that have one")
     ap.add_argument("-e", "--expand", default="",
                     help="comma-separated variants names expanded fully with --defaults")
+    ap.add_argument("--version", action="version", version=_version())
     return ap.parse_args(argv)
+
+
+def _version() -> str:
+    from .. import __version__
+    from . import BUILD
+
+    return "kvmtest %s, kvmtest.config %s" % (__version__, BUILD)
 
 
 def _print_listing(dicts: Iterable[dict], out: TextIO, args: Args) -> None:

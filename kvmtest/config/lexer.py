@@ -12,99 +12,37 @@ from __future__ import annotations
 
 import re
 from itertools import chain
-from typing import Generator, Iterator, List, Optional, Tuple, Type, Union
+from typing import Generator, Iterator, List, Optional, Tuple, Type
 
 from .errors import LexerError, ParserError
-
-# ---------------------------------------------------------------- tokens
-
-
-class Token:
-    """Base class of punctuation/keyword tokens; the class is the type."""
-
-    __slots__ = ()
-    text = ""
-
-    def __str__(self) -> str:
-        return self.text
-
-    def __repr__(self) -> str:
-        return "'%s'" % self.text
-
-
-class Ident(str):
-    """An identifier ([A-Za-z0-9_-]+, plus the fast path's free-form names)."""
-
-    __slots__ = ()
-    text = "identifier"
-
-
-class String(Ident):
-    """A string token (quoted text, rest of a line, an assignment value)."""
-
-    __slots__ = ()
-    text = "string"
-
-
-class White(Token):
-    __slots__ = ()
-    text = "whitespace"
-
-
-class EndL(Token):
-    __slots__ = ()
-    text = "end of line"
-
-
-class Indent(Token):
-    __slots__ = ("length",)
-    text = "indent"
-
-    def __init__(self, length: int) -> None:
-        self.length = length
-
-
-class EndBlock(Indent):
-    __slots__ = ()
-    text = "end of block"
-
-
-def _simple(name: str, text: str) -> type:
-    return type(name, (Token,), {"__slots__": (), "text": text})
-
-
-Colon = _simple("Colon", ":")
-Variants = _simple("Variants", "variants")
-Dot = _simple("Dot", ".")
-Dash = _simple("Dash", "-")
-At = _simple("At", "@")
-Only = _simple("Only", "only")
-No = _simple("No", "no")
-Include = _simple("Include", "include")
-Del = _simple("Del", "del")
-Suffix = _simple("Suffix", "suffix")
-Join = _simple("Join", "join")
-Not = _simple("Not", "!")
-Comma = _simple("Comma", ",")
-LBracket = _simple("LBracket", "[")
-RBracket = _simple("RBracket", "]")
-LParen = _simple("LParen", "(")
-RParen = _simple("RParen", ")")
-
-
-class Oper(Token):
-    """An assignment operator; ``op`` is one of = += <= ~= ?= ?+= ?<=."""
-
-    __slots__ = ("op",)
-
-    def __init__(self, op: str) -> None:
-        self.op = op
-
-    def __str__(self) -> str:
-        return self.op
-
-    __repr__ = __str__
-
+from .tokens import (  # noqa: F401  (re-exported: lexer.Ident etc. are the token types)
+    At,
+    Colon,
+    Comma,
+    Dash,
+    Del,
+    Dot,
+    EndBlock,
+    EndL,
+    Ident,
+    Include,
+    Indent,
+    Join,
+    LBracket,
+    LParen,
+    No,
+    Not,
+    Only,
+    Oper,
+    RBracket,
+    RParen,
+    String,
+    Suffix,
+    Tok,
+    Token,
+    Variants,
+    White,
+)
 
 _PUNCT = {
     "-": Dash,
@@ -211,7 +149,6 @@ def _split_chunks(text: str) -> Iterator[List[str]]:
 
 
 # A token: punctuation and keywords are Token instances, names Ident (a str)
-Tok = Union[Token, Ident]
 
 
 class Reader:
@@ -287,6 +224,8 @@ class Reader:
 
 class Lexer:
     """Token stream over a Reader, with the parser steering indentation."""
+
+    __deletable__ = ["gen"]  # (close(); for mypyc's compiled build)
 
     def __init__(self, reader: Reader, is_file: bool) -> None:
         self.reader = reader

@@ -36,9 +36,10 @@ from .tree import (
 )
 from .variants import DOT, VariantBlocks, block_name, dash_entry
 
-_BLOCK_ALLOWED = (lx.Variants, lx.Ident, lx.Only, lx.No, lx.Include, lx.Del, lx.Not,
+# (``tuple``: identity tested with ``is``, which mypyc keeps only for a boxed tuple)
+_BLOCK_ALLOWED: tuple = (lx.Variants, lx.Ident, lx.Only, lx.No, lx.Include, lx.Del, lx.Not,
                   lx.Suffix, lx.Join)
-_VARIANTS_ALLOWED = (lx.Dash,)
+_VARIANTS_ALLOWED: tuple = (lx.Dash,)
 _IDENT_ENDS = (lx.Oper, lx.Colon, lx.EndL)
 _VARIANTS_IN = (lx.LBracket, lx.Colon, lx.Ident, lx.EndL)
 _INDENTS = (lx.Indent, lx.EndBlock)
@@ -377,7 +378,9 @@ class TreeBuilder(VariantBlocks):
         """``_parse(lexer, node, prev_indent)``; a block of plain sets only (most
         variants' and conditions' bodies) is read here, without it."""
         reader = lexer.reader
-        if reader.stored is not None or lexer.rest_as_string or reader.peeked is not None:
+        peeked = reader.peeked  # (a local: mypy must not narrow reader.peeked to None,
+        # which mypyc's compiled build would check at the read below)
+        if reader.stored is not None or lexer.rest_as_string or peeked is not None:
             return self._parse(lexer, node, prev_indent)
         lexer.fast = True  # (as _parse: its fast lane, up to the first other line)
         pre = self._plain_lines(lexer, node, {}, _INDENTED[prev_indent + 1]

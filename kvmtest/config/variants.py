@@ -10,7 +10,7 @@ so the common ``- name:`` line is read inline.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 from . import lexer as lx
 from .errors import ParserError
@@ -94,15 +94,20 @@ class VariantBlocks:
     expand_defaults: List[str]
     postfix_keys: Set[str]
 
-    if TYPE_CHECKING:
-        def _flush(self, lexer: lx.Lexer, node: Container,
-                   pre: Dict[str, str]) -> Dict[str, str]: ...
+    # (defined by TreeBuilder: plain methods here, not under TYPE_CHECKING, as mypyc
+    # compiles no statement of that kind in a class body)
+    @staticmethod
+    def _flush(lexer: lx.Lexer, node: Container, pre: Dict[str, str]) -> Dict[str, str]:
+        raise NotImplementedError
 
-        def _err(self, lexer: lx.Lexer, msg: str) -> ParserError: ...
+    def _err(self, lexer: lx.Lexer, msg: str) -> ParserError:
+        raise NotImplementedError
 
-        def _parse(self, lexer: lx.Lexer, node: Container, prev_indent: int) -> Container: ...
+    def _parse(self, lexer: lx.Lexer, node: Container, prev_indent: int) -> Container:
+        raise NotImplementedError
 
-        def _block(self, lexer: lx.Lexer, node: Container, prev_indent: int) -> Container: ...
+    def _block(self, lexer: lx.Lexer, node: Container, prev_indent: int) -> Container:
+        raise NotImplementedError
 
     def _variant_block(self, lexer: lx.Lexer, node: Container, pre: Dict[str, str], indent: int,
                        var_indent: int, var_name: str, meta: Dict[str, list],

@@ -162,3 +162,13 @@ def test_other_command_lines_go_to_argparse(argv):
     from kvmtest.config import __main__ as cli
 
     assert cli._plain_args(argv) is None
+
+
+def test_build_is_the_expected_one():
+    """The checkout (the dev venv's editable install) is pure Python, never compiled;
+    test_compiled runs this suite again on the mypyc build with KVMTEST_EXPECT_BUILD."""
+    import kvmtest.config
+
+    want = os.environ.get("KVMTEST_EXPECT_BUILD", "pure")
+    assert kvmtest.config.COMPILED is (want == "compiled"), kvmtest.config.__file__
+    assert kvmtest.config.BUILD == ("compiled (mypyc)" if want == "compiled" else "pure Python")

@@ -110,7 +110,9 @@ class FrameNames:
         return part, short, entries
 
 
-_NOTHING = (None, None, ())
+# (``tuple``, not inferred: mypyc keeps a fixed-length tuple unboxed and boxes a new
+# object at each use, which would break ``is _NOTHING``)
+_NOTHING: tuple = (None, None, ())
 
 
 def _own_maps(node: Node) -> tuple:
@@ -206,7 +208,7 @@ class FastBuilder:
         blocks = self.blocks
         keys = []
         key: object
-        for node in reversed(path):
+        for node in path[::-1]:
             conds = self._conds(node)
             if conds:
                 key = (node.uid, tuple([c for c in conds if c in unpacked]))
@@ -319,7 +321,7 @@ class FastBuilder:
                 d["_name_map_file"] = {}
                 d["_short_name_map_file"] = {}
                 file_maps = self.file_maps
-                for node in reversed(leaf.path):
+                for node in leaf.path[::-1]:
                     own = file_maps.get(node.uid)
                     if own is None:
                         own = file_maps[node.uid] = tuple(

@@ -28,7 +28,7 @@ then its other frames' steps up to the root, cached per frame.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
 
 from ..ops import apply_op, regex_for, substitute
 from ..tree import RESERVED, Node
@@ -161,7 +161,7 @@ class DictEmitter(JsonEmitter):
         akey = (skey, top.serial)
         got = self.afters.get(akey)
         if got is None:
-            e = {"name": None, "dep": None, "shortname": None}
+            e: Dict[str, Any] = {"name": None, "dep": None, "shortname": None}
             e.update(state)
             deleted = set()  # (a key deleted and set again moves to the end)
             for step in top.steps:
@@ -176,9 +176,9 @@ class DictEmitter(JsonEmitter):
             for key in _NAME_KEYS_ORDER + tuple(state):
                 if key not in deleted and key in e:
                     head[key] = e[key]
-            tail = {key: value for key, value in e.items() if key not in head}
+            tail = {k: v for k, v in e.items() if k not in head}  # (k, v: not key)
             topkeys = top.keys
-            fixed = {key: value for key, value in e.items() if key in topkeys}
+            fixed = {k: v for k, v in e.items() if k in topkeys}
             got = (head, tail, fixed)
             if len(self.afters) >= _MAX_AFTERS:
                 self.afters.clear()

@@ -150,7 +150,7 @@ class JsonEmitter:
             todo.append((f.node, chains, key))
         conds = self.conds
         blocks = self.blocks
-        for node, chains, key in reversed(todo):
+        for node, chains, key in todo[::-1]:  # (reversed(): mypyc crash on Any items)
             if conds.get(node.uid, True):
                 own = self._block(node, unpacked)[1]
             else:  # (a node seen with no conditions: compiled under its uid)

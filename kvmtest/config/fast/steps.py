@@ -80,7 +80,7 @@ class Comp:
             fixed: dict = {}
             blocked = set()
             exps: List[re.Pattern[str]] = []
-            for step in reversed(self.steps):
+            for step in self.steps[::-1]:
                 if type(step) is dict:
                     for k, v in step.items():
                         if k in fixed or k in blocked:

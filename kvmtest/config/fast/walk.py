@@ -49,7 +49,7 @@ class Frame:
 
     def __init__(self, node: Node, ctx: tuple, ctx_set: frozenset, keep: tuple,
                  shortname: tuple, dep: list, below: Optional[Labels], entry: int,
-                 multi: bool, unpacked: list, stop_at_default: bool) -> None:
+                 multi: bool, unpacked: Sequence[int], stop_at_default: bool) -> None:
         self.node = node
         self.ctx = ctx
         self.ctx_set = ctx_set
@@ -78,7 +78,6 @@ class StackLeaf(Leaf):
     """A Leaf of the stack walker: ``frames`` is the live stack (valid until the next)."""
 
     __slots__ = ()
-    frames: List[Frame]
 
 
 class StackWalker(Walker):
@@ -201,7 +200,6 @@ class StackWalker(Walker):
         anchor_min = self.anchor_min
         fanout = self.anchor_fanout
         memo = self._replay
-        new_frame = object.__new__
         top = enter(self.root, (), frozenset(), (), (), [], None)
         if top is None:
             return
@@ -229,28 +227,11 @@ class StackWalker(Walker):
                         ctx = ctx + name
                         if node.append_to_shortname:
                             shortname = shortname + name
-                    child = new_frame(Frame)  # (no __init__ call: every slot set here)
-                    child.node = node
-                    child.ctx = ctx
-                    child.ctx_set = _REPLAYED
-                    child.keep = keep
-                    child.shortname = shortname
-                    child.dep = self._with_deps(node, f.ctx, f.dep) if node.dep else f.dep
-                    child.below = None
-                    child.i = 0
-                    child.entry = self.count
-                    child.multi = False
-                    child.unpacked = unp
-                    child.stop_at_default = False
-                    child.data = None
+                    child = Frame(node, ctx, _REPLAYED, keep, shortname,
+                                  self._with_deps(node, f.ctx, f.dep) if node.dep else f.dep,
+                                  None, self.count, False, unp, False)
                     child.anchor = f.anchor
                     child.recs = sub
-                    child.rec = None
-                    child.replay_key = None
-                    child.spliced = False
-                    child.names = None
-                    child.maps = None
-                    child.up = None
             else:
                 children = f.node.children
                 i = f.i
@@ -311,14 +292,8 @@ class StackWalker(Walker):
                 if child.node.children:
                     continue
                 self.count += 1
-                leaf = new_frame(StackLeaf)  # (Leaf.__init__ inlined)
-                leaf.path = path
-                leaf.unpacked = unpacked
-                leaf.ctx = child.ctx
-                leaf.shortname = child.shortname
-                leaf.dep = child.dep
-                leaf.removed_by = None
-                leaf.frames = frames
+                leaf = StackLeaf(path, unpacked, child.ctx, child.shortname, child.dep, None,
+                                 frames)
                 yield leaf
                 f = child
             # done with f

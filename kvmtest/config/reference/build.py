@@ -15,7 +15,7 @@ from .walk import JoinedLeaf, JoinPart, Leaf
 
 def leaf_ops(path: Sequence[Node], unpacked: AbstractSet[int]) -> Iterator[ContentOp]:
     """The leaf's op sequence: deepest node first, unpacked conditions in place."""
-    for node in reversed(path):
+    for node in path[::-1]:
         yield from _items(node.content, unpacked)
 
 

@@ -12,7 +12,7 @@ Dicts are then built by ``build.LeafBuilder`` which memoizes shared work.
 
 from __future__ import annotations
 
-from typing import AbstractSet, Callable, Iterator, List, Optional, Sequence, Set, Tuple, Union
+from typing import AbstractSet, Any, Callable, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from ..tree import (
     COND,
@@ -58,7 +58,7 @@ class Leaf:
         self.shortname = shortname
         self.dep = dep
         self.removed_by = removed_by  # explain mode: first filter that failed on the path
-        self.frames = frames  # walk.StackWalker: the live stack of walk.Frame records
+        self.frames: Any = frames  # walk.StackWalker: the live stack of walk.Frame records
 
 
 def hoisted_fail(node: Node, ctx: tuple, ctx_set: AbstractSet[int], below: Labels) -> bool:
@@ -276,11 +276,10 @@ class Walker:
         onlys = []
         for j in joins:
             for words, texts in zip(j.words, j.texts):
-                f = Filter.__new__(Filter)
-                f.kind, f.words, f.texts = ONLY, (words,), [texts]
-                f.line, f.filename, f.linenum = j.line, j.filename, j.linenum
-                f.content, f.uid, f.universe = [], j.uid, frozenset()
-                f.simple = False
+                # (the constructor, not __new__: a compiled build's native class
+                # runs __init__ from __new__ too)
+                f = Filter(ONLY, [], j.line, j.filename, j.linenum, ((words,), [texts], False))
+                f.uid = j.uid
                 onlys.append(f)
         if not onlys:  # `join` with no words: avocado-vt treats it as absent
             yield from self._visit_plain(node, content, ctx, ctx_set, pending, shortname, dep,
