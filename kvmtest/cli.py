@@ -198,9 +198,10 @@ def _dry_run(args: argparse.Namespace, parser: Parser, planner: Planner, out: Te
     from kvmtest.plan.listing import ListingRows, listed, with_plan_fields, write_table
 
     checks = _LocalChecks()  # what the run checks before it starts (this host's tests)
-    listing = listed(parser.json_lines_with_params(), planner, every, checks.add)
+    json = args.format == "json"  # (a table needs the params only: no line encoded)
+    listing = listed(parser.json_lines_with_params(json), planner, every, checks.add)
     rows = ListingRows(planner.shortname)  # (a row is two ints: 150,000 rows stay small)
-    if args.format == "json":
+    if json:
         from kvmtest.config.encode import write_lines  # (chunks below the mmap threshold)
 
         write_lines((with_plan_fields(line, test) for line, test in listing), out)

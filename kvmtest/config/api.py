@@ -243,20 +243,21 @@ class Parser:
         self._first_get = False
         return _frozen(json_lines(t, self.defaults, self.expand_defaults))
 
-    def json_lines_with_params(self) -> Iterator[tuple]:
+    def json_lines_with_params(self, lines: bool = True) -> Iterator[tuple]:
         """(JSON line, params) per dict: the line as ``json_lines`` gives it, and a
         read-only dict-like view of the same dict (``get``, ``in``, ``[]``) valid
         until the next pair. For callers that read a few params of every dict and
-        print the rest (a dry run) without building every dict.
+        print the rest (a dry run) without building every dict. ``lines=False``:
+        each line is "" (a caller of the params alone skips the encoding).
         """
         t = self._tree
         if expansion(t) != FAST:
-            enc = LineEncoder().encode
+            enc = LineEncoder().encode if lines else (lambda d: "")
             return ((enc(d), d) for d in self.get_dicts(maps=False))
         self._first_get = False
         from .fast.view import json_lines_with_params  # (the dry run only)
 
-        return _frozen(json_lines_with_params(t, self.defaults, self.expand_defaults))
+        return _frozen(json_lines_with_params(t, self.defaults, self.expand_defaults, lines))
 
     def explain(self, pattern: str) -> Iterator[Candidate]:
         """Leaves that would exist without only/no filters, whose name matches.

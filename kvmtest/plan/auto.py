@@ -71,12 +71,12 @@ class ReplayParser:
         for d in self._dicts:
             yield d if maps else {k: v for k, v in d.items() if k not in _MAP_KEYS}
 
-    def json_lines_with_params(self) -> Iterator[Tuple[str, Dict[str, str]]]:
+    def json_lines_with_params(self, lines: bool = True) -> Iterator[Tuple[str, Dict[str, str]]]:
         from kvmtest.config.encode import LineEncoder
 
         enc = LineEncoder().encode
         for d in self.get_dicts(maps=False):
-            yield enc(d), d
+            yield enc(d) if lines else "", d
 
     def explain(self, pattern: str) -> Iterator[Any]:
         return self._parser.explain(pattern)

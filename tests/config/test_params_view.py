@@ -18,8 +18,10 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("lines", [True, False])
 @pytest.mark.parametrize("path, extra", CASES)
-def test_view_equals_get_dicts(path, extra):
+def test_view_equals_get_dicts(path, extra, lines):
+    """lines=False (a table listing: the params alone) gives the same views, lines ""."""
     if not Path(path).exists():
         pytest.skip(f"{path} not found (../shared/bench is beside the repo in CI)")
     fast, slow = Parser(), Parser()
@@ -28,9 +30,10 @@ def test_view_equals_get_dicts(path, extra):
         if extra:
             p.parse_string(extra)
     count = 0
-    for (line, view), d in zip(fast.json_lines_with_params(), slow.get_dicts(maps=False), strict=True):
+    pairs = fast.json_lines_with_params(lines=lines)
+    for (line, view), d in zip(pairs, slow.get_dicts(maps=False), strict=True):
         count += 1
-        assert json.loads(line) == d
+        assert json.loads(line) == d if lines else line == ""
         assert set(view) == set(d)
         for key, value in d.items():
             assert view.get(key) == value and view[key] == value and key in view

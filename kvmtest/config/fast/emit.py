@@ -414,7 +414,9 @@ class JsonEmitter:
             parts = [parts[i] for i in keep]
         return Base(keys, parts)
 
-    def line(self, leaf: StackLeaf) -> str:
+    def line(self, leaf: StackLeaf, encode: bool = True) -> str:
+        """The leaf's canonical JSON line; ``encode=False``: "" (only what ``value`` reads
+        is set up: a caller of the params alone skips the encoding, ~40% of a walk)."""
         frames = leaf.frames
         unpacked = leaf.unpacked
         last = len(frames) - 1
@@ -486,6 +488,8 @@ class JsonEmitter:
                     fixed = _EMPTY  # post-processing may change fixed keys too
         # what value() needs to answer for this leaf (no copies: plain references)
         self._leaf = (d, touched, base.values if fast else None, leaf)
+        if not encode:
+            return ""
         parts = base.parts[:]
         pos = base.pos
         _name_parts(parts, pos, frames[last].names or self._names(frames, last), leaf.dep)

@@ -16,15 +16,16 @@ if TYPE_CHECKING:
     from ..parser import TreeBuilder
 
 
-def json_lines_with_params(tree: TreeBuilder, defaults: bool, expand_defaults: List[str]
-                           ) -> Iterator[tuple]:
-    """(canonical JSON line, LeafParams) per leaf; the view is valid until the next one."""
+def json_lines_with_params(tree: TreeBuilder, defaults: bool, expand_defaults: List[str],
+                           lines: bool = True) -> Iterator[tuple]:
+    """(canonical JSON line, LeafParams) per leaf; the view is valid until the next one.
+    ``lines=False``: each line is "" (not encoded)."""
     walker = StackWalker(tree.node, tree.table.longs, defaults, expand_defaults, ANCHOR_MIN)
     emitter = JsonEmitter(tree.node, tree.table.names, tree.table.longs, set(tree.postfix_keys))
     line = emitter.line
     shared = _Shared()
     for leaf in walker.leaves():
-        text = line(leaf)
+        text = line(leaf, lines)
         yield text, LeafParams(emitter, leaf, shared)
 
 
