@@ -4,6 +4,7 @@
 
     AVREF_PYTHON=/opt/avref/bin/python python3 bench/config_bench.py \\
         [--files medium.cfg,large.cfg,qemu/subtests.cfg] [--modes cli,lib] [--repeat 1] [--no-ref]
+        [--builds compiled,pure]
 
 Two ways of using each parser, each timed for both tools in the same run:
 ``cli`` writes every dict as a canonical JSON line (kvmtest: ``python -m
@@ -15,10 +16,14 @@ dumps each dict; avocado-vt's is its ``cli`` run (the same get_dicts()).
 
 The reference interpreter is $AVREF_PYTHON, else /opt/avref/bin/python if it
 has virttest, else bench/.venv-ref (git-ignored; avocado-vt 113.0 installed on
-first use).  kvmtest is pip-installed (a regular install of this checkout,
-re-done every run) into bench/.venv-ours: both tools run installed the way a
-user installs them, each from its own venv, byte-compiled by pip.  Both tools run on the same files in the same run, one after the
-other; each writes canonical JSON lines (map-file keys removed) into a
+first use).  kvmtest is pip-installed (a regular install of this checkout)
+into bench/.venv-ours: the mypyc-compiled build (``--builds compiled``, the
+default: the wheel of bench/builds.py, compiled once per source state and
+reinstalled only when it changed); ``--builds pure`` benches the pure-Python
+install in bench/.venv-ours-pure, ``compiled,pure`` both (a row each, the
+``build`` column).  Both tools run installed the way a user installs them,
+each from its own venv, byte-compiled by pip.  Both tools run on the same
+files in the same run, one after the other; each writes canonical JSON lines (map-file keys removed) into a
 sha256, so the digests are compared too.  Prints, per file and tool: dicts,
 wall and CPU seconds (user+sys of the tool's process), the speed ratios
 (reference / kvmtest) on both, peak RSS of the process, and the load average
@@ -38,10 +43,15 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 VENV = os.path.join(HERE, ".venv-ref")
-OURS = os.path.join(HERE, ".venv-ours")
+OURS = {"compiled": os.path.join(HERE, ".venv-ours"), "pure": os.path.join(HERE, ".venv-ours-pure")}
+BUILD_NAMES = {"compiled": "compiled (mypyc)", "pure": "pure Python"}
 REF_PKG = "avocado-framework-plugin-vt==113.0"
 DEFAULT_CORPUS = os.path.join(ROOT, "..", "shared", "bench")
 OPT_REF = "/opt/avref/bin/python"
+# every tool runs from here: a directory with no kvmtest/ in it, as ``python -c`` and
+# ``python -m`` put the current directory first on sys.path (from the checkout's root
+# they would import the checkout's sources, not the install under test)
+RUN_DIR = os.path.join(HERE, "out")
 
 REF_DUMP = r"""
 import json, sys
@@ -91,15 +101,29 @@ def ref_python() -> str:
     return py
 
 
-def ours_python() -> str:
-    """bench/.venv-ours with this checkout installed (see the module docstring)."""
-    py = os.path.join(OURS, "bin", "python")
+def ours_python(build: str) -> str:
+    """The venv with this checkout installed as ``build`` (see the module docstring)."""
+    import builds  # (bench/builds.py)
+
+    venv = OURS[build]
+    py = os.path.join(venv, "bin", "python")
     if not os.path.exists(py):
-        subprocess.run([sys.executable, "-m", "venv", OURS], check=True)
-    print("installing this checkout into %s ..." % OURS, flush=True)
-    # kvmtest.config needs nothing outside the standard library: --no-deps
-    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", ROOT],
-                   check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    what = builds.wheel() if build == "compiled" else ROOT
+    stamp = os.path.join(venv, ".kvmtest-installed")
+    key = "%s %s" % (what, builds.source_key())
+    if not os.path.exists(stamp) or open(stamp).read() != key:
+        print("installing this checkout (%s) into %s ..." % (BUILD_NAMES[build], venv),
+              flush=True)
+        # kvmtest.config needs nothing outside the standard library: --no-deps
+        subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", what],
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(stamp, "w") as f:
+            f.write(key)
+    got = subprocess.run([py, "-c", "import kvmtest.config as c; print(c.BUILD)"], cwd=RUN_DIR,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    if got != BUILD_NAMES[build]:
+        raise SystemExit("%s runs kvmtest.config %s, not %s" % (py, got, BUILD_NAMES[build]))
     return py
 
 
@@ -108,7 +132,7 @@ def run(argv: list) -> tuple:
     h = hashlib.sha256()
     lines = 0
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, cwd=ROOT)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, cwd=RUN_DIR)
     for chunk in iter(lambda: proc.stdout.read(1 << 20), b""):
         h.update(chunk)
         lines += chunk.count(b"\n")
@@ -140,47 +164,60 @@ def main() -> int:
     ap.add_argument("--modes", default="cli,lib", help="cli (--json lines), lib (get_dicts())")
     ap.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest is kept")
     ap.add_argument("--no-ref", action="store_true", help="time kvmtest only")
+    ap.add_argument("--builds", default="compiled",
+                    help="kvmtest builds to time: compiled (mypyc), pure, or both (a row each)")
     args = ap.parse_args()
+    os.makedirs(RUN_DIR, exist_ok=True)
+    built = [b for b in args.builds.split(",") if b]
+    for b in built:
+        if b not in OURS:
+            raise SystemExit("unknown build %r (compiled, pure)" % b)
     ref = None if args.no_ref else ref_python()
-    ours_py = ours_python()
+    pys = {b: ours_python(b) for b in built}
     modes = [m for m in args.modes.split(",") if m]
-    print("kvmtest: %s\navocado-vt: %s" % (ours_py, ref or "-"))
+    for b in built:
+        print("kvmtest %s: %s" % (BUILD_NAMES[b], pys[b]))
+    print("avocado-vt: %s" % (ref or "-"))
     print("load average before: %s" % load())
-    print("%-18s %-4s %7s %17s %17s %15s %13s  %s" % (
-        "file", "mode", "dicts", "avocado wall/CPU", "kvmtest wall/CPU", "x wall/x CPU",
+    print("%-18s %-4s %-8s %7s %17s %17s %15s %13s  %s" % (
+        "file", "mode", "build", "dicts", "avocado wall/CPU", "kvmtest wall/CPU", "x wall/x CPU",
         "RSS MiB k/a", "sha256 (kvmtest = avocado)"))
     differ = False
     for name in args.files.split(","):
         path = os.path.join(args.corpus, name)
         ref_cli = None
         for mode in modes:
-            if mode == "cli":
-                ours = best([ours_py, "-m", "kvmtest.config", "--json", path], args.repeat)
-                base = None if ref is None else best([ref, "-c", REF_DUMP, path], args.repeat)
-                ref_cli = base
-                digest, lines = ours[2], ours[3]
-            elif mode == "lib":
-                ours = best([ours_py, "-c", LIB_TIMED % OURS_IMPORT, path], args.repeat)
-                base = None if ref is None else best([ref, "-c", LIB_TIMED % REF_IMPORT, path],
-                                                     args.repeat)
-                dump = run([ours_py, "-c", OURS_LIB_DUMP, path])  # (untimed: the digest)
-                digest, lines = dump[2], dump[3]
-                if base is not None and ref_cli is None:  # the reference's dicts, dumped
-                    ref_cli = run([ref, "-c", REF_DUMP, path])
-            else:
+            if mode not in ("cli", "lib"):
                 raise SystemExit("unknown mode %r" % mode)
-            if base is None:
-                print("%-18s %-4s %7d %17s %8.2f / %6.2f %15s %6.1f / %4s  %s" % (
-                    name, mode, lines, "-", ours[0], ours[1], "-", ours[4], "-", digest[:16]),
-                    flush=True)
-                continue
-            same = digest == ref_cli[2]
-            differ = differ or not same
-            print("%-18s %-4s %7d %8.2f / %6.2f %8.2f / %6.2f %6.1fx/%6.1fx %6.1f / %4.0f  %s %s" % (
-                name, mode, lines, base[0], base[1], ours[0], ours[1], base[0] / ours[0],
-                base[1] / ours[1], ours[4], base[4], digest[:16],
-                "=" if same else "DIGESTS DIFFER (avocado-vt %s)" % ref_cli[2][:16]),
-                flush=True)
+            base = None
+            if ref is not None and mode == "cli":
+                base = ref_cli = best([ref, "-c", REF_DUMP, path], args.repeat)
+            elif ref is not None:
+                base = best([ref, "-c", LIB_TIMED % REF_IMPORT, path], args.repeat)
+                if ref_cli is None:  # the reference's dicts, dumped
+                    ref_cli = run([ref, "-c", REF_DUMP, path])
+            for b in built:
+                ours_py = pys[b]
+                if mode == "cli":
+                    ours = best([ours_py, "-m", "kvmtest.config", "--json", path], args.repeat)
+                    digest, lines = ours[2], ours[3]
+                else:
+                    ours = best([ours_py, "-c", LIB_TIMED % OURS_IMPORT, path], args.repeat)
+                    dump = run([ours_py, "-c", OURS_LIB_DUMP, path])  # (untimed: the digest)
+                    digest, lines = dump[2], dump[3]
+                if base is None or ref_cli is None:
+                    print("%-18s %-4s %-8s %7d %17s %8.2f / %6.2f %15s %6.1f / %4s  %s" % (
+                        name, mode, b, lines, "-", ours[0], ours[1], "-", ours[4], "-",
+                        digest[:16]), flush=True)
+                    continue
+                same = digest == ref_cli[2]
+                differ = differ or not same
+                print("%-18s %-4s %-8s %7d %8.2f / %6.2f %8.2f / %6.2f %6.1fx/%6.1fx %6.1f / %4.0f"
+                      "  %s %s" % (
+                          name, mode, b, lines, base[0], base[1], ours[0], ours[1],
+                          base[0] / ours[0], base[1] / ours[1], ours[4], base[4], digest[:16],
+                          "=" if same else "DIGESTS DIFFER (avocado-vt %s)" % ref_cli[2][:16]),
+                      flush=True)
     print("load average after: %s" % load())
     return 1 if differ else 0
 
