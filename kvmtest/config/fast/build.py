@@ -271,7 +271,7 @@ class FastBuilder:
     def state_frames(self, leaf: StackLeaf) -> dict:
         """state() for a leaf of the stack walker (``leaf.frames``): the steps
         above its deepest blocks come cached per frame (_up)."""
-        frames = leaf.frames
+        frames: List[Frame] = leaf.frames
         last = len(frames) - 1
         if last < _PREFIX_DEPTH:
             return self.state(leaf.path, leaf.unpacked)
@@ -339,7 +339,7 @@ class FastBuilder:
 
     def _build_frames(self, leaf: StackLeaf, maps: bool) -> dict:
         """build() of a stack-walker leaf: names and map files come per frame."""
-        frames = leaf.frames
+        frames: List[Frame] = leaf.frames
         last = len(frames) - 1
         name, short = frames[last].names or self.frame_names.fill(frames, last)[0]
         d: dict = {"name": name, "dep": leaf.dep, "shortname": short}

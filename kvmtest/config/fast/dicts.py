@@ -69,7 +69,7 @@ class DictEmitter(JsonEmitter):
         return key, steps
 
     def build(self, leaf: StackLeaf, maps: bool = True) -> dict:
-        frames = leaf.frames
+        frames: List[Frame] = leaf.frames
         unpacked = leaf.unpacked
         last = len(frames) - 1
         anchor = frames[last].anchor
@@ -139,7 +139,7 @@ class DictEmitter(JsonEmitter):
         of its four deepest blocks (memoized: in a test list, often a replayed
         subtree's), then its other frames' steps up to the root, cached per
         frame (``_chain``)."""
-        frames = leaf.frames
+        frames: List[Frame] = leaf.frames
         unpacked = leaf.unpacked
         last = len(frames) - 1
         k = FLAT_DEPTH if last >= FLAT_DEPTH else last + 1

@@ -417,7 +417,7 @@ class JsonEmitter:
     def line(self, leaf: StackLeaf, encode: bool = True) -> str:
         """The leaf's canonical JSON line; ``encode=False``: "" (only what ``value`` reads
         is set up: a caller of the params alone skips the encoding, ~40% of a walk)."""
-        frames = leaf.frames
+        frames: List[Frame] = leaf.frames
         unpacked = leaf.unpacked
         last = len(frames) - 1
         anchor = frames[last].anchor
@@ -553,7 +553,7 @@ class JsonEmitter:
         """line() for a leaf with no anchor worth sharing above it (a test list
         alone): its dict built as ``dicts.DictEmitter.build_flat`` does, then
         encoded as a patch of the previous such leaf's encoding (``_derive``)."""
-        frames = leaf.frames
+        frames: List[Frame] = leaf.frames
         unpacked = leaf.unpacked
         last = len(frames) - 1
         k = FLAT_DEPTH if last >= FLAT_DEPTH else last + 1
