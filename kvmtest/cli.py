@@ -204,7 +204,9 @@ def _dry_run(args: argparse.Namespace, parser: Parser, planner: Planner, out: Te
     if json:
         from kvmtest.config.encode import write_lines  # (chunks below the mmap threshold)
 
-        write_lines((with_plan_fields(line, test) for line, test in listing), out)
+        # (planner.placement: the test just yielded's, the generator being read in turn)
+        write_lines((with_plan_fields(line, test, planner.placement) for line, test in listing),
+                    out)
     else:
         shown_addresses: dict = {}
         for _, test in listing:

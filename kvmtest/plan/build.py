@@ -47,6 +47,11 @@ class QueueTally:
         return f"{self.hostname}/{self.queue}"
 
 
+# where a test runs (Planner._place): host, queue, its tally, the queue key, addresses,
+# and the params' own (hostname, queue, env), None where unset
+Placement = Tuple[str, str, QueueTally, str, List[Address], Tuple[Optional[str], ...]]
+
+
 class Planner:
     """Streaming planner: ``add`` each dict, then ``finish``."""
 
@@ -68,6 +73,9 @@ class Planner:
         self._scanned_ranges = False
         self._checked: set = set()  # (vms, main_vm, images..., nics..., timeout) already validated
         self._memo = ValueMemo()  # what _place derived, by the values it read
+        # the last test's placement: one object for the tests placed alike (its identity
+        # keys what a listing works out once per placement, see listing.with_plan_fields)
+        self.placement: Optional[Placement] = None
 
     @property
     def count(self) -> int:
@@ -97,7 +105,8 @@ class Planner:
             memo.store(params, reads, signature, placed)
         else:
             placed[2].count += 1
-        host, queue, tally, queue_key, addresses = placed
+        self.placement = placed
+        host, queue, tally, queue_key, addresses, _ = placed
         dep: Union[str, List[str]] = params.get("dep") or []
         test = PlannedTest(
             name or shortname,
@@ -115,17 +124,18 @@ class Planner:
             test.dep = []
         return test
 
-    def _place(self, params: Mapping[str, str], shortname: str
-               ) -> Tuple[str, str, QueueTally, str, List[Address]]:
-        """(host, queue, its tally, the queue key, addresses) of a test, checked and
-        counted; a function of the params it reads (``shortname`` only names the test
-        in errors), so that ``add`` can memoize it."""
-        host = params.get("hostname", "")
+    def _place(self, params: Mapping[str, str], shortname: str) -> Placement:
+        """(host, queue, its tally, the queue key, addresses, the params' own hostname,
+        queue and env or None) of a test, checked and counted; a function of the params
+        it reads (``shortname`` only names the test in errors), so that ``add`` can
+        memoize it."""
+        own = (params.get("hostname"), params.get("queue"), params.get("env"))
+        host = own[0] or ""
         host = self.local_host if host in LOCAL_ALIASES else host
-        queue = params.get("queue") or DEFAULT_QUEUE
+        queue = own[1] or DEFAULT_QUEUE
         tally = self.queues.get((host, queue))
         if tally is None:
-            tally = self._new_queue(host, queue, params.get("env") or f"env-{queue}")
+            tally = self._new_queue(host, queue, own[2] or f"env-{queue}")
         tally.count += 1
         range_list = tuple(params.get("mac_ranges", "").split())
         ranges = [self._range(params, name) for name in range_list]
@@ -134,7 +144,7 @@ class Planner:
                 self._claim(tally, rng)
         self._check_values(params, shortname, tally)
         addresses = self._addresses(params, shortname, tally, range_list, ranges)
-        return host, queue, tally, tally.key, addresses
+        return host, queue, tally, tally.key, addresses, own
 
     def _where(self, key: str) -> str:
         where = self.locate(key) if self.locate else None

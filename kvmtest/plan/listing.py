@@ -30,7 +30,7 @@ from typing import (
 from kvmtest.plan.model import Address, PlannedTest
 
 if TYPE_CHECKING:
-    from kvmtest.plan.build import Planner
+    from kvmtest.plan.build import Placement, Planner
 
 Row = Tuple[str, str, str, str, str]
 
@@ -122,12 +122,13 @@ def format_table(rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> s
 
 
 _PLAN_KEYS = ("hostname", "queue", "env")
-# (id of the addresses or None, host, queue, env, the params' own values of _PLAN_KEYS)
-# -> (the addresses, the line's new head, (old, new) fragments to swap): a few per plan
-_HEADS: Dict[tuple, tuple] = {}
+# (id of the addresses or None, host, queue, env, the params' own values of _PLAN_KEYS),
+# or id(a placement) -> (the addresses or the placement, the line's new head, (old, new)
+# fragments to swap): a few per plan
+_HEADS: Dict[object, tuple] = {}
 
 
-def with_plan_fields(line: str, test: PlannedTest) -> str:
+def with_plan_fields(line: str, test: PlannedTest, placement: Optional[Placement] = None) -> str:
     """A canonical config JSON line with the planning fields set: addresses, and the
     resolved hostname, queue and env (replacing the params' own values when they differ).
 
@@ -135,18 +136,28 @@ def with_plan_fields(line: str, test: PlannedTest) -> str:
     ``,"key":`` can only be a key boundary. What to add and swap is worked out once per
     distinct (addresses, placement, own values): the planner shares one address list
     per allocation, and the params view answers the three values in one call.
+    ``placement``: the planner's for this test (``Planner.placement``, read right after
+    ``add``): then once per placement object, which holds all of that.
     """
-    addresses = test.addresses
-    params = test.params
-    own = getattr(params, "values_of", None)  # (as kvmtest.plan.memo.values_of)
-    olds = own(_PLAN_KEYS) if own is not None else tuple(map(params.get, _PLAN_KEYS))
-    # (a test without addresses has a new empty list: keyed by None, never kept)
-    key = (id(addresses) if addresses else None, test.hostname, test.queue, test.env, olds)
-    got = _HEADS.get(key)
-    if got is None or (addresses and got[0] is not addresses):
-        if len(_HEADS) >= 4096:
-            _HEADS.clear()
-        got = _HEADS[key] = _plan_head(addresses, test, olds)
+    if placement is not None:
+        got = _HEADS.get(id(placement))
+        if got is None or got[0] is not placement:
+            if len(_HEADS) >= 4096:
+                _HEADS.clear()
+            got = _HEADS[id(placement)] = (placement,) + _plan_head(
+                placement[4], test, placement[5])[1:]
+    else:
+        addresses = test.addresses
+        params = test.params
+        own = getattr(params, "values_of", None)  # (as kvmtest.plan.memo.values_of)
+        olds = own(_PLAN_KEYS) if own is not None else tuple(map(params.get, _PLAN_KEYS))
+        # (a test without addresses has a new empty list: keyed by None, never kept)
+        key = (id(addresses) if addresses else None, test.hostname, test.queue, test.env, olds)
+        got = _HEADS.get(key)
+        if got is None or (addresses and got[0] is not addresses):
+            if len(_HEADS) >= 4096:
+                _HEADS.clear()
+            got = _HEADS[key] = _plan_head(addresses, test, olds)
     for old, new in got[2]:
         for sep in (",", "{"):
             if sep + old in line:

@@ -222,3 +222,64 @@ def test_a_listing_of_other_hosts_tests_does_not_import_the_runner(tmp_path):
                          capture_output=True, text=True, cwd=root, check=True)
     assert got.stdout.splitlines()[-1] == "0 []"
     assert "2 test(s) on all hosts" in got.stdout
+
+
+PLACEMENTS = """\
+base_mac_r0 = 02:10:00:00:00:00
+base_ip_r0 = 10.30.0.0
+range_size_r0 = 256
+base_mac_r1 = 02:10:00:00:01:00
+base_ip_r1 = 10.30.1.0
+range_size_r1 = 256
+variants:
+    - own_host:
+        hostname = localhost
+    - named_host:
+        hostname = box
+    - no_host:
+variants:
+    - q2:
+        queue = 2
+        env = e2
+        mac_ranges = r0
+        named_host:
+            mac_ranges = r1
+        vms = vm1
+        nics = nic1
+        nic_mode = tap
+    - no_queue:
+    - q3_own_env:
+        queue = 3
+variants:
+    - a:
+    - b:
+"""
+
+
+def test_plan_fields_by_placement_are_the_fields_by_values(tmp_path):
+    """with_plan_fields keyed by the planner's placement object (the dry run's way: no
+    params read per test) writes the line the params' own values give, byte for byte,
+    where the config sets hostname, queue and env, sets them otherwise or not at all."""
+    import json as _json
+
+    from kvmtest.plan import make_parser, new_planner
+    from kvmtest.plan.listing import with_plan_fields
+
+    cfg = tmp_path / "placements.cfg"
+    cfg.write_text(PLACEMENTS)
+    parser = make_parser([str(cfg)])
+    planner = new_planner(parser, "here")
+    seen = set()
+    for line, params in parser.json_lines_with_params():
+        own = tuple(params.get(k) for k in ("hostname", "queue", "env"))
+        test = planner.add(params)
+        got = with_plan_fields(line, test, planner.placement)
+        assert got == with_plan_fields(line, test)
+        d = _json.loads(got)
+        assert (d["hostname"], d["queue"], d["env"]) == (test.hostname, test.queue, test.env)
+        assert d["addresses"] == [a.to_json() for a in test.addresses]
+        assert {k: v for k, v in d.items() if k not in ("addresses", "hostname", "queue", "env")
+                } == {k: v for k, v in _json.loads(line).items()
+                      if k not in ("hostname", "queue", "env")}
+        seen.add((own, test.hostname, bool(test.addresses)))
+    assert len(seen) == 9 and planner.count == 18
