@@ -17,7 +17,6 @@ The dry run says how many estimates came from each.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Protocol, Sequence
 
@@ -84,6 +83,8 @@ def _timeout(text: str) -> float:
 def estimate(tests: Sequence[TestInfo], source: Optional[DurationSource] = None,
              last: int = LAST_RUNS) -> Dict[str, Estimate]:
     """One estimate per short name (see the module doc)."""
+    import statistics  # (with fractions, decimal, random: not on a listing's import path)
+
     names = sorted({t.shortname for t in tests})
     runs = source.durations(names, last=last) if source is not None and names else {}
     out: Dict[str, Estimate] = {}

@@ -13,7 +13,6 @@ parts of paths (work dirs, sockets, overlays, log dirs, env files). Two rules:
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from typing import Optional
@@ -24,6 +23,8 @@ PLAIN_RULE = "1-64 of letters, digits, '_', '.', '-', not starting with '.' or '
 
 
 def short_hash(text: str, n: int = 8) -> str:
+    import hashlib  # (when a name needs it: not on a listing's import path)
+
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:n]
 
 

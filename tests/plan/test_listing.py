@@ -209,14 +209,17 @@ def test_dry_run_writes_chunks_below_the_mmap_threshold(tmp_path, monkeypatch):
 def test_a_listing_of_other_hosts_tests_does_not_import_the_runner(tmp_path):
     """The run's preflight covers this host's tests only: a dry run with none here never
     imports kvmtest.run (~50 ms of a listing), nor does the exit-code mapping of errors
-    that did not happen. With a test here the preflight still runs (tests/run/test_preflight)."""
+    that did not happen. With a test here the preflight still runs (tests/run/test_preflight).
+    Nor statistics (with fractions, decimal, random: assign = auto's estimates) or hashlib
+    (names that need a hash): ~15 ms more of a listing that uses neither."""
     import subprocess
     import sys
 
     cfg = tmp_path / "there.cfg"
     cfg.write_text("hostname = elsewhere\nvariants:\n    - a:\n    - b:\n")
     code = ("import sys; from kvmtest.cli import main; rc = main(sys.argv[1:]);"
-            " print(rc, sorted(m for m in sys.modules if m.startswith('kvmtest.run')))")
+            " print(rc, sorted(m for m in sys.modules"
+            " if m.startswith('kvmtest.run') or m in ('statistics', 'hashlib')))")
     root = Path(__file__).resolve().parents[2]
     got = subprocess.run([sys.executable, "-c", code, "-c", str(cfg), "--dry-run", "--all-hosts"],
                          capture_output=True, text=True, cwd=root, check=True)
