@@ -40,6 +40,30 @@ class NameStore:
     def add(self, name: str) -> int:
         """Store ``name``; returns its node (pass it to ``text``)."""
         prefixes, nodes = self._prefixes, self._nodes
+        # the usual cases first: the previous name plus a word, or with its last word
+        # changed (two string compares instead of the search below; same nodes)
+        n = len(prefixes)
+        if n:
+            head, dot, tail = name.rpartition(".")
+            if dot:
+                if head == prefixes[-1]:
+                    common = n
+                elif n > 1 and head == prefixes[-2] and name != prefixes[-1]:
+                    common = n - 1
+                    del prefixes[-1], nodes[-1]
+                else:
+                    common = 0
+                if common:
+                    wid = self._ids.get(tail)
+                    if wid is None:
+                        wid = self._ids[tail] = len(self._words)
+                        self._words.append(tail)
+                    node = len(self._word)
+                    self._parent.append(nodes[common - 1])
+                    self._word.append(wid)
+                    prefixes.append(name)
+                    nodes.append(node)
+                    return node
         # the longest prefix of whole words shared with the previous name: usually all
         # but its last word or two, so search from the longest
         common = len(prefixes)

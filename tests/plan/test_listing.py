@@ -286,3 +286,45 @@ def test_plan_fields_by_placement_are_the_fields_by_values(tmp_path):
                       if k not in ("hostname", "queue", "env")}
         seen.add((own, test.hostname, bool(test.addresses)))
     assert len(seen) == 9 and planner.count == 18
+
+
+def _reference_nodes(names: List[str]) -> tuple:
+    """NameStore's nodes the plain way: split each name, share the longest run of whole
+    words with the previous name (the name itself or one of its prefixes: no node)."""
+    words: List[str] = []
+    parents: List[int] = []
+    word_of: List[int] = []
+    path: List[tuple] = []  # the previous name's (words so far, node)
+    out = []
+    for name in names:
+        split = name.split(".")
+        common = 0
+        while common < min(len(split), len(path)) and path[common][0] == tuple(split[:common + 1]):
+            common += 1
+        if common == len(split):
+            out.append(path[common - 1][1])
+            continue
+        del path[common:]
+        parent = path[-1][1] if path else -1
+        for k in range(common, len(split)):
+            if split[k] not in words:
+                words.append(split[k])
+            parents.append(parent)
+            word_of.append(words.index(split[k]))
+            parent = len(parents) - 1
+            path.append((tuple(split[:k + 1]), parent))
+        out.append(parent)
+    return out, parents, [words[w] for w in word_of]
+
+
+def test_name_store_takes_the_usual_cases_first_with_the_same_nodes():
+    """NameStore.add's shortcuts (the previous name plus a word, or with its last word
+    changed: two compares) give the nodes the full search gives."""
+    names = _names(3000) + ["a.b", "a.b.c", "a.b.d", "a.b", "a.b.c.c", "a.b.c", "x", "x.", "x..",
+                            "x..", ".", "", "", "."]
+    store = NameStore()
+    got = [store.add(n) for n in names]
+    want, parents, words = _reference_nodes(names)
+    assert got == want
+    assert list(store._parent) == parents
+    assert [store._words[w] for w in store._word] == words
