@@ -65,6 +65,19 @@ class ListingRows:
         for t, w in zip(self._test, self._where):
             yield (shortname(t),) + wheres[w]
 
+    def lines(self, widths: Sequence[int]) -> Iterator[str]:
+        """The rows as write_table writes them (``fmt.format(*row).rstrip()``), cheaper:
+        the (host, queue, env, addresses) part of a line is formatted once per distinct
+        tuple and the short name padded in front (stripped itself where that part is
+        blank, as rstrip() then strips into it)."""
+        rest = "".join(f"  {{:<{w}}}" for w in widths[1:-1]) + "  {}"
+        tails = [rest.format(*w).rstrip() + "\n" for w in self._wheres]
+        shortname, width = self._shortname, widths[0]
+        for t, w in zip(self._test, self._where):
+            tail = tails[w]
+            yield (shortname(t).ljust(width) + tail if len(tail) > 1
+                   else shortname(t).rstrip() + "\n")
+
     def widths(self, headers: Sequence[str]) -> List[int]:
         """Each column's width: its longest cell or header."""
         used = [self._wheres[i] for i in sorted(set(self._where))]
@@ -105,7 +118,8 @@ def write_table(out: TextIO, rows: Union[Sequence[Tuple[str, ...]], ListingRows]
 
     out.write(fmt.format(*headers).rstrip() + "\n" + "  ".join("-" * w for w in widths) + "\n")
     form = fmt.format
-    write_lines((form(*r).rstrip() + "\n" for r in rows), out)
+    write_lines(rows.lines(widths) if isinstance(rows, ListingRows)
+                else (form(*r).rstrip() + "\n" for r in rows), out)
 
 
 def format_table(rows: Sequence[Tuple[str, ...]], headers: Tuple[str, ...]) -> str:

@@ -328,3 +328,21 @@ def test_name_store_takes_the_usual_cases_first_with_the_same_nodes():
     assert got == want
     assert list(store._parent) == parents
     assert [store._words[w] for w in store._word] == words
+
+
+def test_listing_rows_lines_strip_as_the_format_does():
+    """ListingRows.lines formats each (host, queue, env, addresses) once: the lines are still
+    the table's, also where the addresses are empty (the env column's padding goes) or the
+    whole tail is blank (then the short name's own trailing blanks go too)."""
+    wheres = [("h", "1", "e1", ""), ("h", "2", "e2", "vm1/nic1 02:00:00:00:00:01"),
+              ("", "", "", ""), ("host", "q", "", "")]
+    names = [f"t{i}" + " " * (i % 3) + "x" * (i % 17) for i in range(2500)]
+    rows = ListingRows(names.__getitem__)
+    tuples = []
+    for i, name in enumerate(names):
+        where = wheres[i % len(wheres)]
+        rows.add(i, len(name), where)
+        tuples.append((name,) + where)
+    out = io.StringIO()
+    write_table(out, rows, HEADERS, rows.widths(HEADERS))
+    assert out.getvalue() == format_table(tuples, HEADERS)
