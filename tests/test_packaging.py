@@ -43,7 +43,7 @@ def installed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pkg")
     src = tmp / "src"
     src.mkdir()
-    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+    for name in ("setup.py", "setup.cfg", "pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, src / name)
     shutil.copytree(ROOT / "kvmtest", src / "kvmtest", ignore=shutil.ignore_patterns("__pycache__"))
     venv = tmp / "venv"
@@ -151,3 +151,13 @@ def test_installed_copy_has_the_report_templates(installed, tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "h/q/1-a" in (results / "report.html").read_text()
+
+
+def test_a_plain_install_is_pure_python(installed, tmp_path):
+    """setup.py compiles kvmtest.config only when KVMTEST_MYPYC=1 (docs/hacking.md)."""
+    vpy, env, _, purelib = installed
+    assert not list((purelib / "kvmtest").rglob("*.so"))
+    out = subprocess.run([str(vpy), "-m", "kvmtest.config", "--version"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("kvmtest.config pure Python")
