@@ -78,6 +78,7 @@ class AssignmentLog:
     def __init__(self) -> None:
         self.files: List[str] = []
         self.texts: List[Optional[str]] = []  # per file index: the text parsed
+        self._lines: Dict[int, List[str]] = {}  # per file index: its text's lines, when asked
         self._file_ids: Dict[str, int] = {}
         self.entries: list = []  # flat, see above (the parser adds entries itself)
         self.cur = -1  # the file index the last entries are from
@@ -150,9 +151,13 @@ class AssignmentLog:
         return out
 
     def _lines_with(self, fid: int, name: str) -> tuple:
-        """A file's lines as parsed, and the indexes of those that contain ``name``."""
+        """A file's lines as parsed, and the indexes of those that contain ``name``.
+        (The lines are kept: a dry run asks for several keys, and splitting the texts
+        again for each was most of each query.)"""
         text = self.texts[fid] or ""
-        lines = text.splitlines()
+        lines = self._lines.get(fid)
+        if lines is None:
+            lines = self._lines[fid] = text.splitlines()
         if name not in text:
             return lines, []
         return lines, [k for k, line in enumerate(lines) if name in line]

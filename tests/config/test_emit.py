@@ -370,6 +370,24 @@ def test_assignments_of(tmp_path):
     assert again == got
 
 
+def test_assignments_of_keys_in_turn_split_each_file_once(tmp_path):
+    """A dry run asks for several keys (assign, hostname, queue): each file's text is split
+    into lines once, and every key's answer is what a fresh parser's would be."""
+    (tmp_path / "main.cfg").write_text(
+        "hostname = h1\nqueue = 1\nvariants:\n    - a:\n        queue = 2\n"
+        "        hostname += x\n    - b:\n")
+    keys = ("hostname", "queue", "nothing", "hostname")
+    p = Parser()
+    p.parse_file(str(tmp_path / "main.cfg"))
+    got = [[(a.op, a.value, a.linenum, a.line) for a in p.assignments_of(k)] for k in keys]
+    for k, answer in zip(keys, got):
+        fresh = Parser()
+        fresh.parse_file(str(tmp_path / "main.cfg"))
+        assert answer == [(a.op, a.value, a.linenum, a.line) for a in fresh.assignments_of(k)]
+    assert got[1] == [("=", "1", 2, "queue = 1"), ("=", "2", 5, "queue = 2")]
+    assert list(p._tree.log._lines) == [0]  # (one file, split once)
+
+
 def test_odd_key_characters_keep_key_order():
     """Keys with characters below '"' (or escaped ones) sort differently as
     fragments: the emitter must notice and merge by key instead."""
