@@ -7,15 +7,13 @@
         ...
 """
 
-from importlib.machinery import EXTENSION_SUFFIXES as _EXT
-
 from . import tree as _tree
 from .api import Parser
 from .errors import LexerError, MissingIncludeError, ParserError
 
 #: True in the optional mypyc-compiled build (setup.py, ``KVMTEST_MYPYC=1``):
 #: the parser, walkers and builders are then C extensions (docs/hacking.md).
-COMPILED = (_tree.__file__ or "").endswith(tuple(_EXT))
+COMPILED = not (_tree.__file__ or "").endswith((".py", ".pyc"))  # (else .so: an extension)
 BUILD = "compiled (mypyc)" if COMPILED else "pure Python"
 
 
