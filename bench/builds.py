@@ -87,8 +87,10 @@ def wheel(cache: str = CACHE) -> str:
         print("compiling kvmtest.config with mypyc (about a minute) ...", file=sys.stderr,
               flush=True)
         env = dict(os.environ, KVMTEST_MYPYC="1")
+        # (nothing from an index: the build uses this venv's mypy, setuptools and wheel)
         res = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-build-isolation",
-                              "--no-deps", "-w", out, src], env=env, cwd=src,
+                              "--no-index", "--disable-pip-version-check", "--no-deps",
+                              "-w", out, src], env=env, cwd=src,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if res.returncode != 0:
             sys.stderr.write(res.stdout[-5000:])
