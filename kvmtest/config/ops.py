@@ -154,10 +154,15 @@ def postfix_parse(d: dict, where: Optional[str] = None, keys: Optional[set] = No
     a dict be handled without testing each of its keys' endings.
     """
     if keys is not None:
-        present = d.keys() & keys
+        # (a few such names, ~40 keys a dict: test the names, not a set of the keys)
+        present = [k for k in keys if k in d] if len(keys) < len(d) else list(d.keys() & keys)
         if not present:
             return {}
-        order = [k for k in d if k in present] if len(present) > 1 else list(present)
+        if len(present) > 1:
+            present_set = set(present)
+            order = [k for k in d if k in present_set]
+        else:
+            order = present
     else:
         order = [k for k in d if type(k) is not tuple]
     tmp = {}

@@ -67,28 +67,47 @@ class FrameNames:
             if own is None:
                 own = owns[node.uid] = self._own(node)
             if own is not _NOTHING:
-                part, short_part, entries = own
+                part, short_part, entries, same_name, same_short = own
+                pname, pshort = names
                 if part is not None:
-                    name, short = names
-                    name = name + "." + part if name else part
+                    name = pname + "." + part if pname else part
+                    short = pshort
                     if short_part is not None:
-                        short = short + "." + short_part if short else short_part
+                        short = pshort + "." + short_part if pshort else short_part
                     names = (name, short)
                 if len(entries) == 4:  # one entry per map (the common case), inlined
                     fshort, fname, sshort, sname = entries
                     files, shorts = maps
                     old = files.get(fshort)
-                    value = fname if old is None else old + "." + fname
-                    new_files = {fshort: value}
-                    if files:
-                        new_files.update(files)  # (the others after it, in their order)
-                        new_files[fshort] = value
+                    # (a map value that is the name so far plus the same part is
+                    # the name just built: shared, not concatenated again)
+                    if old is None:
+                        value = fname
+                    elif same_name and old is pname and pname:
+                        value = names[0]
+                    else:
+                        value = old + "." + fname
+                    if len(files) == 1 and old is not None:
+                        new_files = {fshort: value}
+                    else:
+                        new_files = {fshort: value}
+                        if files:
+                            new_files.update(files)  # (the others after it, in their order)
+                            new_files[fshort] = value
                     old = shorts.get(sshort)
-                    value = sname if old is None else old + "." + sname
-                    new_shorts = {sshort: value}
-                    if shorts:
-                        new_shorts.update(shorts)
-                        new_shorts[sshort] = value
+                    if old is None:
+                        value = sname
+                    elif same_short and old is pshort and pshort:
+                        value = names[1]
+                    else:
+                        value = old + "." + sname
+                    if len(shorts) == 1 and old is not None:
+                        new_shorts = {sshort: value}
+                    else:
+                        new_shorts = {sshort: value}
+                        if shorts:
+                            new_shorts.update(shorts)
+                            new_shorts[sshort] = value
                     maps = (new_files, new_shorts)
                 elif entries:
                     maps = (_extend(maps[0], entries[0]), _extend(maps[1], entries[1]))
@@ -107,12 +126,15 @@ class FrameNames:
             part = ".".join([self.longs[x] for x in ids])
             if node.append_to_shortname:
                 short = ".".join([self.names[x] for x in ids])
-        return part, short, entries
+        # whether the map entries add the same parts as the name and shortname (fill)
+        same_name = part is not None and len(entries) == 4 and entries[1] == part
+        same_short = short is not None and len(entries) == 4 and entries[3] == short
+        return part, short, entries, same_name, same_short
 
 
 # (``tuple``, not inferred: mypyc keeps a fixed-length tuple unboxed and boxes a new
 # object at each use, which would break ``is _NOTHING``)
-_NOTHING: tuple = (None, None, ())
+_NOTHING: tuple = (None, None, (), False, False)
 
 
 def _own_maps(node: Node) -> tuple:

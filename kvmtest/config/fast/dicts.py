@@ -44,6 +44,7 @@ _NO_STEPS: list = []
 _EMPTY: dict = {}
 _NAME_KEYS_ORDER = ("name", "dep", "shortname")
 _MAX_AFTERS = 64
+_MAX_HEADS = 64
 
 
 class DictEmitter(JsonEmitter):
@@ -53,6 +54,7 @@ class DictEmitter(JsonEmitter):
                  postfix_keys: set, frame_names: Optional[FrameNames] = None) -> None:
         super().__init__(root, names, longs, postfix_keys)
         self.afters: dict = {}  # (state key, anchor steps) -> see _after
+        self.heads: dict = {}  # state key -> (state, state with name keys first): build_flat
         self.frame_names = frame_names or FrameNames(names, longs)
 
     def _block(self, node: Node, unpacked: set) -> tuple:
@@ -143,10 +145,21 @@ class DictEmitter(JsonEmitter):
         unpacked = leaf.unpacked
         last = len(frames) - 1
         k = FLAT_DEPTH if last >= FLAT_DEPTH else last + 1
-        state = self._state(frames, last, k, unpacked)[1]
+        skey, state = self._state(frames, last, k, unpacked)
+        # the state with the name keys in front, memoized alongside it: a leaf's
+        # dict is then one copy (an update of ~25 keys into a new dict costs 5x)
+        head = self.heads.get(skey)
+        if head is None or head[0] is not state:
+            named: dict = {"name": None, "dep": None, "shortname": None}
+            named.update(state)
+            if len(self.heads) >= _MAX_HEADS:
+                self.heads.clear()
+            head = self.heads[skey] = (state, named)
         name, short = frames[last].names or self.frame_names.fill(frames, last)[0]
-        d = {"name": name, "dep": leaf.dep, "shortname": short}
-        d.update(state)
+        d = head[1].copy()
+        d["name"] = name
+        d["dep"] = leaf.dep
+        d["shortname"] = short
         if last >= k:
             self._apply(self._chain(frames, last - k, 0, unpacked), d)
         return self._finish(d, frames, last, maps)

@@ -45,6 +45,7 @@ _EMPTY: dict = {}
 _NO_STEPS: list = []
 _NO_CONDS: frozenset = frozenset()
 _MISSING = object()
+_NO_KEYS: frozenset = frozenset()
 
 
 class _Overlay(dict):
@@ -388,17 +389,17 @@ class JsonEmitter:
         changed = [k for k, v in e.items() if old.get(k, _MISSING) is not v]
         if len(changed) > 64:
             return None  # not worth it
-        gone = old.keys() - e.keys()
         parts = ref.parts[:]
         pos = ref.pos
-        frag = self._frag
         new = []
         for k in changed:
             i = pos.get(k)
             if i is None:
                 new.append(k)
             else:
-                parts[i] = frag(k, e[k])
+                parts[i] = self._frag(k, e[k])
+        # (every key of e is in old, but for the new ones: fewer keys means some are gone)
+        gone = old.keys() - e.keys() if len(e) - len(new) < len(old) else _NO_KEYS
         if not new and not gone:
             return Base(ref.keys, parts, pos)
         for k in gone:
@@ -407,7 +408,7 @@ class JsonEmitter:
         for k in new:
             i = bisect(keys, k)
             keys.insert(i, k)
-            parts.insert(i, frag(k, e[k]))
+            parts.insert(i, self._frag(k, e[k]))
         if gone:
             keep = [i for i, p in enumerate(parts) if p is not None]
             keys = [keys[i] for i in keep]
