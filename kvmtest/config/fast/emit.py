@@ -60,12 +60,12 @@ class _Overlay(dict):
 
 
 
-def _name_parts(parts: List[str], pos: Dict[str, int], names: tuple, dep: List[str]) -> None:
+def _name_parts(parts: List[str], pos: Dict[str, int], names: tuple, dep_frag: str) -> None:
     """A leaf's own fragments in its line's parts: name, shortname and dep."""
-    parts[pos["name"]] = '"name":"' + names[0] + '"'
-    parts[pos["shortname"]] = '"shortname":"' + names[1] + '"'
-    parts[pos["dep"]] = ('"dep":[%s]' % ",".join([encode_basestring(x) for x in dep])
-                         if dep else '"dep":[]')
+    parts[pos["name"]] = f'"name":"{names[0]}"'
+    parts[pos["shortname"]] = f'"shortname":"{names[1]}"'
+    parts[pos["dep"]] = dep_frag
+
 
 class JsonEmitter:
     """Encodes the leaves of a StackWalker as canonical JSON lines."""
@@ -90,6 +90,7 @@ class JsonEmitter:
         self.frags: Dict[str, Dict[str, str]] = {}
         self.own_names: dict = {}  # node uid -> its escaped (name, shortname or None) parts
         self.flat_ref: Optional[Base] = None  # the last flat_line's encoding
+        self.dep_frags: dict = {}  # id(dep list) -> (the list, its "dep" fragment)
 
     # -- steps of one node, given the leaf's unpacked conditions ----------
 
@@ -493,7 +494,8 @@ class JsonEmitter:
             return ""
         parts = base.parts[:]
         pos = base.pos
-        _name_parts(parts, pos, frames[last].names or self._names(frames, last), leaf.dep)
+        _name_parts(parts, pos, frames[last].names or self._names(frames, last),
+                    self._dep_frag(leaf.dep))
         newf = None  # fragments of keys the base lacks (newk: their keys)
         gone = False
         frag = self._frag
@@ -570,8 +572,25 @@ class JsonEmitter:
         self.flat_ref = base
         parts = base.parts[:]
         pos = base.pos
-        _name_parts(parts, pos, frames[last].names or self._names(frames, last), leaf.dep)
-        return "{" + ",".join(parts) + "}\n"
+        _name_parts(parts, pos, frames[last].names or self._names(frames, last),
+                    self._dep_frag(leaf.dep))
+        parts[0] = "{" + parts[0]  # (never empty: name, shortname and dep are there)
+        parts[-1] += "}\n"
+        return ",".join(parts)
+
+    def _dep_frag(self, dep: List[str]) -> str:
+        """The ``"dep":[...]`` fragment of a dep list (a walk frame's, shared by the
+        leaves below it: memoized by identity, the list kept alive with it)."""
+        if not dep:
+            return '"dep":[]'
+        got = self.dep_frags.get(id(dep))
+        if got is not None and got[0] is dep:
+            return got[1]
+        frag = '"dep":[%s]' % ",".join([encode_basestring(x) for x in dep])
+        if len(self.dep_frags) >= _MAX_BASES:
+            self.dep_frags.clear()
+        self.dep_frags[id(dep)] = (dep, frag)
+        return frag
 
     def value(self, key: str, default: object = None) -> object:
         """The final value of ``key`` in the leaf last encoded by ``line`` (not name/shortname/dep).
