@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from bisect import bisect
 from json.encoder import encode_basestring
-from typing import TYPE_CHECKING, Dict, Iterator, List, Optional
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
 from ..ops import apply_op, postfix_parse, regex_for, substitute
 from ..tree import RESERVED, Node, Op
@@ -67,6 +67,18 @@ def _name_parts(parts: List[str], pos: Dict[str, int], names: tuple, dep_frag: s
     parts[pos["dep"]] = dep_frag
 
 
+def _find_key(frags: List[str], key: str) -> int:
+    """Index of the fragment of ``key`` in ``frags`` (-1 if none)."""
+    head = encode_basestring(key) + ":"
+    for i, frag in enumerate(frags):
+        if frag.startswith(head):
+            return i
+    return -1
+
+
+_NO_CHAIN: tuple = ([], (), False)
+
+
 class JsonEmitter:
     """Encodes the leaves of a StackWalker as canonical JSON lines."""
 
@@ -91,6 +103,8 @@ class JsonEmitter:
         self.own_names: dict = {}  # node uid -> its escaped (name, shortname or None) parts
         self.flat_ref: Optional[Base] = None  # the last flat_line's encoding
         self.dep_frags: dict = {}  # id(dep list) -> (the list, its "dep" fragment)
+        self.chain_frags: dict = {}  # id(steps) -> (the steps, _chain_frags()): flat_line
+        self.state_bases: dict = {}  # id(state) -> (state, _state_base()): flat_line
 
     # -- steps of one node, given the leaf's unpacked conditions ----------
 
@@ -554,26 +568,83 @@ class JsonEmitter:
 
     def flat_line(self, leaf: StackLeaf) -> str:
         """line() for a leaf with no anchor worth sharing above it (a test list
-        alone): its dict built as ``dicts.DictEmitter.build_flat`` does, then
-        encoded as a patch of the previous such leaf's encoding (``_derive``)."""
+        alone): its dict built as ``dicts.DictEmitter.build_flat`` does (the
+        memoized state of its deepest blocks, then its other frames' steps).
+
+        Encoded from the state's encoding (memoized with it) and the steps'
+        (memoized with them): the fragments of the keys the steps set by plain
+        assignment are fixed, those of the keys their ops and ``_min``/``_max``
+        set are encoded per leaf, and one sort merges the two runs.  Without
+        ops or ``_min``/``_max`` keys the dict is not even built.  A regex op,
+        or keys whose fragments do not sort like them, take the long way: a
+        patch of the previous flat leaf's encoding (``_derive``)."""
         frames: List[Frame] = leaf.frames
         unpacked = leaf.unpacked
         last = len(frames) - 1
         k = FLAT_DEPTH if last >= FLAT_DEPTH else last + 1
-        d = self._state(frames, last, k, unpacked)[1].copy()
-        if last >= k:
-            self._apply(self._chain(frames, last - k, 0, unpacked), d)
-        if self.postfix_keys:
-            postfix_parse(d, None, self.postfix_keys)
-        d["name"] = d["shortname"] = d["dep"] = None  # (their fragments: set below)
-        # encoded by patching the previous flat leaf's (siblings differ little)
-        base = self._base_of(self.flat_ref, d)
-        base.values = d
-        self.flat_ref = base
-        parts = base.parts[:]
-        pos = base.pos
-        _name_parts(parts, pos, frames[last].names or self._names(frames, last),
-                    self._dep_frag(leaf.dep))
+        state = self._state(frames, last, k, unpacked)[1]
+        chain = self._chain(frames, last - k, 0, unpacked) if last >= k else _NO_STEPS
+        cf = self._chain_frags(chain)
+        parts: Optional[list] = None
+        if cf is not None and self.sortable:
+            base, spost = self._state_base(state)
+            plain: List[Tuple[str, str]] = cf[0]
+            op_keys: Tuple[str, ...] = cf[1]
+            cpost: bool = cf[2]
+            parts = base.parts[:]
+            pos: Dict[str, int] = base.pos
+            extra: List[str] = []
+            for key, frag in plain:
+                i = pos.get(key)
+                if i is None:
+                    extra.append(frag)
+                else:
+                    parts[i] = frag
+            if op_keys or spost or cpost:  # (the values need the dict)
+                d = state.copy()
+                self._apply(chain, d)
+                fixed = (postfix_parse(d, None, self.postfix_keys) if spost or cpost
+                         else _EMPTY)
+                for key in op_keys:
+                    frag = self._frag(key, d[key])
+                    i = pos.get(key)
+                    if i is None:
+                        extra.append(frag)
+                    else:
+                        parts[i] = frag
+                for key in fixed:
+                    frag = self._frag(key, d[key])
+                    i = pos.get(key)
+                    if i is None:
+                        j = _find_key(extra, key)
+                        if j < 0:
+                            extra.append(frag)
+                        else:
+                            extra[j] = frag
+                    else:
+                        parts[i] = frag
+            names = frames[last].names or self._names(frames, last)
+            _name_parts(parts, pos, names, self._dep_frag(leaf.dep))
+            if extra:
+                if not self.sortable:  # (a key just seen sorts unlike its fragment)
+                    parts = None
+                else:
+                    parts += extra
+                    parts.sort()  # (two sorted runs: one merge)
+        if parts is None:
+            d = state.copy()
+            if chain:
+                self._apply(chain, d)
+            if self.postfix_keys:
+                postfix_parse(d, None, self.postfix_keys)
+            d["name"] = d["shortname"] = d["dep"] = None  # (their fragments: set below)
+            # encoded by patching the previous flat leaf's (siblings differ little)
+            ref = self._base_of(self.flat_ref, d)
+            ref.values = d
+            self.flat_ref = ref
+            parts = ref.parts[:]
+            _name_parts(parts, ref.pos, frames[last].names or self._names(frames, last),
+                        self._dep_frag(leaf.dep))
         parts[0] = "{" + parts[0]  # (never empty: name, shortname and dep are there)
         parts[-1] += "}\n"
         return ",".join(parts)
@@ -591,6 +662,53 @@ class JsonEmitter:
             self.dep_frags.clear()
         self.dep_frags[id(dep)] = (dep, frag)
         return frag
+
+    def _chain_frags(self, chain: list) -> Optional[tuple]:
+        """What flat_line needs of a chain of steps (memoized by identity):
+        (sorted (key, fragment) pairs of the keys only plain assignments set,
+        the keys ops set, whether any is a ``_min``/``_max``/``_fixed`` key);
+        None if it has a regex op (its keys depend on the dict)."""
+        if not chain:
+            return _NO_CHAIN
+        got = self.chain_frags.get(id(chain))
+        if got is not None and got[0] is chain:
+            return got[1]
+        plain: dict = {}
+        op_keys: dict = {}
+        out: Optional[tuple] = None
+        for step in chain:
+            if type(step) is dict:
+                plain.update(step)
+            elif step.op in _REGEX_OPS:
+                break
+            elif step.name not in RESERVED:
+                op_keys[step.name] = True
+        else:
+            frags = [(k, self._frag(k, v)) for k, v in sorted(plain.items())
+                     if k not in op_keys]
+            pk = self.postfix_keys
+            post = bool(pk) and not (pk.isdisjoint(plain) and pk.isdisjoint(op_keys))
+            out = (frags, tuple(op_keys), post)
+        if len(self.chain_frags) >= 4096:
+            self.chain_frags.clear()
+        self.chain_frags[id(chain)] = (chain, out)
+        return out
+
+    def _state_base(self, state: dict) -> Tuple[Base, bool]:
+        """(the encoding of a memoized state plus name/shortname/dep placeholders,
+        whether it has ``_min``/``_max``/``_fixed`` keys)."""
+        got = self.state_bases.get(id(state))
+        if got is not None and got[0] is state:
+            return got[1]
+        e = state.copy()
+        e["name"] = e["shortname"] = e["dep"] = None
+        keys = sorted(e)
+        out = (Base(keys, [self._frag(k, e[k]) for k in keys]),
+               bool(self.postfix_keys) and not self.postfix_keys.isdisjoint(state))
+        if len(self.state_bases) >= _MAX_STATES:
+            self.state_bases.clear()
+        self.state_bases[id(state)] = (state, out)
+        return out
 
     def value(self, key: str, default: object = None) -> object:
         """The final value of ``key`` in the leaf last encoded by ``line`` (not name/shortname/dep).
