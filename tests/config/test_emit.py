@@ -488,3 +488,37 @@ def check_gc_state(tmp_path):
         assert gc.get_freeze_count() > 0  # (not ours to unfreeze)
     finally:
         gc.unfreeze()
+
+
+def _deep_flat_config(top: str) -> str:
+    """Nested variants deeper than the flat path's memoized state, under
+    top-level lines ``top``, the deepest leaf first: flat leaves whose other
+    frames' steps set keys their state lacks."""
+    def level(n: int, indent: str) -> list:
+        if n == 6:
+            return [indent + "k6 = a"]
+        return ([indent + "variants:", indent + "    - v%da:" % n]
+                + level(n + 1, indent + "        ")
+                + [indent + "    - v%db:" % n, indent + "        k%d = b" % n])
+    return "\n".join([top] + level(0, "")) + "\n"
+
+
+@pytest.mark.parametrize("top", [
+    # '!' sorts below '"': the fragment of "a!b" sorts before "a"'s, the key after
+    "a!b = 1\na = 2\nb = 3",
+    # the same, the odd key first seen when the leaf's ops are encoded
+    "b = 2\nb!c += 1",
+    # ops and _max/_min keys set above the memoized state
+    "a = 1\na += x\nsmp = 2\nsmp_min = 4\nmem_max = 3",
+    # a regex op above it (the long way)
+    "a = 1\nk0 = z\ndel k0\nb ?= 2",
+])
+def test_flat_leaves_new_keys_above_the_state(top):
+    p = Parser()
+    p.parse_string(_deep_flat_config(top))
+    assert usable(p)
+    want = plain_lines(p, 10 ** 6)
+    assert len(want) == 7
+    got = fast_lines(p, 1 << 16, 10 ** 6)
+    assert got == want
+    assert same_dicts(fast_dicts(p, 1 << 16, 10 ** 6), plain_dicts(p, 10 ** 6))
