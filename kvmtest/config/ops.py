@@ -8,7 +8,7 @@ and the ``_min``/``_max``/``_fixed`` post-processing.
 from __future__ import annotations
 
 import re
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Tuple
 
 from .errors import ParserError
 from .tree import RESERVED, SUBST_RE, ContentOp, FileMap, Op, PreDict, SuffixOp
@@ -53,19 +53,28 @@ def substitute(value: str, d: dict, suffixed: bool = True) -> str:
     """Replace ``${key}`` from ``d`` until the first unknown key."""
     if "$" not in value:
         return value
+    refs = _REFS.get(value)
+    if refs is None:  # (each value's references found once, not per dict)
+        refs = [(m.start(), m.end(), m.group(1)) for m in SUBST_RE.finditer(value)]
+        if len(_REFS) >= 4096:
+            _REFS.clear()
+        _REFS[value] = refs
     flat = drop_suffixes(d) if suffixed else d
     out = []
     start = 0
-    for m in SUBST_RE.finditer(value):
+    for begin, end, key in refs:
         try:
-            val = flat[m.group(1)]
+            val = flat[key]
         except KeyError:
             break
-        out.append(value[start:m.start()])
+        out.append(value[start:begin])
         out.append(str(val))
-        start = m.end()
+        start = end
     out.append(value[start:])
     return "".join(out)
+
+
+_REFS: Dict[str, List[Tuple[int, int, str]]] = {}  # value -> its ${key} references (substitute)
 
 
 def apply_op(op: ContentOp, d: dict, suffixed: bool = True) -> None:

@@ -61,56 +61,66 @@ class FrameNames:
             names = _NO_NAMES
             maps = _NO_MAPS
         owns = self.own
+        name: str = names[0]
+        short: str = names[1]
+        files: dict = maps[0]
+        shorts: dict = maps[1]
         for f in frames[j + 1:i + 1]:
             node = f.node
             own = owns.get(node.uid)
             if own is None:
                 own = owns[node.uid] = self._own(node)
             if own is not _NOTHING:
-                part, short_part, entries, same_name, same_short = own
-                pname, pshort = names
+                part: Optional[str] = own[0]
+                short_part: Optional[str] = own[1]
+                entries: tuple = own[2]
+                pname = name
+                pshort = short
                 if part is not None:
                     name = pname + "." + part if pname else part
-                    short = pshort
                     if short_part is not None:
                         short = pshort + "." + short_part if pshort else short_part
                     names = (name, short)
                 if len(entries) == 4:  # one entry per map (the common case), inlined
-                    fshort, fname, sshort, sname = entries
-                    files, shorts = maps
-                    old = files.get(fshort)
+                    fshort: str = entries[0]
+                    sshort: str = entries[2]
                     # (a map value that is the name so far plus the same part is
                     # the name just built: shared, not concatenated again)
-                    if old is None:
-                        value = fname
-                    elif same_name and old is pname and pname:
-                        value = names[0]
+                    old = files.get(fshort)
+                    if own[3] and (old is pname if pname else old is None):
+                        value = name
+                    elif old is None:
+                        value = entries[1]
                     else:
-                        value = old + "." + fname
-                    if len(files) == 1 and old is not None:
-                        new_files = {fshort: value}
+                        value = old + "." + entries[1]
+                    if old is not None and len(files) == 1:
+                        files = {fshort: value}
                     else:
                         new_files = {fshort: value}
                         if files:
                             new_files.update(files)  # (the others after it, in their order)
                             new_files[fshort] = value
+                        files = new_files
                     old = shorts.get(sshort)
-                    if old is None:
-                        value = sname
-                    elif same_short and old is pshort and pshort:
-                        value = names[1]
+                    if own[4] and (old is pshort if pshort else old is None):
+                        value = short
+                    elif old is None:
+                        value = entries[3]
                     else:
-                        value = old + "." + sname
-                    if len(shorts) == 1 and old is not None:
-                        new_shorts = {sshort: value}
+                        value = old + "." + entries[3]
+                    if old is not None and len(shorts) == 1:
+                        shorts = {sshort: value}
                     else:
                         new_shorts = {sshort: value}
                         if shorts:
                             new_shorts.update(shorts)
                             new_shorts[sshort] = value
-                    maps = (new_files, new_shorts)
+                        shorts = new_shorts
+                    maps = (files, shorts)
                 elif entries:
-                    maps = (_extend(maps[0], entries[0]), _extend(maps[1], entries[1]))
+                    files = _extend(files, entries[0])
+                    shorts = _extend(shorts, entries[1])
+                    maps = (files, shorts)
             f.names = names
             f.maps = maps
         return names, maps

@@ -54,7 +54,8 @@ class DictEmitter(JsonEmitter):
                  postfix_keys: set, frame_names: Optional[FrameNames] = None) -> None:
         super().__init__(root, names, longs, postfix_keys)
         self.afters: dict = {}  # (state key, anchor steps) -> see _after
-        self.heads: dict = {}  # state key -> (state, state with name keys first): build_flat
+        self.heads: dict = {}  # id(state) -> (state, with name keys first, has postfix keys)
+        self.chain_post: dict = {}  # id(steps) -> (steps, _chain_post()): build_flat
         self.frame_names = frame_names or FrameNames(names, longs)
 
     def _block(self, node: Node, unpacked: set) -> tuple:
@@ -145,24 +146,51 @@ class DictEmitter(JsonEmitter):
         unpacked = leaf.unpacked
         last = len(frames) - 1
         k = FLAT_DEPTH if last >= FLAT_DEPTH else last + 1
-        skey, state = self._state(frames, last, k, unpacked)
+        state = self._state(frames, last, k, unpacked)[1]
         # the state with the name keys in front, memoized alongside it: a leaf's
-        # dict is then one copy (an update of ~25 keys into a new dict costs 5x)
-        head = self.heads.get(skey)
+        # dict is then one copy (an update of ~25 keys into a new dict costs 5x);
+        # and whether it has X_max/_min/_fixed keys
+        head = self.heads.get(id(state))
         if head is None or head[0] is not state:
             named: dict = {"name": None, "dep": None, "shortname": None}
             named.update(state)
             if len(self.heads) >= _MAX_HEADS:
                 self.heads.clear()
-            head = self.heads[skey] = (state, named)
+            pk = self.postfix_keys
+            head = self.heads[id(state)] = (state, named, bool(pk) and not pk.isdisjoint(state))
         name, short = frames[last].names or self.frame_names.fill(frames, last)[0]
         d = head[1].copy()
         d["name"] = name
         d["dep"] = leaf.dep
         d["shortname"] = short
+        post: bool = head[2]
         if last >= k:
-            self._apply(self._chain(frames, last - k, 0, unpacked), d)
-        return self._finish(d, frames, last, maps)
+            chain = self._chain(frames, last - k, 0, unpacked)
+            if chain:
+                self._apply(chain, d)
+                post = post or self._chain_post(chain)
+        return finish_leaf(d, frames, last, self.frame_names, maps,
+                           self.postfix_keys if post else None)
+
+    def _chain_post(self, chain: list) -> bool:
+        """Whether a chain of steps may set an X_max/_min/_fixed key (memoized by
+        identity): if neither it nor the state does, postfix_parse is skipped."""
+        got = self.chain_post.get(id(chain))
+        if got is not None and got[0] is chain:
+            return got[1]
+        pk = self.postfix_keys
+        post = False
+        for step in chain:
+            if type(step) is dict:
+                post = not pk.isdisjoint(step)
+            else:  # (a regex op may set any key)
+                post = step.op in REGEX_OPS or step.name in pk
+            if post:
+                break
+        if len(self.chain_post) >= 4096:
+            self.chain_post.clear()
+        self.chain_post[id(chain)] = (chain, post)
+        return post
 
     def _finish(self, d: dict, frames: List[Frame], last: int, maps: bool) -> dict:
         return finish_leaf(d, frames, last, self.frame_names, maps, self.postfix_keys)
