@@ -270,7 +270,8 @@ class JsonEmitter:
         while j >= 0 and frames[j].names is None:
             j -= 1
         found = frames[j].names if j >= 0 else None
-        name, short = found if found is not None else ("", "")
+        name: str = found[0] if found is not None else ""
+        short: str = found[1] if found is not None else ""
         if self.enc_longs is None:
             self.enc_longs = [encode_basestring(x)[1:-1] for x in self.longs]
             self.enc_names = [encode_basestring(x)[1:-1] for x in self.names]
@@ -281,9 +282,11 @@ class JsonEmitter:
                 own = own_names.get(node.uid)
                 if own is None:
                     own = own_names[node.uid] = self._own_names(node)
-                name = name + "." + own[0] if name else own[0]
-                if own[1] is not None:
-                    short = short + "." + own[1] if short else own[1]
+                part: str = own[0]
+                short_part: Optional[str] = own[1]
+                name = name + "." + part if name else part
+                if short_part is not None:
+                    short = short + "." + short_part if short else short_part
             f.names = (name, short)
         return name, short
 

@@ -195,12 +195,11 @@ class StackWalker(Walker):
         frames = self.frames
         path = self.path
         unpacked = self.unpacked
-        enter = self._enter
         potential = self.potential
         anchor_min = self.anchor_min
         fanout = self.anchor_fanout
         memo = self._replay
-        top = enter(self.root, (), frozenset(), (), (), [], None)
+        top = self._enter(self.root, (), frozenset(), (), (), [], None)
         if top is None:
             return
         frames.append(top)
@@ -239,8 +238,9 @@ class StackWalker(Walker):
                                               and children[i - 1].default
                                               and self.count > f.entry):
                     f.i = i + 1
-                    child = enter(children[i], f.ctx, f.ctx_set, f.keep, f.shortname, f.dep,
-                                  f.below)
+                    # (self._enter, not a bound method in a local: a native call when compiled)
+                    child = self._enter(children[i], f.ctx, f.ctx_set, f.keep, f.shortname,
+                                        f.dep, f.below)
                     if child is None:
                         continue
                     node = child.node
