@@ -28,7 +28,7 @@ MYPYC_MODULES = [
     "kvmtest/config/%s.py" % name for name in (
         "errors", "records", "tree", "ops", "filters", "lexer", "scan", "variants", "parser",
         "encode", "reference/walk", "reference/build", "fast/steps", "fast/walk", "fast/build",
-        "fast/dicts", "fast/emit", "fast/view")
+        "fast/dicts", "fast/emit", "fast/view", "fast/gcfreeze")
 ]
 
 

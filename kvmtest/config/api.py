@@ -8,19 +8,18 @@ import gc
 import re
 import weakref
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator, List, Optional, TypeVar
+from typing import TYPE_CHECKING, Iterator, List, Optional
 
 from .encode import LineEncoder
 from .fast.build import FastBuilder
 from .fast.dicts import dicts
 from .fast.emit import ANCHOR_MIN, json_lines, supports
+from .fast.gcfreeze import frozen
 from .fast.walk import StackWalker
 from .parser import TreeBuilder
 from .reference.build import ExactBuilder, finish
 from .reference.walk import Leaf, Walker
 from .tree import Node
-
-_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from .records import Assignment, Candidate, Statement  # noqa: F401
@@ -72,22 +71,6 @@ def _release_freeze() -> None:
     with _HOLD_LOCK:
         _HOLDERS[0] -= 1
         if _HOLDERS[0] == 0:
-            gc.unfreeze()
-
-
-def _frozen(items: Iterator[_T]) -> Iterator[_T]:
-    """``items``, with the objects alive when the first is asked for moved out
-    of the cyclic GC's way (``gc.freeze()``) until the last, for a tree parsed
-    with the GC off (then no Parser holds the freeze).  Only if nothing else
-    froze objects (gc.get_freeze_count() == 0): the unfreeze at the end
-    (or when the iterator is closed) puts every frozen object back."""
-    froze = gc.isenabled() and gc.get_freeze_count() == 0
-    if froze:
-        gc.freeze()
-    try:
-        yield from items
-    finally:
-        if froze:
             gc.unfreeze()
 
 
@@ -182,9 +165,13 @@ class Parser:
         ``maps=False`` leaves out the two ``_*_map_file`` keys (saves time).
         Like avocado-vt, only the first call on a Parser flattens suffixed keys.
         The parsed tree stays out of the cyclic GC's scans (see _hold_freeze
-        and _frozen).
+        and fast.gcfreeze).
         """
-        return _frozen(self._dicts(maps))
+        t = self._tree
+        if expansion(t) == FAST:  # (compiled all the way to the caller: see gcfreeze)
+            self._first_get = False  # (no suffixes: nothing to flatten, as json_lines)
+            return frozen(dicts(t, self.defaults, self.expand_defaults, maps))
+        return frozen(self._dicts(maps))
 
     def _dicts(self, maps: bool) -> Iterator[dict]:
         drop = self._first_get
@@ -194,9 +181,6 @@ class Parser:
         suffixed = t.has_suffix
         drop = drop and suffixed  # without suffixes flattening changes nothing
         kind = expansion(t)
-        if kind == FAST:
-            yield from dicts(t, self.defaults, self.expand_defaults, maps)
-            return
         exact = ExactBuilder(names, longs, suffixed)
         leaves = self._walker(kind).leaves()  # prepares the tree
         fast = None
@@ -241,7 +225,7 @@ class Parser:
             enc = LineEncoder().encode
             return (enc(d) for d in self.get_dicts(maps=False))
         self._first_get = False
-        return _frozen(json_lines(t, self.defaults, self.expand_defaults))
+        return frozen(json_lines(t, self.defaults, self.expand_defaults))
 
     def json_lines_with_params(self, lines: bool = True) -> Iterator[tuple]:
         """(JSON line, params) per dict: the line as ``json_lines`` gives it, and a
@@ -257,7 +241,7 @@ class Parser:
         self._first_get = False
         from .fast.view import json_lines_with_params  # (the dry run only)
 
-        return _frozen(json_lines_with_params(t, self.defaults, self.expand_defaults, lines))
+        return frozen(json_lines_with_params(t, self.defaults, self.expand_defaults, lines))
 
     def explain(self, pattern: str) -> Iterator[Candidate]:
         """Leaves that would exist without only/no filters, whose name matches.
