@@ -26,7 +26,7 @@ it saved.
 
 from __future__ import annotations
 
-from typing import AbstractSet, Dict, Iterator, List, Literal, Optional, Sequence, Union
+from typing import AbstractSet, Dict, Iterator, List, Literal, Optional, Sequence, Tuple, Union
 
 from ..reference.walk import Leaf, Walker, hoisted_fail
 from ..tree import ONLY, Filter, Labels, Node, impossible, prepare, project
@@ -34,6 +34,9 @@ from ..tree import ONLY, Filter, Labels, Node, impossible, prepare, project
 _MAX_RECORDS = 300000  # bounds the replay memo's memory (one small tuple per frame)
 _DOOM_MIN = 256  # nodes with at least this many leaf paths below get the doom check
 ANCHOR_FANOUT = 32  # an anchor also has this many children (the top of a test list)
+# a recorded frame: (node, unpacked, pending filters, the children's records or None)
+# (typed: a compiled build unpacks it and reads the node natively)
+Rec = Tuple[Node, tuple, tuple, Optional[list]]
 _REPLAYED: frozenset = frozenset()  # a replayed frame's ctx_set (never read: no filters decided)
 
 
@@ -64,7 +67,7 @@ class Frame:
         self.stop_at_default = stop_at_default
         self.data: Optional[tuple] = None  # the builder's per-frame cache
         self.anchor = 0  # index of the deepest frame above with >= anchor_min leaf paths
-        self.recs: Optional[list] = None  # replaying: the recorded children
+        self.recs: Optional[List[Rec]] = None  # replaying: the recorded children
         self.rec: Optional[list] = None  # recording: where children's records go
         self.replay_key: Optional[tuple] = None  # recording root: its key in the replay memo
         self.spliced = False  # recording: children recorded in the parent's place

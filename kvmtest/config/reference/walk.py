@@ -65,10 +65,14 @@ def hoisted_fail(node: Node, ctx: tuple, ctx_set: AbstractSet[int], below: Label
     """Does a filter of a node that every path below must cross fail already?
     (see ``tree.prepare``)"""
     for item in node.hoist:
+        uni = item.universe
         if item.kind == NO:
-            if matches(item.words, ctx, ctx_set):
+            # no label of it in the context: it cannot match (the common case)
+            if not uni.isdisjoint(ctx_set) and (item.simple or matches(item.words, ctx, ctx_set)):
                 return True
-        elif impossible(item, ctx_set, below):
+        elif uni.isdisjoint(ctx_set) and below.isdisjoint(uni):
+            return True  # none of its labels above nor below: every word impossible
+        elif not item.simple and impossible(item, ctx_set, below):
             return True
     return False
 
