@@ -16,9 +16,14 @@ from __future__ import annotations
 import itertools
 import re
 from operator import attrgetter
-from typing import AbstractSet, Dict, List, Literal, Optional, Set, Tuple, Union
+from typing import AbstractSet, Dict, Final, List, Literal, Optional, Set, Tuple, Union, cast
 
-ONLY, NO, COND, NOTCOND, JOIN = range(5)
+# (Final: a compiled build inlines them instead of looking up module globals)
+ONLY: Final = 0
+NO: Final = 1
+COND: Final = 2
+NOTCOND: Final = 3
+JOIN: Final = 4
 KIND_NAMES = {ONLY: "only", NO: "no", COND: "condition", NOTCOND: "!condition", JOIN: "join"}
 RESERVED = frozenset(("name", "shortname", "dep", "_short_name_map_file", "_name_map_file"))
 SUBST_RE = re.compile(r"\$\{(.+?)\}")
@@ -237,9 +242,9 @@ class Node:
         self.uid = next(_uids)
         self.filename = ""
         self.linenum = 0
-        self.hoist: tuple = ()
+        self.hoist: Tuple[Filter, ...] = ()
         self.su: frozenset = _EMPTY
-        self.filters: tuple = ()  # the filters in content (set by prepare)
+        self.filters: Tuple[Filter, ...] = ()  # the filters in content (set by prepare)
 
 
 class SharedLabels:
@@ -395,7 +400,10 @@ def might_match(words: tuple, ctx: Tuple[int, ...], ctx_set: AbstractSet[int],
     return False
 
 
-FAIL, DROP, KEEP, UNPACK = range(4)
+FAIL: Final = 0
+DROP: Final = 1
+KEEP: Final = 2
+UNPACK: Final = 3
 
 
 def decide(item: Filter, ctx: Tuple[int, ...], ctx_set: AbstractSet[int], below: Labels) -> int:
@@ -460,7 +468,7 @@ def prepare(root: Node) -> List[Node]:
     """
     idom: Dict[int, Optional[Node]] = {}  # uid -> the first node on every path below
     dlen: Dict[int, int] = {}  # uid -> length of its chain (itself, idom, idom's idom...)
-    own: Dict[int, tuple] = {}
+    own: Dict[int, Tuple[Filter, ...]] = {}
     seen = {root.uid}
     order: List[Node] = []
     # depth first, the last child first, each node after its children
@@ -477,11 +485,12 @@ def prepare(root: Node) -> List[Node]:
     for node in order:  # children before parents
         if type(node.name) is list:  # (tuples: the walk extends contexts with them)
             node.name = tuple(node.name)
-        found = node.filters = tuple(filter(_IS_FILTER, node.content))
+        node.filters = cast(Tuple[Filter, ...], tuple(filter(_IS_FILTER, node.content)))
+        found = node.filters
         own_su: AbstractSet[int] = _EMPTY
-        own_filters: tuple = ()
+        own_filters: Tuple[Filter, ...] = ()
         if found:
-            filters = []
+            filters: List[Filter] = []
             deep: Set[int] = set()
             for item in found:
                 item.compute_universe(unis)
