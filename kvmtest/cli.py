@@ -199,7 +199,8 @@ def _dry_run(args: argparse.Namespace, parser: Parser, planner: Planner, out: Te
 
     checks = _LocalChecks()  # what the run checks before it starts (this host's tests)
     json = args.format == "json"  # (a table needs the params only: no line encoded)
-    listing = listed(parser.json_lines_with_params(json), planner, every, checks.add)
+    # (json: the lines as their fragments, joined once with the plan fields in front)
+    listing = listed(parser.json_lines_with_params(json, parts=json), planner, every, checks.add)
     rows = ListingRows(planner.shortname)  # (a row is two ints: 150,000 rows stay small)
     if json:
         from kvmtest.config.encode import write_lines  # (chunks below the mmap threshold)

@@ -227,12 +227,15 @@ class Parser:
         self._first_get = False
         return frozen(json_lines(t, self.defaults, self.expand_defaults))
 
-    def json_lines_with_params(self, lines: bool = True) -> Iterator[tuple]:
+    def json_lines_with_params(self, lines: bool = True, parts: bool = False) -> Iterator[tuple]:
         """(JSON line, params) per dict: the line as ``json_lines`` gives it, and a
         read-only dict-like view of the same dict (``get``, ``in``, ``[]``) valid
         until the next pair. For callers that read a few params of every dict and
         print the rest (a dry run) without building every dict. ``lines=False``:
         each line is "" (a caller of the params alone skips the encoding).
+        ``parts``: a line may come as the list of its fragments (the line is
+        ``"{" + ",".join(parts) + "}\n"``; where the fast expansion runs), for a
+        caller that adds fields and joins once.
         """
         t = self._tree
         if expansion(t) != FAST:
@@ -241,7 +244,7 @@ class Parser:
         self._first_get = False
         from .fast.view import json_lines_with_params  # (the dry run only)
 
-        return frozen(json_lines_with_params(t, self.defaults, self.expand_defaults, lines))
+        return frozen(json_lines_with_params(t, self.defaults, self.expand_defaults, lines, parts))
 
     def explain(self, pattern: str) -> Iterator[Candidate]:
         """Leaves that would exist without only/no filters, whose name matches.

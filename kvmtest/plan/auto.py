@@ -71,7 +71,9 @@ class ReplayParser:
         for d in self._dicts:
             yield d if maps else {k: v for k, v in d.items() if k not in _MAP_KEYS}
 
-    def json_lines_with_params(self, lines: bool = True) -> Iterator[Tuple[str, Dict[str, str]]]:
+    def json_lines_with_params(self, lines: bool = True,
+                               parts: bool = False) -> Iterator[Tuple[str, Dict[str, str]]]:
+        """As ``Parser.json_lines_with_params``; the lines always come whole."""
         from kvmtest.config.encode import LineEncoder
 
         enc = LineEncoder().encode

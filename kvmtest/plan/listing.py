@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from kvmtest.plan.build import Placement, Planner
 
 Row = Tuple[str, str, str, str, str]
+Line = Union[str, List[str]]  # a JSON line, or its fragments (see with_plan_fields)
 
 
 class ListingRows:
@@ -86,8 +87,8 @@ class ListingRows:
         return [max(len(h), n) for h, n in zip(headers, longest)]
 
 
-def listed(pairs: Iterable[Tuple[str, Mapping[str, str]]], planner: Planner, every: bool,
-           local: Callable[[PlannedTest], None]) -> Iterator[Tuple[str, PlannedTest]]:
+def listed(pairs: Iterable[Tuple[Line, Mapping[str, str]]], planner: Planner, every: bool,
+           local: Callable[[PlannedTest], None]) -> Iterator[Tuple[Line, PlannedTest]]:
     """Plan each (JSON line, params) pair (``Parser.json_lines_with_params``); yield the
     pairs of the tests listed: every host's (``every``) or this host's. Each test of
     this host also goes to ``local`` (the run's preflight)."""
@@ -142,9 +143,13 @@ _PLAN_KEYS = ("hostname", "queue", "env")
 _HEADS: Dict[object, tuple] = {}
 
 
-def with_plan_fields(line: str, test: PlannedTest, placement: Optional[Placement] = None) -> str:
+def with_plan_fields(line: Line, test: PlannedTest,
+                     placement: Optional[Placement] = None) -> str:
     """A canonical config JSON line with the planning fields set: addresses, and the
     resolved hostname, queue and env (replacing the params' own values when they differ).
+    ``line`` may be the list of the line's fragments (``Parser.json_lines_with_params(
+    parts=True)``, changed here): the fields go in front and the line is joined once,
+    where a whole line would be copied to swap and to prepend.
 
     Safe on the encoded text: inside a JSON string every quote is escaped, so
     ``,"key":`` can only be a key boundary. What to add and swap is worked out once per
@@ -172,12 +177,21 @@ def with_plan_fields(line: str, test: PlannedTest, placement: Optional[Placement
             if len(_HEADS) >= 4096:
                 _HEADS.clear()
             got = _HEADS[key] = _plan_head(addresses, test, olds)
-    for old, new in got[2]:
-        for sep in (",", "{"):
-            if sep + old in line:
-                line = line.replace(sep + old, sep + new, 1)
-                break
-    return got[1] + line[1:]
+    if isinstance(line, str):
+        for old, new in got[2]:
+            for sep in (",", "{"):
+                if sep + old in line:
+                    line = line.replace(sep + old, sep + new, 1)
+                    break
+        return got[1] + line[1:]
+    for old, new in got[2]:  # (the fragments: a swap is one of them, exactly)
+        try:
+            line[line.index(old)] = new
+        except ValueError:
+            pass
+    line[0] = got[1] + line[0]
+    line[-1] += "}\n"
+    return ",".join(line)
 
 
 def _plan_head(addresses: List[Address], test: PlannedTest, olds: tuple) -> tuple:

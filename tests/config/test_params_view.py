@@ -61,3 +61,27 @@ def test_values_of_equals_get_for_every_key_and_leaf():
         for ks in (keys, keys, with_names):
             assert view.values_of(ks) == tuple(d.get(k) for k in ks)
     assert count == len(dicts) > 1
+
+
+@pytest.mark.parametrize("path, extra", CASES)
+def test_line_parts_join_to_the_line(path, extra):
+    """parts=True (the JSON dry run: plan fields put in front, one join) gives each line
+    as its fragments, in a new list each time: ``"{" + ",".join(parts) + "}\\n"`` is the line."""
+    if not Path(path).exists():
+        pytest.skip(f"{path} not found (../shared/bench is beside the repo in CI)")
+    whole, split = Parser(), Parser()
+    for p in (whole, split):
+        p.parse_file(path)
+        if extra:
+            p.parse_string(extra)
+    seen = []
+    pairs = zip(whole.json_lines_with_params(), split.json_lines_with_params(parts=True),
+                strict=True)
+    for (line, view), (parts, view2) in pairs:
+        assert type(parts) is list and all(type(p) is str and p for p in parts)
+        assert "{" + ",".join(parts) + "}\n" == line
+        assert view2.get("shortname") == view.get("shortname")
+        assert all(parts is not s for s in seen)
+        parts.append("changed by the caller")  # (the next leaf's list is its own)
+        seen.append(parts)
+    assert seen

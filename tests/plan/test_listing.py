@@ -262,7 +262,8 @@ variants:
 def test_plan_fields_by_placement_are_the_fields_by_values(tmp_path):
     """with_plan_fields keyed by the planner's placement object (the dry run's way: no
     params read per test) writes the line the params' own values give, byte for byte,
-    where the config sets hostname, queue and env, sets them otherwise or not at all."""
+    where the config sets hostname, queue and env, sets them otherwise or not at all;
+    and the same line from the line's fragments (``json_lines_with_params(parts=True)``)."""
     import json as _json
 
     from kvmtest.plan import make_parser, new_planner
@@ -272,12 +273,15 @@ def test_plan_fields_by_placement_are_the_fields_by_values(tmp_path):
     cfg.write_text(PLACEMENTS)
     parser = make_parser([str(cfg)])
     planner = new_planner(parser, "here")
+    parts_of = make_parser([str(cfg)]).json_lines_with_params(parts=True)
     seen = set()
-    for line, params in parser.json_lines_with_params():
+    for (line, params), (parts, _) in zip(parser.json_lines_with_params(), parts_of, strict=True):
         own = tuple(params.get(k) for k in ("hostname", "queue", "env"))
         test = planner.add(params)
         got = with_plan_fields(line, test, planner.placement)
         assert got == with_plan_fields(line, test)
+        # the line as its fragments (the JSON dry run's way: swapped, joined once)
+        assert with_plan_fields(parts, test, planner.placement) == got
         d = _json.loads(got)
         assert (d["hostname"], d["queue"], d["env"]) == (test.hostname, test.queue, test.env)
         assert d["addresses"] == [a.to_json() for a in test.addresses]

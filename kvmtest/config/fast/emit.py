@@ -436,6 +436,17 @@ class JsonEmitter:
     def line(self, leaf: StackLeaf, encode: bool = True) -> str:
         """The leaf's canonical JSON line; ``encode=False``: "" (only what ``value`` reads
         is set up: a caller of the params alone skips the encoding, ~40% of a walk)."""
+        parts = self.line_parts(leaf, encode)
+        if not parts:
+            return ""
+        parts[0] = "{" + parts[0]  # (never empty: name, shortname and dep are there)
+        parts[-1] += "}\n"
+        return ",".join(parts)
+
+    def line_parts(self, leaf: StackLeaf, encode: bool = True) -> List[str]:
+        """The fragments of the leaf's line (``"key":value``, in order, no braces: the
+        line is ``"{" + ",".join(parts) + "}\n"``), a new list the caller may change (the
+        dry run puts its fields in front and joins once); ``encode=False``: [] (as ``line``)."""
         frames: List[Frame] = leaf.frames
         unpacked = leaf.unpacked
         last = len(frames) - 1
@@ -508,7 +519,7 @@ class JsonEmitter:
         # what value() needs to answer for this leaf (no copies: plain references)
         self._leaf = (d, touched, base.values if fast else None, leaf)
         if not encode:
-            return ""
+            return []
         parts = base.parts[:]
         pos = base.pos
         _name_parts(parts, pos, frames[last].names or self._names(frames, last),
@@ -564,9 +575,7 @@ class JsonEmitter:
                 parts = out
         if gone:
             parts = [p for p in parts if p]
-        parts[0] = "{" + parts[0]  # (never empty: name, shortname and dep are there)
-        parts[-1] += "}\n"
-        return ",".join(parts)
+        return parts
 
 
     def flat_line(self, leaf: StackLeaf) -> str:

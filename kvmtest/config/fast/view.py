@@ -17,12 +17,13 @@ if TYPE_CHECKING:
 
 
 def json_lines_with_params(tree: TreeBuilder, defaults: bool, expand_defaults: List[str],
-                           lines: bool = True) -> Iterator[tuple]:
+                           lines: bool = True, parts: bool = False) -> Iterator[tuple]:
     """(canonical JSON line, LeafParams) per leaf; the view is valid until the next one.
-    ``lines=False``: each line is "" (not encoded)."""
+    ``lines=False``: each line is "" (not encoded); ``parts``: each line as the list of
+    its fragments (``JsonEmitter.line_parts``: a caller adding fields joins once)."""
     walker = StackWalker(tree.node, tree.table.longs, defaults, expand_defaults, ANCHOR_MIN)
     emitter = JsonEmitter(tree.node, tree.table.names, tree.table.longs, set(tree.postfix_keys))
-    line = emitter.line
+    line = emitter.line_parts if parts and lines else emitter.line
     shared = _Shared()
     for leaf in walker.leaves():
         text = line(leaf, lines)
