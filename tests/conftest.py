@@ -2,6 +2,8 @@
 
 * ``tiny_guest``: the tiny guest, built once per session when missing or stale
   (``python -m kvmtest.vm.tinyguest build``), or a skip that says what to install.
+* ``demo_files``: a data dir of empty stand-ins for the tiny guest's files, so a dry run of
+  the demo (which checks they exist) plans on a machine where ``make guest`` never ran.
 * ``no_qemu_left``: a session finalizer that fails the run if any qemu or
   network namespace started by this pytest process survived (after killing it).
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from pathlib import Path
 from typing import Dict
 
 import pytest
@@ -96,6 +99,18 @@ def tiny_guest() -> Dict[str, str]:
         return ensure_built()
     except TinyGuestError as exc:  # find_kernel/find_busybox say what to install
         pytest.skip(f"tiny guest cannot be built here: {exc}")
+
+
+@pytest.fixture
+def demo_files(tmp_path, monkeypatch) -> Path:
+    """``KVMTEST_DATA_DIR`` set to a dir holding empty ``images/tiny/`` kernel, initrd and data
+    disk: what a dry run's preflight looks for (existence only; nothing boots from them)."""
+    tiny = tmp_path / "data" / "images" / "tiny"
+    tiny.mkdir(parents=True)
+    for name in ("vmlinuz", "initrd.img", "data.qcow2"):
+        (tiny / name).write_bytes(b"")
+    monkeypatch.setenv("KVMTEST_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
 
 
 @pytest.fixture(scope="session", autouse=True)

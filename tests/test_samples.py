@@ -13,7 +13,7 @@ from tests.clirun import run_cli
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_demo_plan_gives_each_queue_its_own_range():
+def test_demo_plan_gives_each_queue_its_own_range(demo_files):
     res = run_cli("-c", "samples/demo/kvm_hosts.cfg", "--set", "smoke", "--dry-run", "--format",
                   "json", cwd=ROOT)  # ./run.py, in this process (tests/clirun.py)
     assert res.returncode == 0, res.stderr

@@ -66,7 +66,7 @@ def test_explain_says_why_a_test_went_where_it_went(tmp_path):
     assert re.search(r"bundled by dep with prepare: 2 min 0 s in all", p.stdout)
 
 
-def test_durations_mistakes(tmp_path):
+def test_durations_mistakes(tmp_path, demo_files):
     p = kvmtest_cli(tmp_path, "-c", SAMPLE, "--set", "lab", "--dry-run", "--durations",
                     str(tmp_path / "nope"))
     assert p.returncode == 2
