@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from kvmtest.config import Parser, ParserError
 from kvmtest.config.api import REFERENCE
 from kvmtest.config.fast.dicts import dicts
-from kvmtest.config.fast.emit import json_lines, supports
+from kvmtest.config.fast.emit import FLAT_DEPTH, FLAT_DEPTH_JSON, json_lines, supports
 from kvmtest.config.fast.walk import StackWalker
 from kvmtest.config.reference.build import ExactBuilder, finish
 from tests.hypo import examples
@@ -494,8 +494,10 @@ def _deep_flat_config(top: str) -> str:
     """Nested variants deeper than the flat path's memoized state, under
     top-level lines ``top``, the deepest leaf first: flat leaves whose other
     frames' steps set keys their state lacks."""
+    deepest = max(FLAT_DEPTH, FLAT_DEPTH_JSON) + 2
+
     def level(n: int, indent: str) -> list:
-        if n == 6:
+        if n == deepest:
             return [indent + "k6 = a"]
         return ([indent + "variants:", indent + "    - v%da:" % n]
                 + level(n + 1, indent + "        ")
@@ -518,7 +520,7 @@ def test_flat_leaves_new_keys_above_the_state(top):
     p.parse_string(_deep_flat_config(top))
     assert usable(p)
     want = plain_lines(p, 10 ** 6)
-    assert len(want) == 7
+    assert len(want) == max(FLAT_DEPTH, FLAT_DEPTH_JSON) + 3
     got = fast_lines(p, 1 << 16, 10 ** 6)
     assert got == want
     assert same_dicts(fast_dicts(p, 1 << 16, 10 ** 6), plain_dicts(p, 10 ** 6))
