@@ -10,22 +10,23 @@ from __future__ import annotations
 import fcntl
 import gc
 import io
-import json
 import os
 import stat
 import sys
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Iterable, List, Optional, TextIO, Union
 
 from .api import Parser
 from .encode import write_lines
 from .errors import ParserError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from typing import Iterable, List, Optional, TextIO, Union
 
 # the command line: a SimpleNamespace from _plain_args, else argparse's
-Args = Union[SimpleNamespace, "argparse.Namespace"]
+if TYPE_CHECKING:
+    Args = Union[SimpleNamespace, "argparse.Namespace"]
 
 _FLAGS = {"--json": "json", "-c": "contents", "--contents": "contents", "-f": "fullname",
           "--fullname": "fullname", "-d": "defaults", "--defaults": "defaults"}
@@ -136,6 +137,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         _RETAINED.append(p)  # freed by os._exit below, not object by object
     except ParserError as exc:
         if args.json:
+            import json  # (errors only: a run loads no json)
+
             print(json.dumps({"error": type(exc).__name__, "msg": exc.msg,
                               "filename": exc.filename, "linenum": exc.linenum}))
         else:
@@ -150,6 +153,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 0
         name = getattr(exc, "filename", None) or args.file
         if args.json:
+            import json
+
             print(json.dumps({"error": type(exc).__name__, "msg": exc.strerror or str(exc),
                               "filename": name, "linenum": None}))
         else:

@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import _thread
+import atexit
 import gc
 import re
-import weakref
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator, List, Optional
 
 from .encode import LineEncoder
 from .fast.build import FastBuilder
@@ -21,28 +19,40 @@ from .reference.build import ExactBuilder, finish
 from .reference.walk import Leaf, Walker
 from .tree import Node
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Iterator, List, Optional
+
     from .records import Assignment, Candidate, Statement  # noqa: F401
 
 
-@contextmanager
-def _no_cyclic_gc(parser: Parser) -> Iterator[None]:
+class _NoCyclicGC:
     """The cyclic garbage collector off while parsing: the tree is hundreds of
     thousands of objects that all stay alive, and each full collection would
     rescan the part built so far (a third of medium.cfg's parse time).
     Parsing makes no cyclic garbage.  The previous state is restored, and the
-    tree is then frozen out of the collector's way (see _hold_freeze)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            _hold_freeze(parser)
+    tree is then frozen out of the collector's way (see _hold_freeze).
+    (A class, not contextlib: ``import kvmtest.config`` loads neither contextlib
+    nor typing, a tenth of a short library run.)"""
+
+    __slots__ = ("parser", "was")
+
+    def __init__(self, parser: Parser) -> None:
+        self.parser = parser
+        self.was = False
+
+    def __enter__(self) -> None:
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was:
+            _hold_freeze(self.parser)
             gc.enable()
 
 
 _HOLDERS = [0]  # live Parsers holding the freeze (see _hold_freeze)
+_EXITING = [False]  # set at interpreter exit: a Parser freed then keeps the freeze
 _HOLD_LOCK = _thread.RLock()  # (parsers in several threads; reentrant: a finalizer may run inside)
 
 
@@ -63,11 +73,18 @@ def _hold_freeze(parser: Parser) -> None:
         gc.freeze()
         _HOLDERS[0] += 1
         parser._holds_freeze = True
-    # (not at exit: the collection at interpreter exit would rescan the tree)
-    weakref.finalize(parser, _release_freeze).atexit = False
+    # (released by Parser.__del__; not at exit: the collection at interpreter
+    # exit would rescan the tree)
+
+
+@atexit.register
+def _at_exit() -> None:
+    _EXITING[0] = True
 
 
 def _release_freeze() -> None:
+    if _EXITING[0]:
+        return
     with _HOLD_LOCK:
         _HOLDERS[0] -= 1
         if _HOLDERS[0] == 0:
@@ -107,19 +124,31 @@ class Parser:
         if filename:
             self.parse_file(filename)
 
+    def __del__(self) -> None:
+        if self.__dict__.get("_holds_freeze"):  # (not if __init__ failed before it)
+            self._holds_freeze = False
+            _release_freeze()
+
+    def __copy__(self) -> Parser:
+        """A copy shares the tree but not the freeze: only this Parser releases it."""
+        new = object.__new__(Parser)
+        new.__dict__.update(self.__dict__)
+        new._holds_freeze = False
+        return new
+
     @property
     def node(self) -> Node:
         return self._tree.node
 
     def parse_file(self, filename: str) -> None:
         """Parse a file (includes are relative to it); may be called repeatedly."""
-        with _no_cyclic_gc(self):
+        with _NoCyclicGC(self):
             self._tree.parse_file(filename)
         self.filename = filename
 
     def parse_string(self, s: str) -> None:
         """Parse config text (includes are relative to the working directory)."""
-        with _no_cyclic_gc(self):
+        with _NoCyclicGC(self):
             self._tree.parse_text(s, None)
 
     def only_filter(self, variant: str) -> None:

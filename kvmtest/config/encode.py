@@ -8,8 +8,11 @@ reused (the same pairs repeat across thousands of dicts).
 
 from __future__ import annotations
 
-import json
-from typing import IO, Dict, Iterable
+from _json import encode_basestring  # (json.dumps of a str, ensure_ascii=False)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Dict, Iterable
 
 _MAP_KEYS = ("_name_map_file", "_short_name_map_file")
 _PER_KEY = 512  # keys with more distinct values (name, shortname...) are not cached
@@ -21,7 +24,10 @@ CHUNK = 1 << 16
 
 class LineEncoder:
     def __init__(self) -> None:
+        import json  # (here, not at import: get_dicts() alone never loads json)
+
         self.frags: Dict[str, Dict[str, str]] = {}
+        self.dumps = json.dumps
 
     def encode(self, d: dict) -> str:
         frags = self.frags
@@ -34,14 +40,12 @@ class LineEncoder:
             if type(value) is str:
                 frag = per_key.get(value)
                 if frag is None:
-                    frag = "%s:%s" % (json.dumps(key, ensure_ascii=False),
-                                      json.dumps(value, ensure_ascii=False))
+                    frag = "%s:%s" % (encode_basestring(key), encode_basestring(value))
                     if len(per_key) < _PER_KEY:
                         per_key[value] = frag
             else:
-                frag = "%s:%s" % (json.dumps(key, ensure_ascii=False),
-                                  json.dumps(value, ensure_ascii=False, sort_keys=True,
-                                             separators=(",", ":")))
+                frag = "%s:%s" % (encode_basestring(key), self.dumps(
+                    value, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
             parts.append(frag)
         return "{%s}\n" % ",".join(parts)
 

@@ -3,23 +3,18 @@
 
 from __future__ import annotations
 
-from typing import Optional, overload
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
+
 
 ECHO_MAX = 200  # characters of input an error message repeats
 
 
-@overload
-def clip(text: str, limit: int = ECHO_MAX) -> str: ...
-
-
-@overload
-def clip(text: Optional[str], limit: int = ECHO_MAX) -> Optional[str]: ...
-
-
-def clip(text: Optional[str], limit: int = ECHO_MAX) -> Optional[str]:
+def clip(text: str, limit: int = ECHO_MAX) -> str:
     """``text`` cut to its first ``limit`` characters (saying how long it was):
     a message must stay readable when the offending line is megabytes long."""
-    if text is None or len(text) <= limit:
+    if len(text) <= limit:
         return text
     return "%s... (%d characters)" % (text[:limit], len(text))
 
@@ -41,7 +36,7 @@ class ParserError(Exception):
         msg = clip(msg, 2 * ECHO_MAX)
         super().__init__(msg)
         self.msg = msg
-        self.line = clip(line)
+        self.line = None if line is None else clip(line)
         self.filename = filename
         self.linenum = linenum
 

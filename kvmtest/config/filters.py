@@ -11,11 +11,14 @@ else, which then goes the token way.
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Union
 
 from . import lexer as lx
 from .errors import ParserError
 from .tree import LabelTable, filter_words
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List, Optional, Union
 
 _ELEM = r"[\w-]+"  # an identifier token: str.isalnum() or "_" or "-"
 _WORD = r"%s(?:\.\.?%s)*" % (_ELEM, _ELEM)

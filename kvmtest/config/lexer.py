@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from itertools import chain
-from typing import Generator, Iterator, List, Optional, Tuple, Type
 
 from .errors import LexerError, ParserError
 from .tokens import (  # noqa: F401  (re-exported: lexer.Ident etc. are the token types)
@@ -38,11 +37,16 @@ from .tokens import (  # noqa: F401  (re-exported: lexer.Ident etc. are the toke
     RParen,
     String,
     Suffix,
-    Tok,
     Token,
     Variants,
     White,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Generator, Iterator, List, Optional, Tuple, Type
+
+    from .tokens import Tok
 
 _PUNCT = {
     "-": Dash,

@@ -8,10 +8,15 @@ and the ``_min``/``_max``/``_fixed`` post-processing.
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional, Tuple
 
 from .errors import ParserError
-from .tree import RESERVED, SUBST_RE, ContentOp, FileMap, Op, PreDict, SuffixOp
+from .tree import RESERVED, SUBST_RE, FileMap, Op, PreDict, SuffixOp
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, Optional, Tuple
+
+    from .tree import ContentOp
 
 _REGEX_CACHE: Dict[str, re.Pattern[str]] = {}
 

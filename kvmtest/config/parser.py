@@ -11,7 +11,6 @@ from __future__ import annotations
 import mmap
 import os
 import re
-from typing import Dict, List, Optional, Set, Tuple, Type
 
 from . import lexer as lx
 from .errors import MissingIncludeError, ParserError
@@ -26,7 +25,6 @@ from .tree import (
     ONLY,
     RESERVED,
     SUBST_RE,
-    Container,
     Filter,
     LabelTable,
     Node,
@@ -35,6 +33,12 @@ from .tree import (
     SuffixOp,
 )
 from .variants import DOT, VariantBlocks, block_name, dash_entry
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, Optional, Set, Tuple, Type
+
+    from .tree import Container
 
 # (``tuple``: identity tested with ``is``, which mypyc keeps only for a boxed tuple)
 _BLOCK_ALLOWED: tuple = (lx.Variants, lx.Ident, lx.Only, lx.No, lx.Include, lx.Del, lx.Not,

@@ -4,7 +4,10 @@ variant is or is not selected.  Imported on first use (see api.__getattr__)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from typing import Dict, List, Optional, Tuple
 
 from .tree import RESERVED
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, Optional, Tuple
 
 # names whose line the exact path reads differently (keywords), that it never
 # stores (reserved) or that it also notes as postfix keys

@@ -9,7 +9,10 @@ KVMTEST_MYPYC=1) can compile the lexer and leave this one interpreted:
 
 from __future__ import annotations
 
-from typing import Union
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Union
+
 
 
 class Token:
@@ -99,4 +102,5 @@ class Oper(Token):
     __repr__ = __str__
 
 
-Tok = Union[Token, Ident]
+if TYPE_CHECKING:
+    Tok = Union[Token, Ident]

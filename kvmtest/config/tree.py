@@ -16,7 +16,10 @@ from __future__ import annotations
 import itertools
 import re
 from operator import attrgetter
-from typing import AbstractSet, Dict, Final, List, Literal, Optional, Set, Tuple, Union, cast
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import AbstractSet, Dict, Final, List, Literal, Optional, Set, Tuple, Union
 
 # (Final: a compiled build inlines them instead of looking up module globals)
 ONLY: Final = 0
@@ -274,10 +277,11 @@ class SharedLabels:
 _SHARE_MIN = 256
 
 # What a content list holds (Node.content, Filter.content), and the labels below a node
-ContentOp = Union[Op, PreDict, FileMap, SuffixOp]
-Item = Union[ContentOp, Filter]
-Container = Union[Node, Filter]  # what statements are parsed into
-Labels = Union[Set[int], AbstractSet[int], SharedLabels]
+if TYPE_CHECKING:  # (import them under TYPE_CHECKING too: at run time they do not exist)
+    ContentOp = Union[Op, PreDict, FileMap, SuffixOp]
+    Item = Union[ContentOp, Filter]
+    Container = Union[Node, Filter]  # what statements are parsed into
+    Labels = Union[Set[int], AbstractSet[int], SharedLabels]
 
 
 def block_labels(children: List[Node]) -> Labels:
@@ -485,7 +489,7 @@ def prepare(root: Node) -> List[Node]:
     for node in order:  # children before parents
         if type(node.name) is list:  # (tuples: the walk extends contexts with them)
             node.name = tuple(node.name)
-        node.filters = cast(Tuple[Filter, ...], tuple(filter(_IS_FILTER, node.content)))
+        node.filters = tuple(filter(_IS_FILTER, node.content))  # type: ignore[arg-type]
         found = node.filters
         own_su: AbstractSet[int] = _EMPTY
         own_filters: Tuple[Filter, ...] = ()

@@ -10,13 +10,18 @@ so the common ``- name:`` line is read inline.
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional, Set, Tuple
 
 from . import lexer as lx
 from .errors import ParserError
 from .filters import WordCache, parse_filter
 from .scan import AssignmentLog
-from .tree import Container, FileMap, Filter, LabelTable, Node, Op, block_labels
+from .tree import FileMap, Filter, LabelTable, Node, Op, block_labels
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, Optional, Set, Tuple
+
+    from .tree import Container
 
 DOT = object()  # stands for a '.' token inside [default=...] comparisons
 _DASH_LINE = re.compile(r"- *(@?)([\w-]+(?:\.[\w-]+)*):(.*)").match

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import collections.abc
+import copy
 import gc
 import json
 import os
 
 import pytest
 
-from kvmtest.config import MissingIncludeError, Parser, ParserError
+from kvmtest.config import MissingIncludeError, Parser, ParserError, api
 from kvmtest.config.api import expansion
 from kvmtest.config.reference.build import ExactBuilder
 
@@ -154,6 +155,24 @@ def test_get_dicts_is_a_lazy_generator():
     with pytest.raises(StopIteration):
         next(gen)
     assert gc.get_freeze_count() == frozen_before
+
+
+def test_a_parser_holds_the_gc_freeze_while_it_lives():
+    """The parsed tree is frozen out of the cyclic GC's scans while its Parser
+    lives (api._hold_freeze); the last Parser gone (a copy does not hold it)
+    unfreezes it, once."""
+    gc.collect()  # (Parsers of earlier tests in this process)
+    if gc.get_freeze_count() or api._HOLDERS[0]:
+        pytest.skip("objects frozen by someone else in this process")
+    p = Parser()
+    p.parse_string("variants:\n" + "".join("    - v%d:\n" % i for i in range(50)))
+    assert gc.get_freeze_count() > 0 and api._HOLDERS[0] == 1
+    q = copy.copy(p)
+    assert len(list(q.get_dicts())) == 50
+    del p
+    assert gc.get_freeze_count() == 0 and api._HOLDERS[0] == 0
+    del q
+    assert api._HOLDERS[0] == 0
 
 
 def test_name_map_files(tmp_path):

@@ -9,13 +9,15 @@ tests/config/test_emit.py.
 
 from __future__ import annotations
 
-from typing import AbstractSet, List, Optional, Sequence, Tuple
-
 from ..ops import apply_op, postfix_parse
 from ..reference.walk import Leaf
 from ..tree import FileMap, Node
 from .steps import compile_steps, concat, node_conds
 from .walk import Frame, StackLeaf
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import AbstractSet, List, Optional, Sequence, Tuple
 
 _PREFIX_DEPTH = 3  # application-order prefixes whose states are kept
 _MAX_STATES = 64

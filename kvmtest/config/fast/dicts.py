@@ -28,8 +28,6 @@ then its other frames' steps up to the root, cached per frame.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
-
 from ..ops import apply_op, regex_for, substitute
 from ..tree import RESERVED, Node
 from .build import FrameNames, finish_leaf
@@ -37,7 +35,10 @@ from .emit import ANCHOR_MIN, FLAT_DEPTH, JsonEmitter, _Overlay
 from .steps import REGEX_OPS, Comp, compile_steps, node_conds
 from .walk import ANCHOR_FANOUT, Frame, StackLeaf, StackWalker
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Dict, Iterator, List, Optional
+
     from ..parser import TreeBuilder
 
 _NO_STEPS: list = []

@@ -22,10 +22,8 @@ removed), but most of the work is shared between leaves:
 
 from __future__ import annotations
 
-import json
+from _json import encode_basestring  # (json.dumps of a str, ensure_ascii=False)
 from bisect import bisect
-from json.encoder import encode_basestring
-from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
 from ..ops import apply_op, postfix_parse, regex_for, substitute
 from ..tree import RESERVED, Node, Op
@@ -33,7 +31,10 @@ from .steps import REGEX_OPS as _REGEX_OPS
 from .steps import Base, Comp, compile_steps, concat, node_conds, pending_conds, supports
 from .walk import ANCHOR_FANOUT, Frame, StackLeaf, StackWalker
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Dict, Iterator, List, Optional, Tuple
+
     from ..parser import TreeBuilder
 
 ANCHOR_MIN = 1 << 16  # an anchor has at least this many leaf paths below (before filters)
@@ -262,7 +263,9 @@ class JsonEmitter:
                 if len(per_key) < _PER_KEY:
                     per_key[value] = frag
             return frag
-        return "%s:%s" % (encode_basestring(key), json.dumps(
+        from json import dumps  # (not at import: get_dicts() alone never loads json)
+
+        return "%s:%s" % (encode_basestring(key), dumps(
             value, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
 
     # -- one leaf ---------------------------------------------------------

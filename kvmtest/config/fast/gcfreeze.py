@@ -10,9 +10,12 @@ them (one costs ~1 us an item).
 from __future__ import annotations
 
 import gc
-from typing import Iterator, TypeVar
 
-_T = TypeVar("_T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator, TypeVar
+
+    _T = TypeVar("_T")
 
 
 def frozen(items: Iterator[_T]) -> Iterator[_T]:

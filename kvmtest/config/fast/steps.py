@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 from itertools import count
-from typing import TYPE_CHECKING, AbstractSet, Dict, Iterable, List, Optional, Sequence, Set
 
 from ..ops import regex_for
-from ..tree import COND, NOTCOND, RESERVED, SUBST_RE, FileMap, Item, Node, Op, PreDict
+from ..tree import COND, NOTCOND, RESERVED, SUBST_RE, FileMap, Node, Op, PreDict
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import AbstractSet, Dict, Iterable, List, Optional, Sequence, Set
+
     from ..parser import TreeBuilder
+    from ..tree import Item
 
 REGEX_OPS = ("?=", "?+=", "?<=", "del")
 _serial = count(1)

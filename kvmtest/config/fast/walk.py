@@ -26,17 +26,22 @@ it saved.
 
 from __future__ import annotations
 
-from typing import AbstractSet, Dict, Iterator, List, Literal, Optional, Sequence, Tuple, Union
-
 from ..reference.walk import Leaf, Walker, hoisted_fail
-from ..tree import ONLY, Filter, Labels, Node, impossible, prepare, project
+from ..tree import ONLY, Filter, Node, impossible, prepare, project
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import AbstractSet, Dict, Iterator, List, Literal, Optional, Sequence, Tuple, Union
+
+    from ..tree import Labels
 
 _MAX_RECORDS = 300000  # bounds the replay memo's memory (one small tuple per frame)
 _DOOM_MIN = 256  # nodes with at least this many leaf paths below get the doom check
 ANCHOR_FANOUT = 32  # an anchor also has this many children (the top of a test list)
 # a recorded frame: (node, unpacked, pending filters, the children's records or None)
 # (typed: a compiled build unpacks it and reads the node natively)
-Rec = Tuple[Node, tuple, tuple, Optional[list]]
+if TYPE_CHECKING:
+    Rec = Tuple[Node, tuple, tuple, Optional[list]]
 _REPLAYED: frozenset = frozenset()  # a replayed frame's ctx_set (never read: no filters decided)
 
 

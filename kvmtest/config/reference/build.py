@@ -5,12 +5,17 @@ on a fresh dict (the reference the fast path is checked against)."""
 from __future__ import annotations
 
 import re
-from typing import AbstractSet, Iterator, List, Sequence, Union
 
 from ..errors import ParserError
 from ..ops import apply_op, drop_suffixes, postfix_parse
-from ..tree import RESERVED, SUBST_RE, ContentOp, Item, Node, Op
+from ..tree import RESERVED, SUBST_RE, Node, Op
 from .walk import JoinedLeaf, JoinPart, Leaf
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import AbstractSet, Iterator, List, Sequence, Union
+
+    from ..tree import ContentOp, Item
 
 
 def leaf_ops(path: Sequence[Node], unpacked: AbstractSet[int]) -> Iterator[ContentOp]:

@@ -12,8 +12,6 @@ Dicts are then built by ``build.LeafBuilder`` which memoizes shared work.
 
 from __future__ import annotations
 
-from typing import AbstractSet, Any, Callable, Iterator, List, Optional, Sequence, Set, Tuple, Union
-
 from ..tree import (
     COND,
     DROP,
@@ -25,8 +23,6 @@ from ..tree import (
     ONLY,
     UNPACK,
     Filter,
-    Item,
-    Labels,
     Node,
     decide,
     impossible,
@@ -34,6 +30,23 @@ from ..tree import (
     prepare,
     project,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import (
+        AbstractSet,
+        Any,
+        Callable,
+        Iterator,
+        List,
+        Optional,
+        Sequence,
+        Set,
+        Tuple,
+        Union,
+    )
+
+    from ..tree import Item, Labels
 
 
 def _lost_any(uni: AbstractSet[int], parent_below: Labels, below: Labels) -> bool:
@@ -78,7 +91,8 @@ def hoisted_fail(node: Node, ctx: tuple, ctx_set: AbstractSet[int], below: Label
 
 
 # Called for a removal: (filter that failed, node, ctx) -> None.  Used by explain.
-OnFail = Optional[Callable[[Filter, Node, Tuple[int, ...]], None]]
+if TYPE_CHECKING:
+    OnFail = Optional[Callable[[Filter, Node, Tuple[int, ...]], None]]
 
 
 class Walker:
@@ -347,7 +361,8 @@ class JoinedLeaf:
                                                    else JoinPart(right))
 
 
-AnyLeaf = Union[Leaf, JoinedLeaf]  # what Walker.leaves() yields
+if TYPE_CHECKING:
+    AnyLeaf = Union[Leaf, JoinedLeaf]  # what Walker.leaves() yields
 
 
 __all__ = ["Walker", "Leaf", "hoisted_fail", "JoinedLeaf", "JoinPart", "COND", "NOTCOND", "DROP", "FAIL"]
