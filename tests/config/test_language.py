@@ -4,18 +4,22 @@
 from __future__ import annotations
 
 import collections.abc
-import copy
 import gc
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from kvmtest.config import MissingIncludeError, Parser, ParserError, api
+from kvmtest.config import MissingIncludeError, Parser, ParserError
 from kvmtest.config.api import expansion
 from kvmtest.config.reference.build import ExactBuilder
 
 from .cases import CASES, ERRORS
+
+ROOT = Path(__file__).resolve().parents[2]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, "expected.json")) as _f:
@@ -157,22 +161,30 @@ def test_get_dicts_is_a_lazy_generator():
     assert gc.get_freeze_count() == frozen_before
 
 
+_FREEZE_SCRIPT = """
+import copy, gc
+from kvmtest.config import Parser, api
+assert gc.get_freeze_count() == 0 and api._HOLDERS[0] == 0
+p = Parser()
+p.parse_string("variants:\\n" + "".join("    - v%d:\\n" % i for i in range(50)))
+assert gc.get_freeze_count() > 0 and api._HOLDERS[0] == 1
+q = copy.copy(p)
+assert len(list(q.get_dicts())) == 50
+del p
+assert gc.get_freeze_count() == 0 and api._HOLDERS[0] == 0
+del q
+assert api._HOLDERS[0] == 0
+print("ok")
+"""
+
+
 def test_a_parser_holds_the_gc_freeze_while_it_lives():
     """The parsed tree is frozen out of the cyclic GC's scans while its Parser
     lives (api._hold_freeze); the last Parser gone (a copy does not hold it)
-    unfreezes it, once."""
-    gc.collect()  # (Parsers of earlier tests in this process)
-    if gc.get_freeze_count() or api._HOLDERS[0]:
-        pytest.skip("objects frozen by someone else in this process")
-    p = Parser()
-    p.parse_string("variants:\n" + "".join("    - v%d:\n" % i for i in range(50)))
-    assert gc.get_freeze_count() > 0 and api._HOLDERS[0] == 1
-    q = copy.copy(p)
-    assert len(list(q.get_dicts())) == 50
-    del p
-    assert gc.get_freeze_count() == 0 and api._HOLDERS[0] == 0
-    del q
-    assert api._HOLDERS[0] == 0
+    unfreezes it, once.  In a fresh interpreter: this one froze objects before."""
+    res = subprocess.run([sys.executable, "-c", _FREEZE_SCRIPT], capture_output=True, text=True,
+                         timeout=60, cwd=ROOT)
+    assert res.returncode == 0 and res.stdout == "ok\n", res.stderr
 
 
 def test_name_map_files(tmp_path):
