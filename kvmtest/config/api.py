@@ -33,7 +33,7 @@ class _NoCyclicGC:
     Parsing makes no cyclic garbage.  The previous state is restored, and the
     tree is then frozen out of the collector's way (see _hold_freeze).
     (A class, not contextlib: ``import kvmtest.config`` loads neither contextlib
-    nor typing, a tenth of a short library run.)"""
+    nor typing: ~2% of a library run on subtests.cfg, measured in instructions.)"""
 
     __slots__ = ("parser", "was")
 
