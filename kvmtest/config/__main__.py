@@ -24,8 +24,7 @@ if TYPE_CHECKING:
     import argparse
     from typing import Iterable, List, Optional, TextIO, Union
 
-# the command line: a SimpleNamespace from _plain_args, else argparse's
-if TYPE_CHECKING:
+    # the command line: a SimpleNamespace from _plain_args, else argparse's
     Args = Union[SimpleNamespace, "argparse.Namespace"]
 
 _FLAGS = {"--json": "json", "-c": "contents", "--contents": "contents", "-f": "fullname",

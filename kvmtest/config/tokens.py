@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from typing import Union
 
 
-
 class Token:
     """Base class of punctuation/keyword tokens; the class is the type."""
 
