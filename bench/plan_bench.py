@@ -5,7 +5,7 @@ The plan is ``large.cfg`` from ../shared/bench (146,928 tests) under a hosts
 file that spreads it over 2 hosts x 2 queues with 4 address ranges, so every
 test is planned, validated and given addresses. The splits are ``only X`` /
 ``no X`` pairs, so each test is planned exactly once (same count as the bare
-expansion). Each command runs 3 times;
+expansion). Each command runs 3 times (the commands in turn, round after round);
 the median wall time and the peak RSS (from wait4) are printed, then the
 ratios. Goals: the dry run costs at most 1.3x the bare expansion, and its peak
 RSS stays under 200 MiB (planning memory grows with what is kept per test, not
@@ -88,20 +88,22 @@ def measure(argv, out_path: Path) -> tuple[float, int, int, str, float]:
     """(wall seconds, peak RSS KiB, output lines, sha256 of the output, CPU seconds) of one
     command.
 
+    stdout comes through a pipe, hashed here as it arrives (as config_bench.py reads its
+    tools): written to a file, a gigabyte of JSON cost the writer a second or more of
+    page-cache work that varied from run to run by more than the dry run's own cost.
     The digest covers stdout then stderr (warnings and errors are output too)."""
     err_path = out_path.with_suffix(".err")
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+    lines, digest = 0, hashlib.sha256()
+    with open(err_path, "wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT)
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, cwd=ROOT)
+        for chunk in iter(lambda: proc.stdout.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+            digest.update(chunk)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     if status != 0:
         sys.exit(f"command failed ({status}): {' '.join(argv)}")
-    lines, digest = 0, hashlib.sha256()
-    with open(out_path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            lines += chunk.count(b"\n")
-            digest.update(chunk)
     digest.update(err_path.read_bytes())
     return wall, usage.ru_maxrss, lines, digest.hexdigest(), usage.ru_utime + usage.ru_stime
 
@@ -183,8 +185,16 @@ def main() -> int:
         if args.digests_only:
             cases = {k: v for k, v in cases.items() if k.startswith("dry run")}
         results = {}
-        for label, argv in cases.items():
-            runs = [measure(argv, work / "out.txt") for _ in range(1 if args.digests_only else args.repeat)]
+        # every case once per round, in turn: a machine that slows down or speeds up
+        # during the bench moves both sides of a ratio alike
+        rounds = []
+        for n in range(1 if args.digests_only else args.repeat):
+            rounds.append({})
+            for label, argv in cases.items():
+                got = rounds[-1][label] = measure(argv, work / "out.txt")
+                print(f"  (round {n + 1}: {label} {got[0]:.2f} s, CPU {got[4]:.2f} s)", flush=True)
+        for label in cases:
+            runs = [r[label] for r in rounds]
             wall = statistics.median(r[0] for r in runs)
             cpu = statistics.median(r[4] for r in runs)
             rss = max(r[1] for r in runs)

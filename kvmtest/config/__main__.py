@@ -7,16 +7,13 @@ or writes canonical JSON lines.  Config errors print one line and exit 2.
 
 from __future__ import annotations
 
-import fcntl
 import gc
-import io
 import os
-import stat
 import sys
 from types import SimpleNamespace
 
 from .api import Parser
-from .encode import write_lines
+from .encode import widen_pipe, write_lines
 from .errors import ParserError
 
 TYPE_CHECKING = False
@@ -99,18 +96,6 @@ def _print_listing(dicts: Iterable[dict], out: TextIO, args: Args) -> None:
                 out.write("    %s = %s\n" % (key, d[key]))
 
 
-def _widen_pipe(out) -> None:
-    """Give a pipe on stdout room for many written chunks (1 MiB): the reader
-    then drains them while we encode the next ones, instead of the two taking
-    turns over the default 64 KiB."""
-    try:
-        fd = out.fileno()
-        if stat.S_ISFIFO(os.fstat(fd).st_mode):
-            fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
-    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
-        pass  # not a real pipe, or not allowed: the default size works too
-
-
 _RETAINED: list = []
 
 
@@ -128,7 +113,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         for s in args.strings:
             p.parse_string(s)
         if args.json:
-            _widen_pipe(out)
+            widen_pipe(out)
             write_lines(p.json_lines(), out)
         else:
             _print_listing(p.get_dicts(), out, args)
