@@ -195,20 +195,21 @@ def _dry_run(args: argparse.Namespace, parser: Parser, planner: Planner, out: Te
              auto: Optional[AutoAssignment]) -> int:
     local = planner.local_host
     every = args.all_hosts
-    from kvmtest.plan.listing import ListingRows, json_listing, listed, write_table
+    from kvmtest.config.encode import widen_pipe, write_lines
+    from kvmtest.plan.listing import ListingRows, listed, with_plan_fields, write_table
 
     checks = _LocalChecks()  # what the run checks before it starts (this host's tests)
     json = args.format == "json"  # (a table needs the params only: no line encoded)
     # (json: the lines as their fragments, joined once with the plan fields in front)
-    pairs = parser.json_lines_with_params(json, parts=json)
+    listing = listed(parser.json_lines_with_params(json, parts=json), planner, every, checks.add)
     rows = ListingRows(planner.shortname)  # (a row is two ints: 150,000 rows stay small)
-    from kvmtest.config.encode import widen_pipe, write_lines
-
     widen_pipe(out)  # (a listing into a pipe: the reader drains while we plan on)
     if json:
-        write_lines(json_listing(pairs, planner, every, checks.add), out)  # (~64 KiB a write)
+        # (planner.placement: the test just yielded's, the generator being read in turn;
+        # written ~64 KiB at a time, below the mmap threshold)
+        write_lines((with_plan_fields(line, test, planner.placement) for line, test in listing),
+                    out)
     else:
-        listing = listed(pairs, planner, every, checks.add)
         shown_addresses: dict = {}
         for _, test in listing:
             # (the planner shares one address list between the tests that get the same

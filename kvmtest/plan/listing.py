@@ -102,20 +102,6 @@ def listed(pairs: Iterable[Tuple[Line, Mapping[str, str]]], planner: Planner, ev
         yield line, test
 
 
-def json_listing(pairs: Iterable[Tuple[Line, Mapping[str, str]]], planner: Planner,
-                 every: bool, local: Callable[[PlannedTest], None]) -> Iterator[str]:
-    """``listed``, each line with its plan fields (``with_plan_fields``): one loop where
-    two generators passed every test along (the dry run's JSON listing)."""
-    add, here = planner.add, planner.local_host
-    for line, params in pairs:
-        test = add(params)
-        if test.hostname == here:
-            local(test)
-        elif not every:
-            continue
-        yield with_plan_fields(line, test, planner.placement)
-
-
 def write_table(out: TextIO, rows: Union[Sequence[Tuple[str, ...]], ListingRows],
                 headers: Tuple[str, ...], widths: Optional[Sequence[int]] = None) -> None:
     """format_table, written out ~64 KiB at a time (a 150,000-row table as one string
