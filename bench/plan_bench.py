@@ -97,9 +97,10 @@ def measure(argv, out_path: Path) -> tuple[float, int, int, str, float]:
     with open(err_path, "wb") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, cwd=ROOT)
-        for chunk in iter(lambda: proc.stdout.read(1 << 20), b""):
-            lines += chunk.count(b"\n")
-            digest.update(chunk)
+        with proc.stdout:
+            for chunk in iter(lambda: proc.stdout.read(1 << 20), b""):
+                lines += chunk.count(b"\n")
+                digest.update(chunk)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     if status != 0:
