@@ -126,8 +126,8 @@ def _pipe_size_after(argv, tmp_path) -> tuple:
 def test_listings_into_a_pipe_widen_it(tmp_path, demo_files):
     """A listing read through a pipe (`| jq`, a bench) is written 64 KiB at a time: both
     the config CLI and the dry run give the pipe 1 MiB, so that the reader drains while
-    they go on, rather than the two taking turns (the dry run did not: ~3 s more CPU and
-    1.8 s more wall on large.cfg's 1 GB listing)."""
+    they go on, rather than the two taking turns (the dry run did not: on large.cfg's 1 GB
+    listing, 22-27 s wall against 16 s)."""
     demo = ROOT / "samples" / "demo" / "kvm_hosts.cfg"
     out, size = _pipe_size_after([sys.executable, str(ROOT / "run.py"), "-c", str(demo), "--set",
                                   "smoke", "--dry-run", "--format", "json"], tmp_path)

@@ -66,8 +66,9 @@ def write_json_lines(dicts: Iterable[dict], out: IO[str], chunk: int = CHUNK) ->
 def widen_pipe(out: IO[str]) -> None:
     """Give a pipe on ``out`` room for many written chunks (1 MiB): the reader then
     drains them while the writer encodes the next ones, instead of the two taking
-    turns over the default 64 KiB (measured: a dry run's 1 GB of JSON lines into a
-    pipe took 1.8 s longer and ~3 s more CPU without this)."""
+    turns over the default 64 KiB (measured on large.cfg's 1 GB JSON dry run into a
+    pipe: ~15,000 waits for the reader, 1.5-3.6 s sys and 22-27 s wall without this;
+    a few waits, 0.8 s sys, 16 s wall with it)."""
     import fcntl
     import io
     import os
