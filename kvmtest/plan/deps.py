@@ -24,7 +24,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from kvmtest.plan.namestore import NameStore
+from kvmtest.plan.namestore import NameLog
 
 Pos = Tuple[str, int]  # (queue key "<host>/<queue>", 1-based position in that queue)
 
@@ -54,16 +54,13 @@ class DepIndex:
     """Fed every planned test in plan order (``add``), then ``check``ed once.
 
     Keeps little per test, never its params: a dry run of 150,000 tests streams.
-    Names and short names go to prefix trees (``NameStore``: the words a name does
-    not share with the one before, ~16 bytes per test), dep lists are kept once per
-    distinct list, positions in arrays: ~30 bytes per test in all.
+    Names and short names go to a compressed log (``NameLog``, ~17 bytes per test),
+    dep lists are kept once per distinct list, positions in arrays: ~30 bytes per test
+    in all.
     """
 
     def __init__(self) -> None:
-        self._names = NameStore()
-        self._shorts = NameStore()
-        self._name = array("i")  # per test: its name's node in _names
-        self._short = array("i")  # per test: its short name's node in _shorts, -1: the name
+        self._names = NameLog()  # per test: (name, short name)
         self._dep = array("i")  # per test: index into _dep_lists (0: no dep)
         self._dep_lists: List[Tuple[str, ...]] = [()]
         self._dep_ids: Dict[Tuple[str, ...], int] = {(): 0}
@@ -77,7 +74,7 @@ class DepIndex:
         self._last_deps: Tuple[Optional[list], int] = (None, 0)  # (a dep list, its index)
 
     def __len__(self) -> int:
-        return len(self._name)
+        return len(self._dep)
 
     def add(self, name: str, shortname: str, deps: Iterable[str], queue_key: str) -> Pos:
         """Record one test; returns its position (queue key, 1-based index in the queue)."""
@@ -87,8 +84,7 @@ class DepIndex:
         if qid is None:
             qid = self._queue_ids[queue_key] = len(self._queues)
             self._queues.append(queue_key)
-        self._name.append(self._names.add(name))
-        self._short.append(-1 if shortname == name else self._shorts.add(shortname))
+        self._names.add(name, shortname)
         # (kept once each: in tp-qemu most tests depend on one of a few dozen tests, and
         # on the same as the test before: a list equal to the last one is not stripped again)
         last = self._last_deps
@@ -111,12 +107,11 @@ class DepIndex:
 
     def name(self, i: int) -> str:
         """The full name of the ``i``-th test added (0-based)."""
-        return self._names.text(self._name[i])
+        return self._names.name(i)
 
     def shortname(self, i: int) -> str:
         """The short name of the ``i``-th test added (cheapest read in the order added)."""
-        node = self._short[i]
-        return self._names.text(self._name[i]) if node < 0 else self._shorts.text(node)
+        return self._names.short(i)
 
     def queue_key(self, i: int) -> str:
         """The queue key ("<host>/<queue>") of the ``i``-th test added."""
@@ -150,21 +145,17 @@ class DepIndex:
         if self._matches is not None:
             return self._matches
         wanted = {d for deps in self._dep_lists for d in deps}
-        last = {d.rsplit(".", 1)[-1] for d in wanted}
-        names, shorts = self._names, self._shorts
-        # cheap filter: most tests are named by no dep (their last word is no dep's)
-        name_ends = {names.word_id(w) for w in last} - {-1}
-        short_ends = {shorts.word_id(w) for w in last} - {-1}
+        # cheap filter, one C call per name: most tests are named by no dep
+        ends = tuple(wanted) + tuple("." + d for d in wanted)
         out: Dict[str, Dict[str, List[Tuple[int, str]]]] = {}
-        for t, (node, short) in enumerate(zip(self._name, self._short)):
+        for t, (name, short) in enumerate(self._names):
             hits: Set[str] = set()
-            if names.node_word(node) in name_ends:
-                hits.update(s for s in _suffixes(names.text(node)) if s in wanted)
-            if short >= 0 and shorts.node_word(short) in short_ends:
-                hits.update(s for s in _suffixes(shorts.text(short)) if s in wanted)
+            if name.endswith(ends):
+                hits.update(s for s in _suffixes(name) if s in wanted)
+            if short != name and short.endswith(ends):
+                hits.update(s for s in _suffixes(short) if s in wanted)
             if hits:
                 qkey, i = self._pos(t)
-                name = names.text(node)
                 for dep in hits:
                     out.setdefault(dep, {}).setdefault(qkey, []).append((i, name))
         self._matches = out
@@ -174,8 +165,8 @@ class DepIndex:
         """One line per ``dep`` entry of test ``name`` (for --explain)."""
         if self._by_name is None:
             self._by_name = {}
-            for n in range(len(self)):
-                self._by_name.setdefault(self.name(n), n)
+            for n, (test_name, _) in enumerate(self._names):
+                self._by_name.setdefault(test_name, n)
         found = self._by_name.get(name)
         if found is None:
             return []

@@ -1,141 +1,104 @@
-"""Test names kept as a prefix tree of their dot-separated words, a few bytes per test.
+"""Every planned test's name and short name, kept in plan order, compressed.
 
-The tests of one Cartesian expansion come in an order where each name shares all
-but its last word or two with the one before (a tp-qemu name is ~35 words, ~400
-characters). ``NameStore.add`` keeps only the words that differ from the previous
-name, as nodes (parent node, word id) in two int arrays: about 2 nodes, 16 bytes,
-per test where a tuple of words took ~240 bytes and the string ~430. ``text``
-gives a name back; reading them in the order they were added is cheap (the last
-path's strings are cached), any order works.
+A dry run of 150,000 tests must not hold 150,000 strings of ~400 characters (~60 MB),
+yet the dependency check, the table's first column and the duplicate check read them
+back at the end. The names of one Cartesian expansion repeat almost everything from
+the test before (a tp-qemu name is ~35 words of which the last one or two change), so
+``NameLog`` keeps the current batch of 256 tests as strings, then joins it and
+compresses it with zlib at level 1: ~17 bytes per test for both names, and about
+1.5 us per test, in one C call per batch. (A prefix tree of words, built in Python as
+each name came, took 16 bytes a test too, but ~3.5 us per test on its own and twice
+that inside a dry run.)
+
+Reading in the order added decompresses each batch once; any order works (the last
+few batches read are kept).
 """
 
 from __future__ import annotations
 
-from array import array
-from typing import Dict, List
+import zlib
+from typing import Dict, Iterator, List, Tuple, Union
 
-_CACHE_MAX = 256  # strings of recently read nodes kept (reading in order needs one path)
+BATCH = 256  # tests per compressed batch
+_KEEP = 4  # decompressed batches kept for reading
 
 
-class NameStore:
-    """Dot-separated names, each stored as the id of its last node (``add`` returns it)."""
+class NameLog:
+    """(name, short name) pairs, appended with ``add`` and read back by number (0-based)."""
 
-    __slots__ = ("_words", "_ids", "_parent", "_word", "_prefixes", "_nodes", "_cache")
+    __slots__ = ("_open", "_sealed", "_read")
 
     def __init__(self) -> None:
-        self._words: List[str] = []  # word id -> word
-        self._ids: Dict[str, int] = {}  # word -> word id
-        self._parent = array("i")  # node -> parent node (-1 for a name's first word)
-        self._word = array("i")  # node -> word id
-        # the name added last: its prefixes of 1, 2, ... words, and their nodes (one
-        # path, not kept per test); a new name is compared with them, not split whole
-        self._prefixes: List[str] = []
-        self._nodes: List[int] = []
-        self._cache: Dict[int, str] = {}  # node -> its text, for nodes read lately
+        self._open: List[str] = []  # the batch being filled: name, short, name, short...
+        # full batches, compressed "\n"-joined; a batch with a "\n" inside a name is kept
+        # as its tuple of strings (no config label has one, but the caller may be a test)
+        self._sealed: List[Union[bytes, Tuple[str, ...]]] = []
+        self._read: Dict[int, List[str]] = {}  # batch number -> its strings, read lately
 
     def __len__(self) -> int:
-        """Nodes stored (what the memory grows with)."""
-        return len(self._word)
+        return len(self._sealed) * BATCH + len(self._open) // 2
 
-    def add(self, name: str) -> int:
-        """Store ``name``; returns its node (pass it to ``text``)."""
-        prefixes, nodes = self._prefixes, self._nodes
-        # the usual cases first: the previous name plus a word, or with its last word
-        # changed (two string compares instead of the search below; same nodes)
-        n = len(prefixes)
-        if n:
-            head, dot, tail = name.rpartition(".")
-            if dot:
-                if head == prefixes[-1]:
-                    common = n
-                elif n > 1 and head == prefixes[-2] and name != prefixes[-1]:
-                    common = n - 1
-                    del prefixes[-1], nodes[-1]
-                else:
-                    common = 0
-                if common:
-                    wid = self._ids.get(tail)
-                    if wid is None:
-                        wid = self._ids[tail] = len(self._words)
-                        self._words.append(tail)
-                    node = len(self._word)
-                    self._parent.append(nodes[common - 1])
-                    self._word.append(wid)
-                    prefixes.append(name)
-                    nodes.append(node)
-                    return node
-        # the longest prefix of whole words shared with the previous name: usually all
-        # but its last word or two, so search from the longest
-        common = len(prefixes)
-        size = len(name)
-        while common:
-            prefix = prefixes[common - 1]
-            end = len(prefix)
-            if name.startswith(prefix) and (end == size or name[end] == "."):
-                if end == size:  # the name again, or a prefix of the previous one
-                    return nodes[common - 1]
-                break
-            common -= 1
-        if common:
-            text = prefixes[common - 1]
-            rest = name[len(text) + 1:].split(".")
-            parent = nodes[common - 1]
-            del prefixes[common:], nodes[common:]
+    def add(self, name: str, short: str) -> None:
+        batch = self._open
+        batch.append(name)
+        batch.append(short)
+        if len(batch) >= 2 * BATCH:
+            self._seal()
+
+    def _seal(self) -> None:
+        batch = self._open
+        text = "\n".join(batch)
+        if text.count("\n") == len(batch) - 1:
+            self._sealed.append(zlib.compress(text.encode("utf-8", "surrogatepass"), 1))
         else:
-            text = None
-            rest = name.split(".")
-            parent = -1
-            prefixes.clear()
-            nodes.clear()
-        ids, words, parents, word_of = self._ids, self._words, self._parent, self._word
-        node = len(word_of)
-        last = len(rest) - 1
-        for k, w in enumerate(rest):
-            wid = ids.get(w)
-            if wid is None:
-                wid = ids[w] = len(words)
-                words.append(w)
-            parents.append(parent)
-            word_of.append(wid)
-            # (the last prefix is the name itself: no copy of it)
-            text = name if k == last else w if text is None else text + "." + w
-            prefixes.append(text)
-            nodes.append(node)
-            parent = node
-            node += 1
-        return parent
+            self._sealed.append(tuple(batch))
+        self._open = []
 
-    def last_word(self, node: int) -> str:
-        return self._words[self._word[node]]
+    def _batch(self, number: int) -> List[str]:
+        """The strings of batch ``number`` (name, short, name, short...)."""
+        if number == len(self._sealed):
+            return self._open
+        got = self._read.get(number)
+        if got is None:
+            sealed = self._sealed[number]
+            if isinstance(sealed, tuple):
+                got = list(sealed)
+            else:
+                got = zlib.decompress(sealed).decode("utf-8", "surrogatepass").split("\n")
+            if len(self._read) >= _KEEP:
+                self._read.clear()
+            self._read[number] = got
+        return got
 
-    def word_id(self, word: str) -> int:
-        """The id of ``word`` (-1 when no name has it): compare with ``node_word``."""
-        return self._ids.get(word, -1)
+    def pair(self, i: int) -> Tuple[str, str]:
+        """(name, short name) of the ``i``-th test added."""
+        if not 0 <= i < len(self):
+            raise IndexError(f"test {i} of {len(self)}")
+        batch = self._batch(i // BATCH)
+        k = 2 * (i % BATCH)
+        return batch[k], batch[k + 1]
 
-    def node_word(self, node: int) -> int:
-        return self._word[node]
+    def name(self, i: int) -> str:
+        return self.pair(i)[0]
 
-    def text(self, node: int) -> str:
-        """The name whose last node is ``node``."""
-        cache = self._cache
-        found = cache.get(node)
-        if found is not None:
-            return found
-        parents, word_of, words = self._parent, self._word, self._words
-        missing = []
-        while node >= 0 and node not in cache:
-            missing.append(node)
-            node = parents[node]
-        if len(cache) > _CACHE_MAX:
-            keep = cache.get(node) if node >= 0 else None
-            cache.clear()
-            if keep is not None:
-                cache[node] = keep
-        text = cache[node] if node >= 0 else None
-        for m in reversed(missing):
-            w = words[word_of[m]]
-            text = w if text is None else text + "." + w
-            cache[m] = text
-        assert text is not None
-        return text
+    def short(self, i: int) -> str:
+        return self.pair(i)[1]
 
+    def __iter__(self) -> Iterator[Tuple[str, str]]:
+        """Every (name, short name) in the order added, each batch decompressed once and
+        not kept."""
+        for number, sealed in enumerate(self._sealed):
+            got = self._read.get(number)
+            if got is None:
+                got = (list(sealed) if isinstance(sealed, tuple) else
+                       zlib.decompress(sealed).decode("utf-8", "surrogatepass").split("\n"))
+            yield from zip(got[0::2], got[1::2])
+        batch = list(self._open)
+        yield from zip(batch[0::2], batch[1::2])
+
+    def stored_bytes(self) -> int:
+        """Bytes of the compressed batches (what the memory grows with)."""
+        return sum(len(b) for b in self._sealed if isinstance(b, bytes))
+
+
+__all__ = ["BATCH", "NameLog"]

@@ -7,10 +7,12 @@ import random
 from pathlib import Path
 from typing import List
 
+import pytest
+
 from kvmtest.plan.build import Planner
 from kvmtest.plan.deps import DepIndex
 from kvmtest.plan.listing import ListingRows, format_table, write_table
-from kvmtest.plan.namestore import NameStore
+from kvmtest.plan.namestore import BATCH, NameLog
 
 HEADERS = ("test", "host", "queue", "env", "addresses")
 
@@ -22,7 +24,7 @@ def test_streamed_table_is_the_table():
     assert out.getvalue() == format_table(rows, HEADERS)
 
 
-def test_dep_index_keeps_names_as_words_and_gives_them_back():
+def test_dep_index_gives_names_back_and_resolves_deps_by_word_suffix():
     index = DepIndex()
     index.add("(g=a).x.boot", "a.boot", [], "h/1")
     index.add("(g=a).x.reboot", "a.reboot", [" boot "], "h/1")
@@ -34,9 +36,8 @@ def test_dep_index_keeps_names_as_words_and_gives_them_back():
     report = index.check()
     assert report.links[("h/1", 2)] == (("h/1", 1),)
     assert any("another queue" in e for e in report.errors)
-    # every word is stored once, whichever test it came from
-    words = index._names._words
-    assert len(words) == len(set(words)) == 5
+    # a suffix of a word is no word: "boot" does not name x.reboot
+    assert index._index()["boot"] == {"h/1": [(1, "(g=a).x.boot")]}
 
 
 def test_dep_index_keeps_each_dep_list_once():
@@ -60,27 +61,34 @@ def _names(count: int) -> List[str]:
     return names
 
 
-def test_name_store_gives_every_name_back_in_any_order():
+def test_name_log_gives_every_pair_back_in_any_order():
     names = _names(3000)
-    store = NameStore()
-    nodes = [store.add(n) for n in names]
-    assert [store.text(n) for n in nodes] == names
+    log = NameLog()
+    for i, n in enumerate(names):
+        log.add(n, names[-1 - i])
+    assert len(log) == len(names) > 10 * BATCH
+    want = list(zip(names, reversed(names)))
+    assert [log.pair(i) for i in range(len(names))] == want
+    assert list(log) == want
     order = list(range(len(names)))
     random.Random(1).shuffle(order)
-    assert [store.text(nodes[i]) for i in order] == [names[i] for i in order]
+    assert [log.pair(i) for i in order] == [want[i] for i in order]
+    with pytest.raises(IndexError):
+        log.pair(len(names))
 
 
-def test_name_store_keeps_only_the_words_a_name_does_not_share_with_the_one_before():
-    store = NameStore()
-    prefix = ".".join(f"w{i}" for i in range(30))
-    first = store.add(f"{prefix}.boot")
-    assert len(store) == 31
-    store.add(f"{prefix}.reboot")
-    store.add(f"{prefix}.x.y")
-    assert len(store) == 34  # 1 + 2 nodes, not 31 + 32
-    assert store.add(prefix) == store.add(prefix) and len(store) == 34  # a prefix: no node
-    assert store.add(f"{prefix}.boot") != first and len(store) == 35  # only the last path is shared
-    assert store.text(first) == f"{prefix}.boot"
+def test_name_log_compresses_what_repeats_and_keeps_odd_text_as_is():
+    log = NameLog()
+    prefix = ".".join(f"(subtest=w{i})" for i in range(30))  # ~450 characters
+    for i in range(4 * BATCH):
+        log.add(f"{prefix}.t{i}", f"w29.t{i}")
+    assert log.stored_bytes() < 20 * len(log)  # bytes a test, where the text is ~470
+    # a newline inside a name would split the joined batch: that batch is kept as text
+    odd = NameLog()
+    pairs = [(f"a\nb{i}", f"\udc80{i}") for i in range(BATCH + 3)]
+    for pair in pairs:
+        odd.add(*pair)
+    assert [odd.pair(i) for i in range(len(pairs))] == pairs == list(odd)
 
 
 def test_listing_rows_write_the_table_the_tuples_would():
@@ -290,48 +298,6 @@ def test_plan_fields_by_placement_are_the_fields_by_values(tmp_path):
                       if k not in ("hostname", "queue", "env")}
         seen.add((own, test.hostname, bool(test.addresses)))
     assert len(seen) == 9 and planner.count == 18
-
-
-def _reference_nodes(names: List[str]) -> tuple:
-    """NameStore's nodes the plain way: split each name, share the longest run of whole
-    words with the previous name (the name itself or one of its prefixes: no node)."""
-    words: List[str] = []
-    parents: List[int] = []
-    word_of: List[int] = []
-    path: List[tuple] = []  # the previous name's (words so far, node)
-    out = []
-    for name in names:
-        split = name.split(".")
-        common = 0
-        while common < min(len(split), len(path)) and path[common][0] == tuple(split[:common + 1]):
-            common += 1
-        if common == len(split):
-            out.append(path[common - 1][1])
-            continue
-        del path[common:]
-        parent = path[-1][1] if path else -1
-        for k in range(common, len(split)):
-            if split[k] not in words:
-                words.append(split[k])
-            parents.append(parent)
-            word_of.append(words.index(split[k]))
-            parent = len(parents) - 1
-            path.append((tuple(split[:k + 1]), parent))
-        out.append(parent)
-    return out, parents, [words[w] for w in word_of]
-
-
-def test_name_store_takes_the_usual_cases_first_with_the_same_nodes():
-    """NameStore.add's shortcuts (the previous name plus a word, or with its last word
-    changed: two compares) give the nodes the full search gives."""
-    names = _names(3000) + ["a.b", "a.b.c", "a.b.d", "a.b", "a.b.c.c", "a.b.c", "x", "x.", "x..",
-                            "x..", ".", "", "", "."]
-    store = NameStore()
-    got = [store.add(n) for n in names]
-    want, parents, words = _reference_nodes(names)
-    assert got == want
-    assert list(store._parent) == parents
-    assert [store._words[w] for w in store._word] == words
 
 
 def test_listing_rows_lines_strip_as_the_format_does():
