@@ -145,14 +145,14 @@ class DepIndex:
         if self._matches is not None:
             return self._matches
         wanted = {d for deps in self._dep_lists for d in deps}
-        # cheap filter, one C call per name: most tests are named by no dep
-        ends = tuple(wanted) + tuple("." + d for d in wanted)
+        last = {d.rpartition(".")[2] for d in wanted}
         out: Dict[str, Dict[str, List[Tuple[int, str]]]] = {}
-        for t, (name, short) in enumerate(self._names):
+        # cheap filter: most tests are named by no dep (their last word is no dep's)
+        for t, name, short in self._names.ending_in(last):
             hits: Set[str] = set()
-            if name.endswith(ends):
+            if name[name.rfind(".") + 1:] in last:
                 hits.update(s for s in _suffixes(name) if s in wanted)
-            if short != name and short.endswith(ends):
+            if short != name and short[short.rfind(".") + 1:] in last:
                 hits.update(s for s in _suffixes(short) if s in wanted)
             if hits:
                 qkey, i = self._pos(t)

@@ -11,13 +11,15 @@ each name came, took 16 bytes a test too, but ~3.5 us per test on its own and tw
 that inside a dry run.)
 
 Reading in the order added decompresses each batch once; any order works (the last
-few batches read are kept).
+few batches read are kept). Each batch also keeps the set of its names' last words, so
+that the dependency check (``dep = install`` names every test whose name ends in
+``.install``) decompresses only the batches that may hold a test some dep names.
 """
 
 from __future__ import annotations
 
 import zlib
-from typing import Dict, Iterator, List, Tuple, Union
+from typing import AbstractSet, Dict, FrozenSet, Iterator, List, Tuple, Union
 
 BATCH = 256  # tests per compressed batch
 _KEEP = 4  # decompressed batches kept for reading
@@ -26,7 +28,7 @@ _KEEP = 4  # decompressed batches kept for reading
 class NameLog:
     """(name, short name) pairs, appended with ``add`` and read back by number (0-based)."""
 
-    __slots__ = ("_open", "_sealed", "_read")
+    __slots__ = ("_open", "_sealed", "_read", "_ends", "_words")
 
     def __init__(self) -> None:
         self._open: List[str] = []  # the batch being filled: name, short, name, short...
@@ -34,6 +36,8 @@ class NameLog:
         # as its tuple of strings (no config label has one, but the caller may be a test)
         self._sealed: List[Union[bytes, Tuple[str, ...]]] = []
         self._read: Dict[int, List[str]] = {}  # batch number -> its strings, read lately
+        self._ends: List[FrozenSet[str]] = []  # per sealed batch: the last words in it
+        self._words: Dict[str, str] = {}  # one string per distinct last word
 
     def __len__(self) -> int:
         return len(self._sealed) * BATCH + len(self._open) // 2
@@ -47,6 +51,9 @@ class NameLog:
 
     def _seal(self) -> None:
         batch = self._open
+        words = self._words
+        ends = {s[s.rfind(".") + 1:] for s in batch}
+        self._ends.append(frozenset(words.setdefault(w, w) for w in ends))
         text = "\n".join(batch)
         if text.count("\n") == len(batch) - 1:
             self._sealed.append(zlib.compress(text.encode("utf-8", "surrogatepass"), 1))
@@ -95,6 +102,19 @@ class NameLog:
             yield from zip(got[0::2], got[1::2])
         batch = list(self._open)
         yield from zip(batch[0::2], batch[1::2])
+
+    def ending_in(self, words: AbstractSet[str]) -> Iterator[Tuple[int, str, str]]:
+        """(number, name, short name) of the tests whose name or short name may end in
+        one of ``words`` (a superset: those of every batch that has such a test), in
+        the order added."""
+        ends = self._ends
+        for number in range(len(self._sealed) + 1):
+            if number < len(ends) and ends[number].isdisjoint(words):
+                continue
+            batch = self._batch(number)
+            first = number * BATCH
+            for k in range(0, len(batch), 2):
+                yield first + k // 2, batch[k], batch[k + 1]
 
     def stored_bytes(self) -> int:
         """Bytes of the compressed batches (what the memory grows with)."""

@@ -77,6 +77,20 @@ def test_name_log_gives_every_pair_back_in_any_order():
         log.pair(len(names))
 
 
+def test_name_log_finds_names_by_last_word_decompressing_only_batches_that_have_it():
+    log = NameLog()
+    for i in range(5 * BATCH):
+        last = "install" if i in (3, 3 * BATCH + 1) else f"t{i % 9}"
+        log.add(f"a.b.{last}", f"b.{last}" if i != 2 * BATCH + 5 else "b.install")
+    found = [(t, n, s) for t, n, s in log.ending_in({"install"})
+             if n.endswith(".install") or s.endswith(".install")]
+    assert found == [(3, "a.b.install", "b.install"), (2 * BATCH + 5, f"a.b.t{(2 * BATCH + 5) % 9}", "b.install"),
+                     (3 * BATCH + 1, "a.b.install", "b.install")]
+    read = {t // BATCH for t, _, _ in log.ending_in({"install"})}
+    assert read == {0, 2, 3}  # (batches 1 and 4 have none: not decompressed)
+    assert not list(log.ending_in({"nothing"}))
+
+
 def test_name_log_compresses_what_repeats_and_keeps_odd_text_as_is():
     log = NameLog()
     prefix = ".".join(f"(subtest=w{i})" for i in range(30))  # ~450 characters
