@@ -52,7 +52,7 @@ class NameLog:
     def _seal(self) -> None:
         batch = self._open
         words = self._words
-        ends = {s[s.rfind(".") + 1:] for s in batch}
+        ends = {s.rpartition(".")[2] for s in batch}
         self._ends.append(frozenset(words.setdefault(w, w) for w in ends))
         text = "\n".join(batch)
         if text.count("\n") == len(batch) - 1:
