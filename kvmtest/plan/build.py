@@ -97,8 +97,7 @@ class Planner:
         # where the test runs and its addresses: once per distinct combination of the
         # params read for them (kvmtest.plan.memo), a memo look-up for the other tests
         memo = self._memo
-        signature = memo.signature(params)
-        placed = memo.get(signature)
+        signature, placed = memo.lookup(params)
         if placed is None:
             reads = Reads(params)
             placed = self._place(reads, shortname)
