@@ -12,7 +12,7 @@ import operator
 from array import array
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from kvmtest.plan.deps import DepIndex
 from kvmtest.plan.errors import PlanError
@@ -90,14 +90,25 @@ class Planner:
     def add(self, params: Mapping[str, str]) -> PlannedTest:
         if not self._scanned_ranges:
             self._scanned_ranges = True
-            for name in range_names(params):  # validate every defined range once
-                self._range(params, name)
-        name = params.get("name") or ""
-        shortname = params.get("shortname") or name
+            for range_name in range_names(params):  # validate every defined range once
+                self._range(params, range_name)
         # where the test runs and its addresses: once per distinct combination of the
         # params read for them (kvmtest.plan.memo), a memo look-up for the other tests
         memo = self._memo
-        signature, placed = memo.lookup(params)
+        name: Any
+        shortname: Any
+        dep: Any
+        fields = None if type(params) is dict else getattr(params, "plan_fields", None)
+        if fields is not None:  # (the dry run's views: what is read of every test, one call)
+            name, shortname, dep, signature = fields(memo.keys)
+            placed = memo.get(signature)
+        else:
+            name = params.get("name")
+            shortname = params.get("shortname")
+            dep = params.get("dep")
+            signature, placed = memo.lookup(params)
+        name = name or ""
+        shortname = shortname or name
         if placed is None:
             reads = Reads(params)
             placed = self._place(reads, shortname)
@@ -106,7 +117,7 @@ class Planner:
             placed[2].count += 1
         self.placement = placed
         host, queue, tally, queue_key, addresses, _ = placed
-        dep: Union[str, List[str]] = params.get("dep") or []
+        dep = dep or []
         test = PlannedTest(
             name or shortname,
             shortname,
