@@ -9,7 +9,6 @@ parties; warnings are collected as strings.
 from __future__ import annotations
 
 import operator
-from array import array
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
@@ -67,9 +66,6 @@ class Planner:
         self._range_text: Dict[str, Tuple[str, str, str]] = {}
         self._owner: Dict[str, QueueTally] = {}  # range name -> the queue that uses it
         self._alloc_cache: Dict[Tuple[Tuple[str, ...], Tuple[Tuple[str, str], ...]], List[Address]] = {}
-        # per test, the hash of its short name (8 bytes; a dict of them would take ~70):
-        # a name planned on two queues is found in finish() by sorting them
-        self._short_hashes = array("q")
         self._scanned_ranges = False
         self._checked: set = set()  # (vms, main_vm, images..., nics..., timeout) already validated
         self._memo = ValueMemo()  # what _place derived, by the values it read
@@ -128,7 +124,6 @@ class Planner:
             addresses,
             dep.split() if isinstance(dep, str) else dep,
         )
-        self._short_hashes.append(hash(shortname))
         self.deps.add(test.name, shortname, test.dep, queue_key)
         if self.ignore_deps:
             test.dep = []
@@ -284,7 +279,8 @@ class Planner:
     def _duplicates(self) -> List[str]:
         """"NAME (QUEUE and QUEUE)" for each test whose short name an earlier test of
         another queue has, in plan order (the first such test's queue is named)."""
-        hashes, deps = self._short_hashes, self.deps
+        deps = self.deps
+        hashes = deps.short_hashes()
         ranked = sorted(hashes)
         if not any(map(operator.eq, ranked, islice(ranked, 1, None))):
             return []  # (the usual case, found at C speed)

@@ -19,6 +19,7 @@ that the dependency check (``dep = install`` names every test whose name ends in
 from __future__ import annotations
 
 import zlib
+from array import array
 from typing import AbstractSet, Dict, FrozenSet, Iterator, List, Tuple, Union
 
 BATCH = 256  # tests per compressed batch
@@ -28,7 +29,7 @@ _KEEP = 4  # decompressed batches kept for reading
 class NameLog:
     """(name, short name) pairs, appended with ``add`` and read back by number (0-based)."""
 
-    __slots__ = ("_open", "_sealed", "_read", "_ends", "_words")
+    __slots__ = ("_open", "_sealed", "_read", "_ends", "_words", "_hashes")
 
     def __init__(self) -> None:
         self._open: List[str] = []  # the batch being filled: name, short, name, short...
@@ -38,6 +39,7 @@ class NameLog:
         self._read: Dict[int, List[str]] = {}  # batch number -> its strings, read lately
         self._ends: List[FrozenSet[str]] = []  # per sealed batch: the last words in it
         self._words: Dict[str, str] = {}  # one string per distinct last word
+        self._hashes = array("q")  # hash() of each short name of the sealed batches
 
     def __len__(self) -> int:
         return len(self._sealed) * BATCH + len(self._open) // 2
@@ -52,6 +54,7 @@ class NameLog:
     def _seal(self) -> None:
         batch = self._open
         words = self._words
+        self._hashes.extend(map(hash, batch[1::2]))  # (one C loop a batch, not a call a test)
         ends = {s.rpartition(".")[2] for s in batch}
         self._ends.append(frozenset(words.setdefault(w, w) for w in ends))
         text = "\n".join(batch)
@@ -115,6 +118,10 @@ class NameLog:
             first = number * BATCH
             for k in range(0, len(batch), 2):
                 yield first + k // 2, batch[k], batch[k + 1]
+
+    def short_hashes(self) -> array:
+        """hash() of every short name, in the order added (a new array)."""
+        return self._hashes + array("q", map(hash, self._open[1::2]))
 
     def stored_bytes(self) -> int:
         """Bytes of the compressed batches (what the memory grows with)."""

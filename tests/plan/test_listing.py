@@ -133,6 +133,19 @@ def test_duplicates_are_listed_in_plan_order_naming_the_first_queue():
                         " exclusive): b (here/1 and here/2); a (here/1 and here/3)"]
 
 
+def test_duplicates_are_found_across_the_name_logs_batches():
+    """The short names' hashes are taken a batch at a time (NameLog): a duplicate between a
+    sealed batch and the open one, or two sealed ones, is still found."""
+    p = Planner("here")
+    for i in range(3 * BATCH + 7):
+        queue = "2" if i in (BATCH + 3, 3 * BATCH + 5) else "1"
+        name = "dup" if i in (5, BATCH + 3) else "late" if i in (2 * BATCH, 3 * BATCH + 5) else f"t{i}"
+        p.add({"name": name, "queue": queue, "env": f"e{queue}"})
+    assert list(p.deps.short_hashes()) == [hash(p.shortname(i)) for i in range(p.count)]
+    assert p.finish() == ["2 test(s) selected for two queues (selections should be mutually"
+                          " exclusive): dup (here/1 and here/2); late (here/1 and here/2)"]
+
+
 def test_plan_fields_are_worked_out_once_and_applied_to_each_line():
     """with_plan_fields caches what to add and swap per placement: every line still gets
     its own text, swapped where its own values differ from the resolved ones."""
