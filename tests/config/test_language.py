@@ -203,6 +203,42 @@ def test_a_parser_holds_the_gc_freeze_while_it_lives():
     assert res.returncode == 0 and res.stdout == "ok\n", res.stderr
 
 
+# (the sentinel's class in a module of its own: one defined in the script would
+# hold __main__'s globals in a frozen cycle, and they would never be freed)
+_SENTINEL = """
+import os
+
+class Sentinel:  # put in the tree: says when the tree is torn down
+    def __del__(self, write=os.write):
+        write(1, b"tree freed\\n")
+"""
+_EXIT_SCRIPT = """
+import sys
+from kvmtest.config import Parser
+from sentinel import Sentinel
+
+p = Parser()
+p.parse_string("a = 1\\nvariants:\\n    - x:\\n")
+assert len(list(p.get_dicts())) == 1
+p._tree.node.content.append(Sentinel())  # (after the walk, which reads the content)
+if sys.argv[1] == "del":
+    del p
+    print("parser gone", flush=True)
+"""
+
+
+@pytest.mark.parametrize("when, out", [("del", "tree freed\nparser gone\n"), ("exit", "")])
+def test_a_parsed_tree_is_freed_with_its_parser_but_left_to_the_os_at_exit(tmp_path, when, out):
+    """A Parser freed while the program runs frees its tree (api._hold_freeze's
+    cycle is broken); one still alive at interpreter exit leaves its tree to
+    the OS instead of tearing it down object by object (no "tree freed")."""
+    (tmp_path / "sentinel.py").write_text(_SENTINEL)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
+    res = subprocess.run([sys.executable, "-c", _EXIT_SCRIPT, when], capture_output=True,
+                         text=True, timeout=60, cwd=ROOT, env=env)
+    assert res.returncode == 0 and res.stdout == out, (res.stdout, res.stderr)
+
+
 def test_name_map_files(tmp_path):
     got = list(parse_case(tmp_path, CASES["include"]).get_dicts())
     assert got[0]["_name_map_file"] == {"inc.cfg": "p"}
