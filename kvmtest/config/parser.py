@@ -311,12 +311,12 @@ class TreeBuilder(VariantBlocks):
         seen = self.plain_lines.get(indented)  # line -> (name, value), see __init__
         if seen is None:
             seen = self.plain_lines[indented] = {}
-        seen_get = seen.get
         first = pos = reader.pos
         last = 0
         for s in reader.lines:
             pos += 1
-            got = seen_get(s)  # (half of the plain sets repeat a line taken before)
+            got = seen.get(s)  # (half of the plain sets repeat a line taken before;
+            # a method call on the dict, not a bound method: mypyc calls the dict's C get)
             if got is not None:
                 pre[got[0]] = got[1]
                 last = pos

@@ -138,7 +138,7 @@ class VariantBlocks:
         filename = lexer.filename
         log_entries = self.log.entries
         longs = table.longs
-        ids_get = table.ids.get
+        ids = table.ids
         intern = table.intern
         words = self.words
         children = block.children
@@ -194,7 +194,7 @@ class VariantBlocks:
             if var_name and comparable:  # (the walker's defaults test; see block_name)
                 variant.var_name = var_name
             if names is None or len(names) == 1:
-                lid = ids_get((var, short))
+                lid = ids.get((var, short))
                 if lid is None:
                     lid = intern(var, short)
                 variant.name = (lid,)
