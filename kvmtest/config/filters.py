@@ -32,13 +32,12 @@ _COND_SEP = re.compile(r" *[,|] *").split
 
 
 def _words(parts: List[str], table: LabelTable) -> list:
-    element = table.element
     out = []
     for w in parts:
         if "." in w:
-            out.append([[element(None, e) for e in b.split(".")] for b in w.split("..")])
+            out.append([[table.element(None, e) for e in b.split(".")] for b in w.split("..")])
         else:
-            out.append([[element(None, w)]])
+            out.append([[table.element(None, w)]])
     return out
 
 

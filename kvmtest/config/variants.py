@@ -139,7 +139,6 @@ class VariantBlocks:
         log_entries = self.log.entries
         longs = table.longs
         ids = table.ids
-        intern = table.intern
         words = self.words
         children = block.children
         first_default = self.defaults
@@ -196,11 +195,11 @@ class VariantBlocks:
             if names is None or len(names) == 1:
                 lid = ids.get((var, short))
                 if lid is None:
-                    lid = intern(var, short)
+                    lid = table.intern(var, short)
                 variant.name = (lid,)
                 full = longs[lid]
             else:
-                variant.name = tuple([intern(var, n) for n in names])
+                variant.name = tuple([table.intern(var, n) for n in names])
                 full = ".".join([longs[i] for i in variant.name])
             if deps:
                 variant.dep = deps

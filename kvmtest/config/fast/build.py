@@ -45,7 +45,6 @@ class FrameNames:
     def __init__(self, names: List[str], longs: List[str]) -> None:
         self.names = names
         self.longs = longs
-        self.own: dict = {}  # node uid -> (name part, shortname part or None, map entries)
 
     def fill(self, frames: List[Frame], i: int) -> tuple:
         """Frame i with ``names`` ((name, shortname)) and ``maps``
@@ -62,16 +61,15 @@ class FrameNames:
         else:
             names = _NO_NAMES
             maps = _NO_MAPS
-        owns = self.own
         name: str = names[0]
         short: str = names[1]
         files: dict = maps[0]
         shorts: dict = maps[1]
         for f in frames[j + 1:i + 1]:
             node = f.node
-            own = owns.get(node.uid)
-            if own is None:
-                own = owns[node.uid] = self._own(node)
+            own = node.own_names  # (an attribute: a dict keyed by uid cost ~200
+            if own is None:  # instructions a look-up, a boxed int and a hash)
+                own = node.own_names = self._own(node)
             if own is not _NOTHING:
                 part: Optional[str] = own[0]
                 short_part: Optional[str] = own[1]
@@ -79,22 +77,22 @@ class FrameNames:
                 pname = name
                 pshort = short
                 if part is not None:
-                    name = pname + "." + part if pname else part
+                    name = f"{pname}.{part}" if pname else part  # (one new str)
                     if short_part is not None:
-                        short = pshort + "." + short_part if pshort else short_part
+                        short = f"{pshort}.{short_part}" if pshort else short_part
                     names = (name, short)
                 if len(entries) == 4:  # one entry per map (the common case), inlined
                     fshort: str = entries[0]
                     sshort: str = entries[2]
                     # (a map value that is the name so far plus the same part is
                     # the name just built: shared, not concatenated again)
-                    old = files.get(fshort)
+                    old: Optional[str] = files.get(fshort)
                     if own[3] and (old is pname if pname else old is None):
                         value = name
                     elif old is None:
                         value = entries[1]
                     else:
-                        value = old + "." + entries[1]
+                        value = f"{old}.{entries[1]}"
                     if old is not None and len(files) == 1:
                         files = {fshort: value}
                     else:
@@ -109,7 +107,7 @@ class FrameNames:
                     elif old is None:
                         value = entries[3]
                     else:
-                        value = old + "." + entries[3]
+                        value = f"{old}.{entries[3]}"
                     if old is not None and len(shorts) == 1:
                         shorts = {sshort: value}
                     else:
@@ -195,7 +193,9 @@ def finish_leaf(d: dict, frames: List[Frame], last: int, frame_names: FrameNames
     (or dropped: ``maps`` false), then ``_max``/``_min``/``_fixed`` applied."""
     if "_name_map_file" in d:
         if maps:
-            names, shorts = frames[last].maps or frame_names.fill(frames, last)[1]
+            pair: Tuple[dict, dict] = (frames[last].maps
+                                        or frame_names.fill(frames, last)[1])
+            names, shorts = pair  # (typed: see build_flat)
             d["_name_map_file"] = names.copy()
             d["_short_name_map_file"] = shorts.copy()
         else:
@@ -375,7 +375,9 @@ class FastBuilder:
         """build() of a stack-walker leaf: names and map files come per frame."""
         frames: List[Frame] = leaf.frames
         last = len(frames) - 1
-        name, short = frames[last].names or self.frame_names.fill(frames, last)[0]
+        pair: Tuple[str, str] = (frames[last].names
+                                  or self.frame_names.fill(frames, last)[0])
+        name, short = pair  # (typed: unpacked without an iterator)
         d: dict = {"name": name, "dep": leaf.dep, "shortname": short}
         d.update(self.state_frames(leaf))
         return finish_leaf(d, frames, last, self.frame_names, maps, self.postfix_keys)

@@ -37,7 +37,7 @@ from .walk import ANCHOR_FANOUT, Frame, StackLeaf, StackWalker
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterator, List, Optional
+    from typing import Any, Dict, Iterator, List, Optional, Tuple
 
     from ..parser import TreeBuilder
 
@@ -112,7 +112,9 @@ class DictEmitter(JsonEmitter):
             elif key not in over and key not in state:  # ~=
                 over[key] = value
         top = self._top(frames, anchor, unpacked)
-        name, short = frames[last].names or self.frame_names.fill(frames, last)[0]
+        pair: Tuple[str, str] = (frames[last].names
+                                  or self.frame_names.fill(frames, last)[0])
+        name, short = pair  # (typed: unpacked without an iterator)
         if not regex and (not top.has_ops or (
                 over.keys().isdisjoint(top.compute_reads())
                 and not (top.exps and top.any_match(over)))):
@@ -120,6 +122,9 @@ class DictEmitter(JsonEmitter):
             # changed, so their results are the same for every leaf: "state +
             # anchor steps" is computed once (split so that the leaf's new keys
             # land between the state's and the anchor's, as in avocado-vt)
+            head: dict  # (typed: see build_flat)
+            tail: dict
+            fixed: dict
             head, tail, fixed = self._after(skey, state, top)
             d = head.copy()
             d["name"] = name
@@ -159,8 +164,11 @@ class DictEmitter(JsonEmitter):
                 self.heads.clear()
             pk = self.postfix_keys
             head = self.heads[id(state)] = (state, named, bool(pk) and not pk.isdisjoint(state))
-        name, short = frames[last].names or self.frame_names.fill(frames, last)[0]
-        d = head[1].copy()
+        pair: Tuple[str, str] = (frames[last].names
+                                  or self.frame_names.fill(frames, last)[0])
+        name, short = pair  # (typed: unpacked without an iterator)
+        named = head[1]  # (a dict, typed above: mypyc copies and sets with the dict's C calls)
+        d = named.copy()
         d["name"] = name
         d["dep"] = leaf.dep
         d["shortname"] = short
@@ -244,12 +252,12 @@ def dicts(tree: TreeBuilder, defaults: bool, expand_defaults: List[str], maps: b
                          anchor_fanout=anchor_fanout)
     frame_names = FrameNames(names, longs)
     emitter = DictEmitter(t.node, names, longs, set(t.postfix_keys), frame_names)
-    build = emitter.build
-    simple = emitter.build_flat
     for leaf in walker.leaves():
         # (an anchor right below the root has nothing above it to share: a
-        # test list alone, tp-qemu's subtests.cfg, goes faster the other way)
-        yield build(leaf, maps) if leaf.frames[-1].anchor > 1 else simple(leaf, maps)
+        # test list alone, tp-qemu's subtests.cfg, goes faster the other way;
+        # the methods called on the emitter, not bound to locals: mypyc calls them natively)
+        yield (emitter.build(leaf, maps) if leaf.frames[-1].anchor > 1
+               else emitter.build_flat(leaf, maps))
 
 
 __all__ = ["DictEmitter", "dicts"]

@@ -239,8 +239,7 @@ class JsonEmitter:
             for k in ("name", "shortname", "dep"):
                 e[k] = None
             keys = sorted(e)
-            frag = self._frag
-            base = Base(keys, [frag(k, e[k]) for k in keys])
+            base = Base(keys, [self._frag(k, e[k]) for k in keys])
             if len(self.bases) >= _MAX_BASES:
                 self.bases.clear()
             self.bases[bkey] = base
@@ -291,9 +290,9 @@ class JsonEmitter:
                     own = own_names[node.uid] = self._own_names(node)
                 part: str = own[0]
                 short_part: Optional[str] = own[1]
-                name = name + "." + part if name else part
+                name = f"{name}.{part}" if name else part  # (one new str)
                 if short_part is not None:
-                    short = short + "." + short_part if short else short_part
+                    short = f"{short}.{short_part}" if short else short_part
             f.names = (name, short)
         return name, short
 
@@ -404,8 +403,7 @@ class JsonEmitter:
         base = self._derive(ref, d) if ref is not None else None
         if base is None:
             keys = sorted(d)
-            frag = self._frag
-            base = Base(keys, [frag(k, d[k]) for k in keys])
+            base = Base(keys, [self._frag(k, d[k]) for k in keys])
         return base
 
     def _derive(self, ref: Base, e: dict) -> Optional[Base]:
@@ -533,13 +531,11 @@ class JsonEmitter:
                     self._dep_frag(leaf.dep))
         newf = None  # fragments of keys the base lacks (newk: their keys)
         gone = False
-        frag = self._frag
         frags = self.frags
-        get = d.get
         for key in touched:
             if fixed and key in fixed:
                 continue
-            value = get(key, _MISSING)
+            value = d.get(key, _MISSING)
             if value is _MISSING:
                 if key in pos:
                     parts[pos[key]] = ""
@@ -548,7 +544,7 @@ class JsonEmitter:
             per_key = frags.get(key)
             f = per_key.get(value) if per_key is not None else None
             if f is None:
-                f = frag(key, value)
+                f = self._frag(key, value)
             i = pos.get(key)
             if i is None:
                 if newf is None:
@@ -767,11 +763,10 @@ def json_lines(tree: TreeBuilder, defaults: bool, expand_defaults: List[str],
     leaves = walker.leaves()
     emitter = JsonEmitter(tree.node, tree.table.names, tree.table.longs,
                           set(tree.postfix_keys))
-    line = emitter.line
-    flat = emitter.flat_line
     for leaf in leaves:
-        # (as in dicts.dicts: an anchor right below the root shares nothing)
-        yield line(leaf) if leaf.frames[-1].anchor > 1 else flat(leaf)
+        # (as in dicts.dicts: an anchor right below the root shares nothing; the
+        # methods called on the emitter, not bound to locals: mypyc calls them natively)
+        yield emitter.line(leaf) if leaf.frames[-1].anchor > 1 else emitter.flat_line(leaf)
 
 
 __all__ = ["JsonEmitter", "json_lines", "supports", "Comp", "ANCHOR_MIN"]
