@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from operator import attrgetter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -457,9 +456,6 @@ def impossible(item: Filter, ctx_set: AbstractSet[int], below: Labels) -> bool:
     return True
 
 
-_IS_FILTER = attrgetter("is_filter")
-
-
 def prepare(root: Node) -> List[Node]:
     """Per-walk precomputation: filter universes and hoisted dead-subtree checks.
 
@@ -478,21 +474,31 @@ def prepare(root: Node) -> List[Node]:
     own: Dict[int, Tuple[Filter, ...]] = {}
     seen = {root.uid}
     order: List[Node] = []
-    # depth first, the last child first, each node after its children
-    stack = [(root, reversed(root.children))]
+    # depth first, the last child first, each node after its children (``left``:
+    # how many children of each stacked node are still to visit; typed lists and
+    # ints, which mypyc runs as C, not iterators of tuples)
+    stack: List[Node] = [root]
+    left: List[int] = [len(root.children)]
     while stack:
-        for child in stack[-1][1]:
+        node = stack[-1]
+        i = left[-1]
+        while i > 0:
+            i -= 1
+            child = node.children[i]
             if child.uid not in seen:
                 seen.add(child.uid)
-                stack.append((child, reversed(child.children)))
+                left[-1] = i
+                stack.append(child)
+                left.append(len(child.children))
                 break
         else:
-            order.append(stack.pop()[0])
+            order.append(stack.pop())
+            left.pop()
     unis: Dict[int, frozenset] = {}  # (see Filter.compute_universe)
     for node in order:  # children before parents
         if type(node.name) is list:  # (tuples: the walk extends contexts with them)
             node.name = tuple(node.name)
-        node.filters = tuple(filter(_IS_FILTER, node.content))  # type: ignore[arg-type]
+        node.filters = tuple([x for x in node.content if isinstance(x, Filter)])  # (a C loop)
         found = node.filters
         own_su: AbstractSet[int] = _EMPTY
         own_filters: Tuple[Filter, ...] = ()
