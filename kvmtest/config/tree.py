@@ -229,7 +229,7 @@ class Node:
 
     __slots__ = ("var_name", "name", "dep", "content", "children", "labels",
                  "append_to_shortname", "default", "uid", "filename", "linenum", "hoist", "su",
-                 "filters", "own_names")
+                 "filters", "name_parts")
 
     def __init__(self, children: Optional[List[Node]] = None,
                  labels: Optional[Labels] = None) -> None:
@@ -249,7 +249,7 @@ class Node:
         self.filters: Tuple[Filter, ...] = ()  # the filters in content (set by prepare)
         # its name, shortname and map-file parts for the dicts (fast.build.FrameNames:
         # set on first use; they depend only on the node and its tree's label table)
-        self.own_names: Optional[tuple] = None
+        self.name_parts: Optional[tuple] = None
 
 
 class SharedLabels:

@@ -245,3 +245,22 @@ def test_name_map_files(tmp_path):
     assert got[1]["_short_name_map_file"] == {"inc.cfg": "q"}
     no_maps = list(parse_case(tmp_path / "n", CASES["include"]).get_dicts(maps=False))
     assert "_name_map_file" not in no_maps[0]
+
+
+def test_dicts_after_more_text_is_parsed_match_a_fresh_parse():
+    """Name parts cached on the tree's nodes by a first get_dicts() (fast.build.FrameNames:
+    Node.name_parts) stay right when more text is parsed on top of the tree."""
+    first = "a = 1\nvariants:\n    - x1:\n        b = 2\n    - x2:\n"
+    more = "variants:\n    - y1:\n        c = 3\n    - @y2:\n"
+    used = Parser()
+    used.parse_string(first)
+    assert expansion(used._tree) == "fast"
+    assert len(list(used.get_dicts())) == 2
+    used.parse_string(more)
+    fresh = Parser()
+    fresh.parse_string(first)
+    fresh.parse_string(more)
+    got = [list(d.items()) for d in used.get_dicts()]
+    assert got == [list(d.items()) for d in fresh.get_dicts()]
+    assert [d[0] for d in got] == [("name", "y1.x1"), ("name", "y1.x2"), ("name", "y2.x1"),
+                                   ("name", "y2.x2")]

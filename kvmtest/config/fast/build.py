@@ -67,9 +67,9 @@ class FrameNames:
         shorts: dict = maps[1]
         for f in frames[j + 1:i + 1]:
             node = f.node
-            own = node.own_names  # (an attribute: a dict keyed by uid cost ~200
+            own = node.name_parts  # (an attribute: a dict keyed by uid cost ~200
             if own is None:  # instructions a look-up, a boxed int and a hash)
-                own = node.own_names = self._own(node)
+                own = node.name_parts = self._own(node)
             if own is not _NOTHING:
                 part: Optional[str] = own[0]
                 short_part: Optional[str] = own[1]
