@@ -18,7 +18,7 @@ import re
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import AbstractSet, Dict, Final, List, Literal, Optional, Set, Tuple, Union
+    from typing import AbstractSet, Any, Dict, Final, List, Literal, Optional, Set, Tuple, Union
 
 # (Final: a compiled build inlines them instead of looking up module globals)
 ONLY: Final = 0
@@ -183,7 +183,7 @@ class Filter:
         self.filename = filename
         self.linenum = linenum
         self.content: List[Item] = []
-        self.uid = next(_uids)
+        self.uid: Any = next(_uids)  # (boxed: see Node.uid)
         self.universe: frozenset = _EMPTY
         self.deep: frozenset = _EMPTY
         self.failcap = kind in (ONLY, NO)
@@ -241,7 +241,9 @@ class Node:
         self.labels: Labels = set() if labels is None else labels
         self.append_to_shortname = False
         self.default = False
-        self.uid = next(_uids)
+        # an int, typed Any so that the compiled build keeps it as a Python int:
+        # as a native int, every use as a dict or set key made a new int object
+        self.uid: Any = next(_uids)
         self.filename = ""
         self.linenum = 0
         self.hoist: Tuple[Filter, ...] = ()
