@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 
-from setuptools import setup
+from setuptools import Extension, setup
 
 # kvmtest.config's modules that mypyc compiles. Left interpreted: tokens.py (str
 # subclasses, classes made by type()), api.py (a module __getattr__, which mypyc's
@@ -48,7 +48,10 @@ def ext_modules() -> list:
         raise SystemExit("KVMTEST_MYPYC=1 but mypyc cannot be imported (%s): build from a "
                          "venv with mypy, setuptools and wheel, with pip's "
                          "--no-build-isolation" % exc) from exc
-    return mypycify(MYPYC_MODULES, opt_level="3", group_name="kvmtest_config_mypyc")
+    exts = mypycify(MYPYC_MODULES, opt_level="3", group_name="kvmtest_config_mypyc")
+    if sys.platform.startswith("linux"):  # pymalloc's arenas on huge pages (mmap, madvise)
+        exts.append(Extension("kvmtest.config._arena", ["kvmtest/config/_arena.c"]))
+    return exts
 
 
 setup(ext_modules=ext_modules())

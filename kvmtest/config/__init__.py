@@ -7,9 +7,16 @@
         ...
 """
 
-from . import tree as _tree
-from .api import Parser
-from .errors import LexerError, MissingIncludeError, ParserError
+from . import arenas as _arenas
+
+#: True when pymalloc's arenas come from the huge-page region (compiled build on
+#: Linux, unless KVMTEST_HUGE_ARENAS=0): installed first, so the import's objects
+#: live there too (kvmtest/config/arenas.py).
+HUGE_ARENAS = _arenas.install()
+
+from . import tree as _tree  # noqa: E402
+from .api import Parser  # noqa: E402
+from .errors import LexerError, MissingIncludeError, ParserError  # noqa: E402
 
 #: True in the optional mypyc-compiled build (setup.py, ``KVMTEST_MYPYC=1``):
 #: the parser, walkers and builders are then C extensions (docs/hacking.md).

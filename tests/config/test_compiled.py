@@ -100,3 +100,58 @@ def test_config_suite_passes_on_the_compiled_build(compiled, tmp_path):
                  KVMTEST_EXPECT_BUILD="compiled"))
     assert out.returncode == 0, out.stdout[-8000:] + out.stderr[-3000:]
     assert " passed" in out.stdout.splitlines()[-1]
+
+
+# small objects made after a parse: where they live, and the region's counters
+ARENAS = r"""
+import json, sys
+import kvmtest.config as c
+from kvmtest.config import arenas
+p = c.Parser(); p.parse_string(sys.argv[1])
+keep = [[i] for i in range(200000)]  # ~14 MB of small objects: new arenas
+st = arenas.stats() or {}
+inside = sum(st.get("start", 1) <= id(x) < st.get("end", 0) for x in keep)
+del keep
+big = [[i] for i in range(2000000)]  # ~140 MB, then freed: past the 64 arenas kept
+del big
+huge = 0
+with open("/proc/self/smaps") as f:
+    region = False
+    for line in f:
+        if line[0] in "0123456789abcdef" and "-" in line.split()[0]:
+            lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+            region = bool(st) and lo < st["end"] and hi > st["start"]
+        elif region and line.startswith("AnonHugePages:"):
+            huge += int(line.split()[1])
+print(json.dumps(dict(huge_arenas=c.HUGE_ARENAS, inside=inside, huge_kb=huge,
+                      after=arenas.stats())))
+"""
+
+
+def _thp_enabled() -> bool:
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return "[never]" not in f.read()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the arenas are Linux only")
+def test_compiled_build_serves_small_objects_from_huge_page_arenas(compiled, tmp_path):
+    import json
+
+    cfg = "variants:\n    - a:\n        x = 1\n    - b:\n        x = 2\n"
+    got = json.loads(_run(compiled, "-c", ARENAS, cfg, cwd=str(tmp_path)))
+    assert got["huge_arenas"] is True
+    assert got["inside"] > 190000  # (a few reuse older arenas' free blocks)
+    after = got["after"]
+    assert after["arena_size"] > 0 and after["fallback"] == 0
+    assert after["released"] > 0  # freed arenas past the kept 64 give their memory back
+    if _thp_enabled():
+        assert got["huge_kb"] >= 2048, got  # the kernel backs the region with 2 MiB pages
+    off = json.loads(_run(compiled, "-c", ARENAS, cfg, cwd=str(tmp_path),
+                          extra_env={"KVMTEST_HUGE_ARENAS": "0"}))
+    assert off["huge_arenas"] is False and off["inside"] == 0
+    assert off["after"]["installed"] == 0 and off["huge_kb"] == 0
+    pure = json.loads(_run(ROOT, "-c", ARENAS, cfg, cwd=str(tmp_path)))
+    assert pure["huge_arenas"] is False and pure["after"] is None

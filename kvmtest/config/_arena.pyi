@@ -1,0 +1,6 @@
+"""Types of the C extension _arena.c (the compiled build, on Linux)."""
+
+from typing import Dict
+
+def install() -> bool: ...
+def stats() -> Dict[str, int]: ...
