@@ -20,13 +20,14 @@ PKG_ROOT = Path(kvmtest.__file__).resolve().parent
 
 
 def modules(root: Path = PKG_ROOT) -> Dict[str, Path]:
-    """Dotted module name -> file, for every .py under the package."""
-    out = {}
-    for path in sorted(root.rglob("*.py")):
+    """Dotted module name -> file, for every .py under the package, and every C
+    extension by its .pyi stub (config/_arena)."""
+    out: Dict[str, Path] = {}
+    for path in sorted(root.rglob("*.py")) + sorted(root.rglob("*.pyi")):
         parts = list(path.relative_to(root.parent).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts.pop()
-        out[".".join(parts)] = path
+        out.setdefault(".".join(parts), path)
     return out
 
 
