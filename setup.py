@@ -26,7 +26,7 @@ from setuptools import Extension, setup
 # module init calls too early), __init__ and __main__ (no hot code).
 MYPYC_MODULES = [
     "kvmtest/config/%s.py" % name for name in (
-        "errors", "records", "tree", "ops", "filters", "lexer", "scan", "variants", "parser",
+        "errors", "records", "text", "tree", "ops", "filters", "lexer", "scan", "variants", "parser",
         "encode", "reference/walk", "reference/build", "fast/steps", "fast/walk", "fast/build",
         "fast/dicts", "fast/emit", "fast/view", "fast/gcfreeze")
 ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import _thread
 import atexit
 import gc
-import re
 
 from .encode import LineEncoder
 from .fast.build import FastBuilder
@@ -297,6 +296,8 @@ class Parser:
         bodies), or None if get_dicts() yields it.  Filtered-out variants are
         still expanded below the failing filter so their names are known.
         """
+        import re  # (here: importing kvmtest.config does not load re, see text.py)
+
         from .records import Candidate, Statement
 
         rx = re.compile(pattern)

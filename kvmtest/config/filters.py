@@ -10,25 +10,19 @@ else, which then goes the token way.
 
 from __future__ import annotations
 
-import re
-
 from . import lexer as lx
 from .errors import ParserError
+from .text import cond_words, word_list
 from .tree import LabelTable, filter_words
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import List, Optional, Union
 
-_ELEM = r"[\w-]+"  # an identifier token: str.isalnum() or "_" or "-"
-_WORD = r"%s(?:\.\.?%s)*" % (_ELEM, _ELEM)
-# only/no/deps: a blank run is a separator, as is a comma followed by blanks
-# (blanks before a comma are an error: the token way reports it)
-_LIST = re.compile(r"%s(?:(?:[,|] *| +)%s)*\Z" % (_WORD, _WORD)).match
-_LIST_SEP = re.compile(r"[,|] *| +").split
-# a condition (blanks are dropped there): words, commas, then the colon
-_COND = re.compile(r"(%s(?: *[,|] *%s)*) *:" % (_WORD, _WORD)).match
-_COND_SEP = re.compile(r" *[,|] *").split
+# The common shapes (text.word_list, text.cond_words): a word is ``[\w-]+`` runs
+# joined by "." or "..".  In only/no/deps lists a blank run is a separator, as is a
+# comma followed by blanks (blanks before a comma are an error: the token way
+# reports it); in a condition (blanks are dropped there): words, commas, the colon.
 
 
 def _words(parts: List[str], table: LabelTable) -> list:
@@ -45,24 +39,25 @@ def simple_list(text: str, table: LabelTable) -> Optional[list]:
     """Words of an only/no/deps filter text in a common shape, else None."""
     if text.isidentifier() and text.isascii():  # one name, the most common
         return [[[table.element(None, text)]]]
-    if _LIST(text) is None:
+    words = word_list(text)
+    if words is None:
         return None
-    return _words(_LIST_SEP(text), table)
+    return _words(words, table)
 
 
 def simple_condition(line: str, table: LabelTable) -> Optional[tuple]:
     """(words, text after the colon) of a condition line in a common shape, else None.
 
-    ``line`` must not start with a keyword (see lexer.KEYWORD_START).
+    ``line`` must not start with a keyword (see text.keyword_start).
     """
     if line[-1] == ":":
         name = line[:-1]
         if name.isidentifier() and name.isascii():  # "name:", the most common
             return [[[table.element(None, name)]]], ""
-    m = _COND(line)
-    if m is None:
+    got = cond_words(line)
+    if got is None:
         return None
-    return _words(_COND_SEP(m.group(1)), table), line[m.end():].lstrip()
+    return _words(got[0], table), line[got[1]:].lstrip()
 
 
 class WordCache:

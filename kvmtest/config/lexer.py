@@ -10,10 +10,10 @@ deliberate extension: ``|`` is read as ``,`` (the 2009 KVM-Autotest OR).
 
 from __future__ import annotations
 
-import re
 from itertools import chain
 
 from .errors import LexerError, ParserError
+from .text import elem_end, fast_op, keyword_start, space_end
 from .tokens import (  # noqa: F401  (re-exported: lexer.Ident etc. are the token types)
     At,
     Colon,
@@ -64,9 +64,6 @@ _PUNCT = {
 _OPER_PREFIX = {"": "=", "~": "~=", "+": "+=", "<": "<=", "?": "?=", "?+": "?+=", "?<": "?<="}
 _IDENT_EXTRA = "_-"
 _OPER_CHARS = "+<?~"
-_IDENT_RUN = re.compile(r"[\w-]+").match  # \w: str.isalnum() or "_"
-_WHITE_RUN = re.compile(r"\s+").match
-FAST_OPS = re.compile(r"=|\+=|<=|~=|\?=|\?\+=|\?<=")
 
 # keyword prefixes: (prefix, token class, position after the keyword, skip spaces)
 _KEYWORDS = {
@@ -84,21 +81,19 @@ def fast_assignment(line: str) -> Optional[Tuple[str, str, str]]:
 
     Valid only for lines that do not start with a keyword.
     """
-    m = FAST_OPS.search(line)
+    m = fast_op(line)
     if m is None:
         return None
+    start, end = m
     cind = line.find(":")
-    if 0 <= cind <= m.end():
+    if 0 <= cind <= end:
         return None
-    return line[: m.start()].rstrip(), m.group(), line[m.end():].lstrip()
-
-
-# a line that starts with a keyword (the lexer's dispatch on its first characters)
-KEYWORD_START = re.compile(r"-|variants[: ]|only |no |include |del |suffix |join ").match
+    return line[:start].rstrip(), line[start:end], line[end:].lstrip()
 
 
 def starts_with_keyword(line: str) -> bool:
-    return KEYWORD_START(line) is not None
+    """A line that starts with a keyword (the lexer's dispatch on its first characters)."""
+    return keyword_start(line)
 
 
 # ---------------------------------------------------------------- reader
@@ -311,14 +306,12 @@ class Lexer:
         chars = ""
         oper = ""
         n = len(line)
-        ident_run = _IDENT_RUN
         while pos < n:
             char = line[pos]
             if char.isalnum() or char in _IDENT_EXTRA:
-                m = ident_run(line, pos)
-                assert m is not None  # (char matches [\w-])
-                chars += m.group()
-                pos = m.end()
+                end = elem_end(line, pos)
+                chars += line[pos:end]
+                pos = end
                 continue
             if char in _OPER_CHARS:
                 if chars:
@@ -332,9 +325,7 @@ class Lexer:
                 yield Ident(chars)
                 chars = ""
             if char.isspace():
-                white = _WHITE_RUN(line, pos)
-                assert white is not None  # (char is a space)
-                end = white.end()
+                end = space_end(line, pos)
                 if end < n:
                     yield White()
                     pos = end

@@ -7,26 +7,26 @@ and the ``_min``/``_max``/``_fixed`` post-processing.
 
 from __future__ import annotations
 
-import re
-
 from .errors import ParserError
-from .tree import RESERVED, SUBST_RE, FileMap, Op, PreDict, SuffixOp
+from .text import BadPattern, key_pattern, subst_refs
+from .tree import RESERVED, FileMap, Op, PreDict, SuffixOp
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, List, Optional, Tuple
+    from typing import Any, Dict, List, Optional, Tuple
 
     from .tree import ContentOp
 
-_REGEX_CACHE: Dict[str, re.Pattern[str]] = {}
+_REGEX_CACHE: Dict[str, Any] = {}
 
 
-def regex_for(op: Op) -> re.Pattern[str]:
+def regex_for(op: Op) -> Any:
+    """The key matcher of a ``?=``/``?+=``/``?<=``/``del`` op (see text.key_pattern)."""
     exp = _REGEX_CACHE.get(op.name)
     if exp is None:
         try:
-            exp = re.compile("%s$" % op.name)
-        except (re.error, RecursionError, OverflowError) as exc:  # (deep nesting: RecursionError)
+            exp = key_pattern(op.name)
+        except BadPattern as exc:
             raise ParserError("Bad regular expression %r: %s" % (op.name, exc), None,
                               op.filename, op.linenum) from exc
         _REGEX_CACHE[op.name] = exp
@@ -60,7 +60,7 @@ def substitute(value: str, d: dict, suffixed: bool = True) -> str:
         return value
     refs = _REFS.get(value)
     if refs is None:  # (each value's references found once, not per dict)
-        refs = [(m.start(), m.end(), m.group(1)) for m in SUBST_RE.finditer(value)]
+        refs = subst_refs(value)
         if len(_REFS) >= 4096:
             _REFS.clear()
         _REFS[value] = refs
@@ -141,11 +141,11 @@ def _apply_other(op: ContentOp, d: dict) -> None:
 
 
 _ORDERS = {"B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
-_ORDER_RE = re.compile("([BbKkMmGgTt])")
+_ORDER_CHARS = "BbKkMmGgTt"
 
 
 def _data_size(size: str, default: str) -> int:
-    order = _ORDER_RE.findall(size[-1])
+    order = [c for c in size[-1] if c in _ORDER_CHARS]
     if not order:
         size += default
         order = [default]
@@ -154,7 +154,7 @@ def _data_size(size: str, default: str) -> int:
 
 def compare_string(a: str, b: str) -> int:
     """-1/0/1 comparing numbers with optional B/K/M/G/T suffixes (M default)."""
-    if _ORDER_RE.search(a) or _ORDER_RE.search(b):
+    if any(c in _ORDER_CHARS for c in a + b):
         va, vb = _data_size(a, "M"), _data_size(b, "M")
     else:
         va, vb = int(a), int(b)

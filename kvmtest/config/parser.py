@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import mmap
 import os
-import re
 
 from . import lexer as lx
 from .errors import MissingIncludeError, ParserError
 from .filters import WordCache, parse_filter, simple_condition
-from .lexer import KEYWORD_START, fast_assignment
-from .scan import NOT_PLAIN, PLAIN_NAME, POSTFIX, AssignmentLog
+from .lexer import fast_assignment
+from .scan import NOT_PLAIN, POSTFIX, AssignmentLog
+from .text import (
+    BadPattern,
+    has_statement,
+    key_pattern,
+    keyword_start,
+    plain_name,
+    subst_refs,
+    variants_line,
+)
 from .tree import (
     COND,
     JOIN,
@@ -24,7 +32,6 @@ from .tree import (
     NOTCOND,
     ONLY,
     RESERVED,
-    SUBST_RE,
     Filter,
     LabelTable,
     Node,
@@ -49,11 +56,9 @@ _VARIANTS_IN = (lx.LBracket, lx.Colon, lx.Ident, lx.EndL)
 _INDENTS = (lx.Indent, lx.EndBlock)
 _NO_META: Dict[str, list] = {}
 _INDENTED = tuple(" " * n for n in range(64))
-_KEYWORD_FIRST = frozenset("-vonidsj")  # first characters of lexer.KEYWORD_START matches
-# fast-lane line shapes (the token way reads them the same)
-_VARIANTS_LINE = re.compile(r"variants(?::| +([\w-]+) *:)\Z").match
-# a value with none of these substitutes no reserved key (the exact test is SUBST_RE's)
-_RESERVED_REF = re.compile(r"\$\{(?:%s)\}" % "|".join(map(re.escape, sorted(RESERVED)))).search
+_KEYWORD_FIRST = frozenset("-vonidsj")  # first characters of text.keyword_start's prefixes
+# a value with none of these substitutes no reserved key (the exact test is subst_refs')
+_RESERVED_REFS = tuple("${%s}" % key for key in sorted(RESERVED))
 _OPS = {op: op for op in ("=", "+=", "<=", "~=", "?=", "?+=", "?<=")}  # one string each
 
 
@@ -97,8 +102,6 @@ def _not_utf8(exc: UnicodeDecodeError, data: bytes, path: str) -> ParserError:
         data[exc.start], exc.start - start + 1), line, path, data.count(b"\n", 0, exc.start) + 1)
 
 
-# a line that is neither blank nor a comment (see Reader: "#" and "//" start comments)
-_STATEMENT = re.compile(r"^[ \t\f\v]*(?:[^\s#/]|/(?!/))", re.M).search
 
 
 
@@ -147,7 +150,7 @@ class TreeBuilder(VariantBlocks):
         """Parse a top-level file; one without a statement is an error (avocado-vt
         gives one unnamed dict for it: a test nobody meant)."""
         text = read_text(path)
-        if _STATEMENT(text) is None:
+        if not has_statement(text):  # (see Reader: "#" and "//" start comments)
             raise ParserError("empty config: no statements (only blank lines and comments)"
                               if text.strip() else "empty config: the file is empty",
                               None, path, None)
@@ -192,8 +195,8 @@ class TreeBuilder(VariantBlocks):
                 pre[name] = value
             return
         try:
-            exp = re.compile("%s$" % name)
-        except (re.error, RecursionError, OverflowError) as exc:  # (deep nesting: RecursionError)
+            exp = key_pattern(name)
+        except BadPattern as exc:
             raise ParserError("Bad regular expression %r: %s" % (name, exc), None,
                               op.filename, op.linenum) from exc
         for key in pre:
@@ -325,7 +328,7 @@ class TreeBuilder(VariantBlocks):
             if eq and not (reader.has_tab and "\t" in s):
                 key = k.strip()
                 if ((key in self.plain_keys  # (else checked, and noted if plain)
-                        or (key.isidentifier() or PLAIN_NAME(key) is not None)
+                        or (key.isidentifier() or plain_name(key))
                         and key not in NOT_PLAIN and not key.endswith(POSTFIX)
                         and _noted(self.plain_keys, key))
                         and k.startswith(indented)):  # (other blanks: exact way)
@@ -350,7 +353,7 @@ class TreeBuilder(VariantBlocks):
                 elif k[-1:] == "+" and k.startswith(indented):  # "name += value"
                     key = key[:-1].rstrip()
                     kind = ""
-                    if ((key.isidentifier() or PLAIN_NAME(key) is not None)
+                    if ((key.isidentifier() or plain_name(key))
                             and key not in NOT_PLAIN and not key.endswith(POSTFIX)):
                         v = v.strip()
                         if not v or v[0] != ":":
@@ -455,7 +458,7 @@ class TreeBuilder(VariantBlocks):
                         content.append(Filter(ONLY if c == "o" else NO, got[0], line,
                                               lexer.filename, num, got[1]))
                         continue
-                elif c not in _KEYWORD_FIRST or KEYWORD_START(line) is None:
+                elif c not in _KEYWORD_FIRST or not keyword_start(line):
                     # (a line simple_condition takes has no operator before its colon)
                     cond = ((wcache.conds.get(line) or wcache.condition(line)) if line[-1] == ":"
                             else None)
@@ -483,12 +486,12 @@ class TreeBuilder(VariantBlocks):
                         lexer.fast = True
                         continue
                 elif c == "v" and not isinstance(node, Filter):
-                    m = _VARIANTS_LINE(line)
-                    if m is not None:
+                    header = variants_line(line)  # (the token way reads it the same)
+                    if header is not None:
                         reader.peeked = None
                         lexer.line, lexer.linenum = line, num
                         lexer.fast = False
-                        var_name = m.group(1) or ""
+                        var_name = header
                         var_comparable = True
                         meta = {}
                         allowed = _VARIANTS_ALLOWED
@@ -575,8 +578,9 @@ class TreeBuilder(VariantBlocks):
         """The Op of an assignment that is no plain set (returns the pending pre-dict)."""
         op = Op(kind, name, value, lexer.filename, linenum)
         plain = not op.dollar
-        if not plain and not self.reserved_refs and _RESERVED_REF(value) is not None:
-            self.reserved_refs = any(m.group(1) in RESERVED for m in SUBST_RE.finditer(value))
+        if (not plain and not self.reserved_refs and "${" in value
+                and any(ref in value for ref in _RESERVED_REFS)):
+            self.reserved_refs = any(ref[2] in RESERVED for ref in subst_refs(value))
         if pre:
             if name in pre and plain:
                 self._apply_to_pre(op, pre)

@@ -16,9 +16,9 @@ left to the exact path, so only speed depends on these choices.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 
+from .text import plain_name
 from .tree import RESERVED
 
 TYPE_CHECKING = False
@@ -29,13 +29,12 @@ if TYPE_CHECKING:
 # stores (reserved) or that it also notes as postfix keys
 NOT_PLAIN = frozenset(("variants", "only", "no", "include", "del", "suffix", "join")) | RESERVED
 POSTFIX = ("_max", "_min", "_fixed")
-# a name without operator characters, blanks, ':' or a leading '-' (isidentifier()
-# is the quick test for the common case)
-PLAIN_NAME = re.compile(r"[\w.][\w.-]*\Z").match
 
 
 def _plain_name(key: str) -> bool:
-    return ((key.isidentifier() or PLAIN_NAME(key) is not None) and key not in NOT_PLAIN
+    """A name without operator characters, blanks, ':' or a leading '-' (isidentifier()
+    is the quick test for the common case), no keyword, reserved or postfix key."""
+    return ((key.isidentifier() or plain_name(key)) and key not in NOT_PLAIN
             and not key.endswith(POSTFIX))
 
 

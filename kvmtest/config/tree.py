@@ -14,7 +14,6 @@ Each filter element is therefore the (live) set of label ids it matches.
 from __future__ import annotations
 
 import itertools
-import re
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,7 +27,6 @@ NOTCOND: Final = 3
 JOIN: Final = 4
 KIND_NAMES = {ONLY: "only", NO: "no", COND: "condition", NOTCOND: "!condition", JOIN: "join"}
 RESERVED = frozenset(("name", "shortname", "dep", "_short_name_map_file", "_name_map_file"))
-SUBST_RE = re.compile(r"\$\{(.+?)\}")
 
 _uids = itertools.count(1)
 _EMPTY: frozenset = frozenset()  # (shared: each frozenset() call makes a new 216-byte set)

@@ -9,12 +9,11 @@ so the common ``- name:`` line is read inline.
 
 from __future__ import annotations
 
-import re
-
 from . import lexer as lx
 from .errors import ParserError
 from .filters import WordCache, parse_filter
 from .scan import AssignmentLog
+from .text import dash_line
 from .tree import FileMap, Filter, LabelTable, Node, Op, block_labels
 
 TYPE_CHECKING = False
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
     from .tree import Container
 
 DOT = object()  # stands for a '.' token inside [default=...] comparisons
-_DASH_LINE = re.compile(r"- *(@?)([\w-]+(?:\.[\w-]+)*):(.*)").match
 _POSTFIX = ("_max", "_min", "_fixed")
 
 
@@ -46,23 +44,23 @@ def dash_entry(line: str, words: WordCache) -> Optional[tuple]:
         is_default = name[:1] == "@"
         if is_default:
             name = name[1:]
-        # _DASH_LINE's name, ASCII: [\w-] runs joined by single dots
+        # dash_line's name, ASCII: [\w-] runs joined by single dots
         if (name and name.isascii()
                 and ("_" + name.replace(".", "_").replace("-", "_")).isidentifier()
                 and (name[0] != "." != name[-1] and ".." not in name)):
             return is_default, name.split("."), None, []
-    m = _DASH_LINE(line)
+    m = dash_line(line)
     if m is None:
         return None
-    rest = m.group(3).lstrip()
+    rest = m[2].lstrip()
     deps: Optional[list] = []
     if rest:
         got = words.list(rest)
         if not isinstance(got, tuple):
             return None
         deps = got[0]
-    names = m.group(2).split(".")
-    return m.group(1) == "@", names, raw_name(names), deps
+    names = m[1].split(".")
+    return m[0], names, raw_name(names), deps
 
 
 # what avocado-vt 113.0 names a block whose name follows a ``[meta]`` (see block_name)

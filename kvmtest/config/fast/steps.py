@@ -7,15 +7,15 @@ A node's content (for a given set of unpacked conditions) compiles to
 
 from __future__ import annotations
 
-import re
 from itertools import count
 
 from ..ops import regex_for
-from ..tree import COND, NOTCOND, RESERVED, SUBST_RE, FileMap, Node, Op, PreDict
+from ..text import subst_refs
+from ..tree import COND, NOTCOND, RESERVED, FileMap, Node, Op, PreDict
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import AbstractSet, Dict, Iterable, List, Optional, Sequence, Set
+    from typing import AbstractSet, Dict, Iterable, Optional, Sequence, Set
 
     from ..parser import TreeBuilder
     from ..tree import Item
@@ -69,7 +69,7 @@ class Comp:
                 if type(step) is dict:
                     continue
                 if step.dollar:
-                    reads.update(m.group(1) for m in SUBST_RE.finditer(step.value))
+                    reads.update([ref[2] for ref in subst_refs(step.value)])
                 if step.op in REGEX_OPS:
                     self.exps.append(regex_for(step))
                 elif step.op != "=":
@@ -82,7 +82,7 @@ class Comp:
         if self.fixed is None:
             fixed: dict = {}
             blocked = set()
-            exps: List[re.Pattern[str]] = []
+            exps: list = []  # (text.key_pattern's matchers)
             for step in self.steps[::-1]:
                 if type(step) is dict:
                     for k, v in step.items():

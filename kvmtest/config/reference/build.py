@@ -4,11 +4,10 @@ on a fresh dict (the reference the fast path is checked against)."""
 
 from __future__ import annotations
 
-import re
-
 from ..errors import ParserError
 from ..ops import apply_op, drop_suffixes, postfix_parse
-from ..tree import RESERVED, SUBST_RE, Node, Op
+from ..text import subst_refs
+from ..tree import RESERVED, Node, Op
 from .walk import JoinedLeaf, JoinPart, Leaf
 
 TYPE_CHECKING = False
@@ -40,6 +39,8 @@ def mk_name(n1: str, n2: str) -> str:
         raise ParserError("join: cannot merge names %r and %r" % (n1, n2))
     common = n1[: same.index(False)]
     cp = ".".join(common.split(".")[:-1])
+    import re  # (only join needs it: the prefix is taken as a pattern, as avocado-vt does)
+
     p1 = re.sub("^" + cp, "", n1)
     p2 = re.sub("^" + cp, "", n2)
     return cp + p1 + p2 if cp else p1 + "." + p2
@@ -98,7 +99,7 @@ def needs_exact(root: Node) -> bool:
             if it.is_filter:
                 items.extend(it.content)
             elif type(it) is Op and it.dollar:
-                if any(m.group(1) in RESERVED for m in SUBST_RE.finditer(it.value)):
+                if any(ref[2] in RESERVED for ref in subst_refs(it.value)):
                     return True
         stack.extend(node.children)
     return False
