@@ -14,28 +14,31 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # (typing costs ~10 ms at import: the CLI never needs it)
-    from typing import Dict, Optional
+    from typing import Any, Dict, Optional
+
+
+def _extension() -> Any:
+    """The C extension, or None (the pure build, or not Linux)."""
+    try:
+        from . import _arena
+    except ImportError:
+        return None
+    return _arena
 
 
 def install() -> bool:
     """Install the huge-page arenas once per process; True if they serve."""
     if os.environ.get("KVMTEST_HUGE_ARENAS", "1").strip() == "0":
         return False
-    try:
-        from . import _arena
-    except ImportError:  # the pure build, or not Linux
-        return False
-    return bool(_arena.install())
+    ext = _extension()
+    return ext is not None and bool(ext.install())
 
 
 def stats() -> Optional[Dict[str, int]]:
     """The region's counters (arenas live, free, served elsewhere...), or None
     without the extension."""
-    try:
-        from . import _arena
-    except ImportError:
-        return None
-    return dict(_arena.stats())
+    ext = _extension()
+    return None if ext is None else dict(ext.stats())
 
 
 __all__ = ["install", "stats"]
