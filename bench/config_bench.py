@@ -23,7 +23,9 @@ reinstalled only when it changed); ``--builds pure`` benches the pure-Python
 install in bench/.venv-ours-pure, ``compiled,pure`` both (a row each, the
 ``build`` column).  Both tools run installed the way a user installs them,
 each from its own venv, byte-compiled by pip.  Both tools run on the same
-files in the same run, one after the other; each writes canonical JSON lines (map-file keys removed) into a
+files in the same run, interleaved (a round runs each tool once; ``--repeat``
+rounds, the fastest run of each kept, and with more than one round each
+round's own ratio is printed as a range and median); each writes canonical JSON lines (map-file keys removed) into a
 sha256, so the digests are compared too.  Prints, per file and tool: dicts,
 wall and CPU seconds (user+sys of the tool's process), the speed ratios
 (reference / kvmtest) on both, peak RSS of the process, and the load average
@@ -150,11 +152,31 @@ def load() -> str:
 
 def best(argv: list, repeat: int) -> tuple:
     """run() ``repeat`` times: the run with the least CPU time."""
-    out = None
+    return best_interleaved([argv], repeat)[0][0]
+
+
+def best_interleaved(argvs: list, repeat: int) -> tuple:
+    """Run each of ``argvs`` once per round, ``repeat`` rounds: (best run per argv, CPU per round).
+
+    Round by round, so a slow phase of this machine (a 2-vCPU guest whose speed drifts by a
+    third for seconds at a time) falls on every tool alike instead of on one tool's batch.
+    """
+    bests = [None] * len(argvs)
+    rounds = []
     for _ in range(repeat):
-        r = run(argv)
-        out = r if out is None or r[1] < out[1] else out
-    return out
+        cpus = []
+        for i, argv in enumerate(argvs):
+            r = run(argv)
+            cpus.append(r[1])
+            bests[i] = r if bests[i] is None or r[1] < bests[i][1] else bests[i]
+        rounds.append(cpus)
+    return bests, rounds
+
+
+def round_ratios(rounds: list, col: int) -> str:
+    """Each round's avocado-vt CPU / kvmtest CPU (column ``col``): the spread behind the best."""
+    xs = sorted(r[0] / r[col] for r in rounds)
+    return "%.1fx-%.1fx, median %.1fx" % (xs[0], xs[-1], xs[len(xs) // 2])
 
 
 def main() -> int:
@@ -190,19 +212,26 @@ def main() -> int:
             if mode not in ("cli", "lib"):
                 raise SystemExit("unknown mode %r" % mode)
             base = None
-            if ref is not None and mode == "cli":
-                base = ref_cli = best([ref, "-c", REF_DUMP, path], args.repeat)
-            elif ref is not None:
-                base = best([ref, "-c", LIB_TIMED % REF_IMPORT, path], args.repeat)
-                if ref_cli is None:  # the reference's dicts, dumped
-                    ref_cli = run([ref, "-c", REF_DUMP, path])
+            timed = []  # the argvs timed, interleaved: avocado-vt's (if any), then each build's
+            if ref is not None:
+                timed.append([ref, "-c", REF_DUMP if mode == "cli" else LIB_TIMED % REF_IMPORT,
+                              path])
             for b in built:
-                ours_py = pys[b]
+                timed.append([pys[b], "-m", "kvmtest.config", "--json", path] if mode == "cli"
+                             else [pys[b], "-c", LIB_TIMED % OURS_IMPORT, path])
+            bests, rounds = best_interleaved(timed, args.repeat)
+            if ref is not None:
+                base = bests[0]
                 if mode == "cli":
-                    ours = best([ours_py, "-m", "kvmtest.config", "--json", path], args.repeat)
+                    ref_cli = base
+                elif ref_cli is None:  # the reference's dicts, dumped
+                    ref_cli = run([ref, "-c", REF_DUMP, path])
+            for col, b in enumerate(built, start=len(timed) - len(built)):
+                ours_py = pys[b]
+                ours = bests[col]
+                if mode == "cli":
                     digest, lines = ours[2], ours[3]
                 else:
-                    ours = best([ours_py, "-c", LIB_TIMED % OURS_IMPORT, path], args.repeat)
                     dump = run([ours_py, "-c", OURS_LIB_DUMP, path])  # (untimed: the digest)
                     digest, lines = dump[2], dump[3]
                 if base is None or ref_cli is None:
@@ -218,6 +247,9 @@ def main() -> int:
                           base[0] / ours[0], base[1] / ours[1], ours[4], base[4], digest[:16],
                           "=" if same else "DIGESTS DIFFER (avocado-vt %s)" % ref_cli[2][:16]),
                       flush=True)
+                if args.repeat > 1:
+                    print("%-18s %-4s %-8s rounds: x CPU %s" % (
+                        "", "", "", round_ratios(rounds, col)), flush=True)
     print("load average after: %s" % load())
     return 1 if differ else 0
 
