@@ -88,6 +88,16 @@ def _domains(pid: int) -> List[str]:
     return [n for n in res.stdout.split() if n.startswith(f"kvmtest-pytest_{pid}_")]
 
 
+def _take_ctrl_c() -> None:
+    """In the child pytest, before exec: SIGINT back to its default, as in a terminal's job.
+
+    A suite started as a background job of a non-interactive shell (``bash .ci/run &``, a CI
+    runner's step) inherits SIGINT ignored, exec keeps it ignored, and Python then installs no
+    KeyboardInterrupt handler: the Ctrl-C under test would be lost and the guest test would
+    simply pass."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(test: str, sig: int, to_group: bool, times: int, ready, tmp_path: Path):
     """Start pytest on ``test``, wait for ``ready(pid)``, signal it; returns (pid, rc, output)."""
     log = tmp_path / "pytest.log"
@@ -95,7 +105,8 @@ def _interrupt(test: str, sig: int, to_group: bool, times: int, ready, tmp_path:
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # its own process group, like a terminal's
+                                start_new_session=True,  # its own process group, like a terminal's
+                                preexec_fn=_take_ctrl_c)
     try:
         wait_for(lambda: ready(proc.pid) or proc.poll() is not None, "guests up", timeout=240)
         assert proc.poll() is None, f"pytest ended before the guests were up:\n{log.read_text()}"
