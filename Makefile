@@ -64,7 +64,7 @@ dry-demo: venv
 bench: venv
 	$(PY) bench/config_bench.py --files medium.cfg,large.cfg,qemu/subtests.cfg
 	# large.cfg dry run over 2 hosts: time vs the bare expansion (<= 1.3x), peak RSS (< 200 MiB)
-	$(PY) bench/plan_bench.py --repeat 1
+	$(PY) bench/plan_bench.py --repeat 3
 	$(PY) bench/assign_bench.py
 
 bench-cluster: venv

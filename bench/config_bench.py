@@ -3,8 +3,8 @@
 """Benchmark: kvmtest.config vs avocado-vt 113.0 on the shared corpus.
 
     AVREF_PYTHON=/opt/avref/bin/python python3 bench/config_bench.py \\
-        [--files medium.cfg,large.cfg,qemu/subtests.cfg] [--modes cli,lib] [--repeat 1] [--no-ref]
-        [--builds compiled,pure]
+        [--files medium.cfg,large.cfg,qemu/subtests.cfg] [--modes cli,lib]
+        [--repeat auto|N] [--budget 20] [--no-ref] [--builds compiled,pure]
 
 Two ways of using each parser, each timed for both tools in the same run:
 ``cli`` writes every dict as a canonical JSON line (kvmtest: ``python -m
@@ -23,10 +23,14 @@ reinstalled only when it changed); ``--builds pure`` benches the pure-Python
 install in bench/.venv-ours-pure, ``compiled,pure`` both (a row each, the
 ``build`` column).  Both tools run installed the way a user installs them,
 each from its own venv, byte-compiled by pip.  Both tools run on the same
-files in the same run, interleaved (a round runs each tool once; ``--repeat``
-rounds, the fastest run of each kept, and with more than one round each
-round's own ratio is printed as a range and median); each writes canonical JSON lines (map-file keys removed) into a
-sha256, so the digests are compared too.  Prints, per file and tool: dicts,
+files in the same run, interleaved: a round runs each tool once, the fastest
+run of each is kept, and with more than one round each round's own ratio is
+printed as a range and median.  ``--repeat auto`` (the default) runs as many
+rounds as fill ``--budget`` seconds of the first tool's (avocado-vt's) time,
+1 to 15: one for large.cfg, two for medium.cfg, ten for qemu/subtests.cfg,
+whose 0.2 s kvmtest runs are otherwise one draw of this VM's drifting speed.
+Each tool writes canonical JSON lines (map-file keys removed) into a sha256,
+so the digests are compared too.  Prints, per file and tool: dicts,
 wall and CPU seconds (user+sys of the tool's process), the speed ratios
 (reference / kvmtest) on both, peak RSS of the process, and the load average
 before and after (other users of the machine inflate wall times).
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import os
 import subprocess
 import sys
@@ -50,6 +55,7 @@ BUILD_NAMES = {"compiled": "compiled (mypyc)", "pure": "pure Python"}
 REF_PKG = "avocado-framework-plugin-vt==113.0"
 DEFAULT_CORPUS = os.path.join(ROOT, "..", "shared", "bench")
 OPT_REF = "/opt/avref/bin/python"
+MAX_ROUNDS = 15  # --repeat auto's ceiling
 # every tool runs from here: a directory with no kvmtest/ in it, as ``python -c`` and
 # ``python -m`` put the current directory first on sys.path (from the checkout's root
 # they would import the checkout's sources, not the install under test)
@@ -150,20 +156,28 @@ def load() -> str:
     return "%.2f %.2f %.2f" % os.getloadavg()
 
 
-def best(argv: list, repeat: int) -> tuple:
-    """run() ``repeat`` times: the run with the least CPU time."""
-    return best_interleaved([argv], repeat)[0][0]
+def auto_rounds(first_cpu: float, budget: float) -> int:
+    """Rounds for a file whose first run (the reference's, else kvmtest's) took
+    ``first_cpu`` seconds: enough for ``budget`` seconds of it, 1 to MAX_ROUNDS.
+
+    A short file is timed more often (as timeit's autorange does): the best of
+    one 0.2 s run is a draw from this VM's drifting speed, the best of ten is not.
+    """
+    if first_cpu <= 0:
+        return MAX_ROUNDS
+    return max(1, min(MAX_ROUNDS, math.ceil(budget / first_cpu)))
 
 
-def best_interleaved(argvs: list, repeat: int) -> tuple:
-    """Run each of ``argvs`` once per round, ``repeat`` rounds: (best run per argv, CPU per round).
+def best_interleaved(argvs: list, repeat: int, budget: float = 0.0) -> tuple:
+    """Run each of ``argvs`` once per round, ``repeat`` rounds (0: auto_rounds()
+    with ``budget``): (best run per argv, CPU per round).
 
     Round by round, so a slow phase of this machine (a 2-vCPU guest whose speed drifts by a
     third for seconds at a time) falls on every tool alike instead of on one tool's batch.
     """
     bests = [None] * len(argvs)
     rounds = []
-    for _ in range(repeat):
+    while len(rounds) < (repeat or (auto_rounds(rounds[0][0], budget) if rounds else 1)):
         cpus = []
         for i, argv in enumerate(argvs):
             r = run(argv)
@@ -184,11 +198,17 @@ def main() -> int:
     ap.add_argument("--corpus", default=DEFAULT_CORPUS)
     ap.add_argument("--files", default="small.cfg,medium.cfg,large.cfg")
     ap.add_argument("--modes", default="cli,lib", help="cli (--json lines), lib (get_dicts())")
-    ap.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest is kept")
+    ap.add_argument("--repeat", default="auto",
+                    help="rounds (each tool once a round; the fastest run of each is kept), "
+                         "or auto: enough rounds for --budget seconds of the first tool")
+    ap.add_argument("--budget", type=float, default=20.0,
+                    help="with --repeat auto: seconds of the first tool's runs per file and "
+                         "mode (default 20: 10 rounds of subtests.cfg, 2 of medium, 1 of large)")
     ap.add_argument("--no-ref", action="store_true", help="time kvmtest only")
     ap.add_argument("--builds", default="compiled",
                     help="kvmtest builds to time: compiled (mypyc), pure, or both (a row each)")
     args = ap.parse_args()
+    repeat = 0 if args.repeat == "auto" else int(args.repeat)
     os.makedirs(RUN_DIR, exist_ok=True)
     built = [b for b in args.builds.split(",") if b]
     for b in built:
@@ -219,7 +239,7 @@ def main() -> int:
             for b in built:
                 timed.append([pys[b], "-m", "kvmtest.config", "--json", path] if mode == "cli"
                              else [pys[b], "-c", LIB_TIMED % OURS_IMPORT, path])
-            bests, rounds = best_interleaved(timed, args.repeat)
+            bests, rounds = best_interleaved(timed, repeat, args.budget)
             if ref is not None:
                 base = bests[0]
                 if mode == "cli":
@@ -247,9 +267,9 @@ def main() -> int:
                           base[0] / ours[0], base[1] / ours[1], ours[4], base[4], digest[:16],
                           "=" if same else "DIGESTS DIFFER (avocado-vt %s)" % ref_cli[2][:16]),
                       flush=True)
-                if args.repeat > 1:
-                    print("%-18s %-4s %-8s rounds: x CPU %s" % (
-                        "", "", "", round_ratios(rounds, col)), flush=True)
+                if base is not None and len(rounds) > 1:
+                    print("%-18s %-4s %-8s %d rounds: x CPU %s" % (
+                        "", "", "", len(rounds), round_ratios(rounds, col)), flush=True)
     print("load average after: %s" % load())
     return 1 if differ else 0
 
