@@ -95,6 +95,8 @@ def _check(s: str) -> None:
         assert bool(pattern.match(key)) == bool(exp.match(key)), (s, key)
 
 
+# (generated text such as "[[" makes re warn of a future change to sets: a pattern's own matter)
+@pytest.mark.filterwarnings("ignore::FutureWarning")
 @settings(max_examples=examples(3000), deadline=None)
 @given(anything)
 def test_matchers_agree_with_re_on_generated_text(s):
