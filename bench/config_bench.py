@@ -172,19 +172,31 @@ def best_interleaved(argvs: list, repeat: int, budget: float = 0.0) -> tuple:
     """Run each of ``argvs`` once per round, ``repeat`` rounds (0: auto_rounds()
     with ``budget``): (best run per argv, CPU per round).
 
-    Round by round, so a slow phase of this machine (a 2-vCPU guest whose speed drifts by a
-    third for seconds at a time) falls on every tool alike instead of on one tool's batch.
+    Round by round, so a slow phase of this machine (a 2-vCPU guest whose speed drifts by up
+    to 2x for seconds to minutes) falls on every tool alike instead of on one tool's batch.
     """
     bests = [None] * len(argvs)
     rounds = []
-    while len(rounds) < (repeat or (auto_rounds(rounds[0][0], budget) if rounds else 1)):
+    target = repeat or 1
+    while len(rounds) < target:
         cpus = []
         for i, argv in enumerate(argvs):
             r = run(argv)
             cpus.append(r[1])
             bests[i] = r if bests[i] is None or r[1] < bests[i][1] else bests[i]
         rounds.append(cpus)
+        if not repeat and len(rounds) == 1:
+            target = auto_rounds(cpus[0], budget)
     return bests, rounds
+
+
+def rounds_arg(text: str) -> int:
+    """``--repeat``: a count of rounds, or auto (0)."""
+    if text == "auto":
+        return 0
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("a count of rounds (1 or more) or auto, not %r" % text)
+    return int(text)
 
 
 def round_ratios(rounds: list, col: int) -> str:
@@ -198,7 +210,7 @@ def main() -> int:
     ap.add_argument("--corpus", default=DEFAULT_CORPUS)
     ap.add_argument("--files", default="small.cfg,medium.cfg,large.cfg")
     ap.add_argument("--modes", default="cli,lib", help="cli (--json lines), lib (get_dicts())")
-    ap.add_argument("--repeat", default="auto",
+    ap.add_argument("--repeat", type=rounds_arg, default="auto",
                     help="rounds (each tool once a round; the fastest run of each is kept), "
                          "or auto: enough rounds for --budget seconds of the first tool")
     ap.add_argument("--budget", type=float, default=20.0,
@@ -208,7 +220,6 @@ def main() -> int:
     ap.add_argument("--builds", default="compiled",
                     help="kvmtest builds to time: compiled (mypyc), pure, or both (a row each)")
     args = ap.parse_args()
-    repeat = 0 if args.repeat == "auto" else int(args.repeat)
     os.makedirs(RUN_DIR, exist_ok=True)
     built = [b for b in args.builds.split(",") if b]
     for b in built:
@@ -239,7 +250,7 @@ def main() -> int:
             for b in built:
                 timed.append([pys[b], "-m", "kvmtest.config", "--json", path] if mode == "cli"
                              else [pys[b], "-c", LIB_TIMED % OURS_IMPORT, path])
-            bests, rounds = best_interleaved(timed, repeat, args.budget)
+            bests, rounds = best_interleaved(timed, args.repeat, args.budget)
             if ref is not None:
                 base = bests[0]
                 if mode == "cli":
