@@ -10,6 +10,7 @@ older one is rebuilt from its results directories (``kvmtest history rebuild``).
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional, Union
@@ -63,8 +64,7 @@ def connect(path: Union[str, Path]) -> sqlite3.Connection:
         raise HistoryError(f"history {path}: cannot open: {exc}") from None
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")  # persistent: once per file
+        _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoints, never corrupt
         _ensure_schema(conn, path)
     except sqlite3.OperationalError as exc:  # locked for longer than BUSY_TIMEOUT, disk I/O...
@@ -77,6 +77,32 @@ def connect(path: Union[str, Path]) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Put the file in WAL mode (persistent: once per file).
+
+    Processes that open a new file at once race to switch it, and SQLite answers
+    a loser "database is locked" at once, not after the busy timeout (the switch
+    upgrades a read transaction, which must not wait on a writer).  So a busy
+    switch is retried, up to BUSY_TIMEOUT, until the file reads as WAL.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    pause = 0.001
+    while conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(2 * pause, 0.1)
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether ``exc`` is SQLITE_BUSY (its code where Python gives it, 3.11+)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF == 5 if code is not None else "locked" in str(exc)
 
 
 def _ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
