@@ -102,7 +102,7 @@ def _use_wal(conn: sqlite3.Connection) -> None:
 def _busy(exc: sqlite3.OperationalError) -> bool:
     """Whether ``exc`` is SQLITE_BUSY (its code where Python gives it, 3.11+)."""
     code = getattr(exc, "sqlite_errorcode", None)
-    return code & 0xFF == 5 if code is not None else "locked" in str(exc)
+    return (code & 0xFF) == 5 if code is not None else "locked" in str(exc)
 
 
 def _ensure_schema(conn: sqlite3.Connection, path: Path) -> None:

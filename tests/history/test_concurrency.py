@@ -26,6 +26,22 @@ def _importer(db: str, dirs: list, start, errors) -> None:
         errors.put(f"{type(exc).__name__}: {exc}")
 
 
+def _run(procs: list, errors, start=None) -> list:
+    """Start ``procs`` (then set ``start``, if given), wait for them to exit 0, and
+    return the failures they reported on ``errors``."""
+    for p in procs:
+        p.start()
+    if start is not None:
+        start.set()
+    for p in procs:
+        p.join(240)
+    assert [p.exitcode for p in procs] == [0] * len(procs)
+    failures = []
+    while not errors.empty():
+        failures.append(errors.get())
+    return failures
+
+
 def test_parallel_processes_import_without_loss_or_corruption(tmp_path):
     specs = [(f"t{i}", "PASS" if i % 3 else "FAIL") for i in range(40)]
     dirs = [[str(write_job(tmp_path / "r", f"w{w}j{j}", T0 + 100 * j + w, specs,
@@ -35,16 +51,7 @@ def test_parallel_processes_import_without_loss_or_corruption(tmp_path):
     ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no state shared by fork
     start, errors = ctx.Event(), ctx.Queue()
     procs = [ctx.Process(target=_importer, args=(db, d, start, errors)) for d in dirs]
-    for p in procs:
-        p.start()
-    start.set()
-    for p in procs:
-        p.join(240)
-    assert [p.exitcode for p in procs] == [0] * WORKERS
-    failures = []
-    while not errors.empty():
-        failures.append(errors.get())
-    assert failures == []
+    assert _run(procs, errors, start) == []
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert conn.execute("SELECT count(*) FROM job").fetchone() == (WORKERS * JOBS_EACH,)
@@ -72,15 +79,7 @@ def test_processes_opening_a_new_history_at_once_all_get_in(tmp_path):
     ctx = multiprocessing.get_context("spawn")
     barrier, errors = ctx.Barrier(WORKERS), ctx.Queue()
     procs = [ctx.Process(target=_opener, args=(paths, barrier, errors)) for _ in range(WORKERS)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(240)
-    assert [p.exitcode for p in procs] == [0] * WORKERS
-    failures = []
-    while not errors.empty():
-        failures.append(errors.get())
-    assert failures == []
+    assert _run(procs, errors) == []
     for path in paths:
         conn = sqlite3.connect(path)
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
